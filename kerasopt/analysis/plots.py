@@ -1,0 +1,65 @@
+"""PNG plots for reports: training curves and a confusion matrix."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from kerasopt._atomic import atomic_path
+
+
+def _figure(width: float, height: float):
+    # A bare Figure renders with Agg without switching the global pyplot backend, which
+    # would turn off inline plots in the user's notebook.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def plot_training_curves(history: dict[str, list[float]], path: str | os.PathLike) -> None:
+    """Loss and accuracy per epoch, train against validation, written as a PNG.
+
+    Example:
+
+    >>> history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    >>> plot_training_curves(history, "curves.png")  # doctest: +SKIP
+    """
+    metrics = [m for m in ("loss", "accuracy") if m in history]
+    fig = _figure(5 * max(1, len(metrics)), 3.6)
+    axes = np.atleast_1d(fig.subplots(1, max(1, len(metrics))))
+    for ax, metric in zip(axes, metrics, strict=False):
+        epochs = np.arange(1, len(history[metric]) + 1)
+        ax.plot(epochs, history[metric], label="train")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+
+
+def plot_confusion_matrix(
+    matrix: np.ndarray, path: str | os.PathLike, title: str = "Confusion matrix"
+) -> None:
+    """A labelled heat map of `[true, predicted]` counts, written as a PNG."""
+    n = matrix.shape[0]
+    fig = _figure(0.5 * n + 2.5, 0.5 * n + 2)
+    ax = fig.subplots()
+    ax.imshow(matrix, cmap="Blues")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            color = "white" if count > threshold else "black"
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")

@@ -1,0 +1,190 @@
+"""The `kerasopt` command line: `run`, `evaluate`, `export`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Train, compress, export and verify Keras 3 models for phones.
+
+  kerasopt run digits                      train, export to TFLite, verify on LiteRT, report
+  kerasopt evaluate saved_models/digits/model_int8.tflite --data digits
+  kerasopt export saved_models/digits/model.keras --quantize int8 --data digits
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kerasopt.data.loaders import DATASETS
+    from kerasopt.export.tflite_converter import TFLITE_VARIANTS
+    from kerasopt.scenarios.registry import SCENARIOS
+
+    parser = argparse.ArgumentParser(
+        prog="kerasopt",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="train, export every TFLite variant, verify on LiteRT, write the report",
+        description=(
+            "Train a scenario's model, export float32/dynamic/float16/int8 TFLite, verify each "
+            "on the LiteRT interpreter against Keras, and write model.keras, *.tflite, "
+            "report.json, report.md and PNG plots. A killed run started again with the same "
+            "--out resumes from its last finished epoch."
+        ),
+    )
+    run.add_argument(
+        "scenario", choices=sorted(SCENARIOS), help="what to train ('digits' needs no network)"
+    )
+    run.add_argument(
+        "--data", metavar="PATH", help="local .npz with x_train, y_train, x_test, y_test"
+    )
+    run.add_argument("--out", metavar="DIR", help="output folder (default: saved_models/SCENARIO/)")
+    run.add_argument(
+        "--epochs", type=_positive_int, metavar="N", help="override the scenario's epochs"
+    )
+    run.add_argument("--seed", type=int, metavar="S", help="random seed (default: 0)")
+    run.add_argument("--quick", action="store_true", help="a few epochs only: a smoke run")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure a .tflite or .keras model on a dataset's test split",
+        description="Accuracy on the test split; for .tflite also sizes and LiteRT latency.",
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="a .tflite or .keras file")
+    evaluate.add_argument(
+        "--data",
+        required=True,
+        choices=DATASETS,
+        metavar="SCENARIO",
+        help=f"dataset whose test split is used: {', '.join(DATASETS)}",
+    )
+    evaluate.add_argument("--data-path", metavar="PATH", help="local .npz for a Keras dataset")
+
+    export = commands.add_parser(
+        "export",
+        help="convert a .keras model to TFLite and verify it on LiteRT",
+        description="Convert MODEL.keras to TFLite (int8 calibrates on --data) and verify it.",
+    )
+    export.add_argument("model", metavar="MODEL.keras")
+    export.add_argument(
+        "--quantize",
+        choices=[*TFLITE_VARIANTS[1:], "none"],
+        default="int8",
+        help="int8 (full-integer), float16, dynamic (int8 weights), none (float32)",
+    )
+    export.add_argument(
+        "--data",
+        required=True,
+        choices=DATASETS,
+        metavar="SCENARIO",
+        help="dataset for calibration and verification",
+    )
+    export.add_argument("--data-path", metavar="PATH", help="local .npz for a Keras dataset")
+    export.add_argument("--out", metavar="FILE", help="output .tflite (default: beside MODEL)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
+    args = build_parser().parse_args(argv)
+    from kerasopt.cli.errors import USER_ERRORS
+
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
+        return _export(args)
+    except USER_ERRORS as error:
+        print(f"kerasopt {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    from kerasopt.scenarios import format_table, run_scenario, summary_rows
+
+    report = run_scenario(
+        args.scenario,
+        out_dir=args.out,
+        data_path=args.data,
+        epochs=args.epochs,
+        seed=args.seed,
+        quick=args.quick,
+    )
+    out = Path(args.out) if args.out else Path("saved_models") / args.scenario
+    print()
+    print(format_table(summary_rows(report)))
+    print(f"\nTotal {report['timings']['total']:.1f} s. Artifacts and report.md in {out}/")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from kerasopt.data import load_dataset
+    from kerasopt.export import verify_tflite
+    from kerasopt.models import load_model_safely
+
+    data = load_dataset(args.data, args.data_path)
+    path = Path(args.model)
+    if path.suffix == ".tflite":
+        if not path.is_file():
+            raise FileNotFoundError(f"No TFLite file at {str(path)!r}.")
+        result = verify_tflite(path.read_bytes(), data.x_test, data.y_test)
+        print(
+            f"{path.name}: accuracy {result['accuracy']:.4f} on {len(data.y_test)} test samples, "
+            f"{result['bytes']:,} bytes ({result['gzip_bytes']:,} gzip), "
+            f"latency {result['latency_us']:.0f} µs (batch 1, one thread)"
+        )
+    else:
+        model = load_model_safely(path)
+        probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
+        accuracy = float((probabilities.argmax(-1) == data.y_test).mean())
+        print(f"{path.name}: accuracy {accuracy:.4f} on {len(data.y_test)} test samples")
+    return 0
+
+
+def _export(args) -> int:
+    from kerasopt._atomic import write_bytes_atomic
+    from kerasopt.data import load_dataset
+    from kerasopt.export import convert_to_tflite, verify_tflite
+    from kerasopt.models import load_model_safely
+
+    variant = "float32" if args.quantize == "none" else args.quantize
+    model = load_model_safely(args.model)
+    data = load_dataset(args.data, args.data_path)
+    content = convert_to_tflite(model, variant, representative_data=data.x_train)
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(args.model).with_name(f"{Path(args.model).stem}_{variant}.tflite")
+    )
+    result = verify_tflite(
+        content,
+        data.x_test,
+        data.y_test,
+        reference_probabilities=model.predict(data.x_test, batch_size=256, verbose=0),
+        require_full_integer=variant == "int8",
+    )
+    write_bytes_atomic(out, content)
+    print(
+        f"wrote {out} ({variant}): accuracy {result['accuracy']:.4f}, agreement with Keras "
+        f"{result['agreement']:.2%}, {result['bytes']:,} bytes ({result['gzip_bytes']:,} gzip), "
+        f"latency {result['latency_us']:.0f} µs"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

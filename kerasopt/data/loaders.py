@@ -1,0 +1,135 @@
+"""Named datasets: `digits` (offline), `mnist`, `fashion_mnist`, `cifar10`, or a `.npz`.
+
+`digits` is scikit-learn's bundled 8x8 handwritten digits and needs no network. The Keras
+datasets load through `keras.datasets` when the genuine file is cached (or downloadable),
+or from a local `.npz` with keys `x_train, y_train, x_test, y_test` given as `data_path`.
+The `.npz` is read with `np.load(allow_pickle=False)`: `load_data()` rejects paths and
+deletes a cached file whose hash differs, and a user's file must never be unpickled.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from kerasopt.data.splits import SPLIT_SEED, DatasetSplits, carve_validation
+from kerasopt.data.validation import InvalidDataError
+
+DIGITS_TEST_SIZE = 0.2
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+KERAS_DATASETS = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10}
+DATASETS = ("digits", *KERAS_DATASETS)
+
+
+class DatasetUnavailableError(RuntimeError):
+    """Raised when a dataset is neither cached, downloadable, nor given as a file."""
+
+
+def load_dataset(name: str, data_path: str | os.PathLike | None = None) -> DatasetSplits:
+    """Loads a named dataset with fixed, documented splits.
+
+    Args:
+        name: One of `"digits"`, `"mnist"`, `"fashion_mnist"`, `"cifar10"`.
+        data_path: A local `.npz` with keys `x_train, y_train, x_test, y_test` in the
+            Keras dataset's format; used instead of `keras.datasets`. Defaults to `None`.
+
+    Returns:
+        A `DatasetSplits`. Test split: `digits` uses
+        `train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)`; the Keras
+        datasets use their official test set. Validation is a stratified 10 % of the
+        training part (`random_state=0`).
+
+    Example:
+
+    >>> data = load_dataset("digits")
+    >>> len(data.y_test)
+    360
+    """
+    if name not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset {name!r}. Expected one of {list(DATASETS)}, or pass a "
+            "local .npz with data_path (--data PATH)."
+        )
+    if name == "digits":
+        if data_path is not None:
+            raise ValueError(
+                "The 'digits' dataset ships with scikit-learn and takes no data_path "
+                f"(--data). Received: data_path={str(data_path)!r}."
+            )
+        return _load_digits()
+    if data_path is not None:
+        arrays = load_npz(data_path)
+        source = f"npz:{Path(data_path).name}"
+    else:
+        arrays = _load_keras_dataset(name)
+        source = f"keras.datasets.{name}"
+    split = {"source": source, "test": "official test set"}
+    return carve_validation(name, *arrays, num_classes=KERAS_DATASETS[name], split=split)
+
+
+def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, ...]:
+    """Reads `(x_train, y_train, x_test, y_test)` from a local `.npz`, without pickle.
+
+    Example:
+
+    >>> x_train, y_train, x_test, y_test = load_npz("mnist.npz")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No dataset file at {str(path)!r}. Pass the path of a .npz with keys "
+            f"{', '.join(NPZ_KEYS)} (for MNIST, the mnist.npz that Keras downloads)."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in NPZ_KEYS if k not in npz.files]
+            if missing:
+                raise InvalidDataError(
+                    f"{str(path)!r} lacks the key(s) {missing}; it has {npz.files}. A "
+                    f"dataset .npz needs the keys {list(NPZ_KEYS)}."
+                )
+            return tuple(npz[k] for k in NPZ_KEYS)
+    except ValueError as error:
+        if isinstance(error, InvalidDataError):
+            raise
+        raise InvalidDataError(
+            f"Could not read {str(path)!r} as a .npz of plain arrays ({error}). Object "
+            "arrays are refused because loading them would unpickle the file."
+        ) from error
+
+
+def _load_digits() -> DatasetSplits:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = digits.images.astype("float32")  # (1797, 8, 8), values 0..16
+    y = digits.target.astype("int64")
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=DIGITS_TEST_SIZE, stratify=y, random_state=SPLIT_SEED
+    )
+    split = {
+        "source": "sklearn.datasets.load_digits",
+        "test": (
+            f"train_test_split(X, y, test_size={DIGITS_TEST_SIZE}, stratify=y, "
+            f"random_state={SPLIT_SEED})"
+        ),
+    }
+    return carve_validation("digits", x_train, y_train, x_test, y_test, num_classes=10, split=split)
+
+
+def _load_keras_dataset(name: str) -> tuple[np.ndarray, ...]:
+    import keras
+
+    module = getattr(keras.datasets, name)
+    try:
+        (x_train, y_train), (x_test, y_test) = module.load_data()
+    except Exception as error:  # urllib, http and hash errors all mean "not here".
+        raise DatasetUnavailableError(
+            f"Dataset {name!r} is not cached and could not be downloaded "
+            f"({type(error).__name__}): pass --data PATH to a local .npz with keys "
+            f"{', '.join(NPZ_KEYS)}, or use the offline dataset 'digits'."
+        ) from error
+    return x_train, y_train, x_test, y_test

@@ -1,0 +1,114 @@
+"""`DatasetSplits`: the train/validation/test arrays of a classification dataset."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from kerasopt.data.validation import check_arrays
+
+#: Fraction of the training part carved out, stratified, as the validation split.
+VALIDATION_FRACTION = 0.1
+#: Seed of every split kerasopt makes, so splits never change between runs.
+SPLIT_SEED = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSplits:
+    """Train, validation and test arrays plus the spec that made them.
+
+    `x_*` hold samples exactly as the dataset stores them (no scaling): models put
+    their preprocessing inside, so an exported model takes the same raw values.
+
+    Example:
+
+    >>> from kerasopt.data import load_dataset
+    >>> data = load_dataset("digits")
+    >>> data.x_train.shape[1:], data.num_classes
+    ((8, 8), 10)
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    split: dict
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one sample, without the batch axis."""
+        return tuple(self.x_train.shape[1:])
+
+    def describe(self) -> dict:
+        """The split spec and sizes, as stored in `report.json`."""
+        return {
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "input_dtype": str(self.x_train.dtype),
+            "num_classes": self.num_classes,
+            "sizes": {
+                "train": int(len(self.y_train)),
+                "val": int(len(self.y_val)),
+                "test": int(len(self.y_test)),
+            },
+            "split": self.split,
+        }
+
+    def check(self) -> None:
+        """Validates every split (see `check_arrays`)."""
+        for part in ("train", "val", "test"):
+            check_arrays(
+                getattr(self, f"x_{part}"),
+                getattr(self, f"y_{part}"),
+                num_classes=self.num_classes,
+                input_shape=self.input_shape,
+                name=part,
+            )
+
+
+def carve_validation(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    num_classes: int,
+    split: dict,
+) -> DatasetSplits:
+    """Splits a stratified validation set off the training part and checks all arrays."""
+    y_train = np.asarray(y_train).reshape(-1).astype("int64")
+    y_test = np.asarray(y_test).reshape(-1).astype("int64")
+    check_arrays(x_train, y_train, num_classes=num_classes, name="train")
+    check_arrays(x_test, y_test, num_classes=num_classes, name="test")
+    x_tr, x_val, y_tr, y_val = train_test_split(
+        x_train,
+        y_train,
+        test_size=VALIDATION_FRACTION,
+        stratify=y_train,
+        random_state=SPLIT_SEED,
+    )
+    spec = dict(split)
+    spec["validation"] = (
+        f"train_test_split(train, test_size={VALIDATION_FRACTION}, stratify=y, "
+        f"random_state={SPLIT_SEED})"
+    )
+    data = DatasetSplits(
+        name=name,
+        x_train=x_tr,
+        y_train=y_tr,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=np.asarray(x_test),
+        y_test=y_test,
+        num_classes=num_classes,
+        split=spec,
+    )
+    data.check()
+    return data

@@ -1,0 +1,39 @@
+"""`verify_tflite`: one call that measures a TFLite model the way a report shows it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kerasopt.export.full_integer_check import check_full_integer
+from kerasopt.export.litert_evaluator import LiteRTEvaluator
+
+
+def verify_tflite(
+    model_content: bytes,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    reference_probabilities: np.ndarray | None = None,
+    require_full_integer: bool = False,
+    latency_runs: int = 100,
+) -> dict:
+    """Accuracy, agreement, sizes and latency of a TFLite model on LiteRT.
+
+    With `require_full_integer=True` the model must pass `check_full_integer`
+    (raises `NotFullIntegerError` otherwise), and the result says so.
+
+    Example:
+
+    >>> result = verify_tflite(tflite_bytes, data.x_test, data.y_test)  # doctest: +SKIP
+    >>> sorted(result)  # doctest: +SKIP
+    ['accuracy', 'agreement', 'bytes', 'gzip_bytes', 'latency_us']
+    """
+    if require_full_integer:
+        check_full_integer(model_content)
+    evaluator = LiteRTEvaluator(model_content, num_threads=1)
+    result = evaluator.evaluate(x_test, y_test, reference_probabilities)
+    result.update(evaluator.sizes())
+    result["latency_us"] = evaluator.latency_us(x_test[0], runs=latency_runs)
+    if require_full_integer:
+        result["full_integer"] = True
+    return result

@@ -1,0 +1,6 @@
+"""Model builders and safe model loading."""
+
+from kerasopt.models.cnn import build_cnn
+from kerasopt.models.loading import ModelFileError, load_model_safely, model_input_shape
+
+__all__ = ["ModelFileError", "build_cnn", "load_model_safely", "model_input_shape"]

@@ -1,0 +1,133 @@
+"""`TrainConfig`: everything `train` composes, from Python, a dict, or a TOML table."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import sys
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+LR_SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential")
+
+
+class ConfigError(ValueError):
+    """Raised for an unknown key or a bad value in a configuration."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Training recipe: optimizer, schedule, callbacks, augmentation and seed.
+
+    Args:
+        epochs: Maximum epochs. Defaults to `40`.
+        batch_size: Samples per step. Defaults to `32`.
+        optimizer: A Keras optimizer name (`"adam"`, `"adamw"`, `"sgd"`, ...).
+            Defaults to `"adam"`.
+        learning_rate: Peak learning rate. Defaults to `3e-3`.
+        optimizer_kwargs: Extra optimizer arguments (`{"weight_decay": 1e-4}`).
+            Defaults to `{}`.
+        clipnorm: Clip each gradient to this L2 norm, or `None`. Defaults to `None`.
+        lr_schedule: One of `"constant"`, `"cosine"`, `"warmup_cosine"`,
+            `"exponential"`. Defaults to `"warmup_cosine"`.
+        warmup_fraction: Fraction of all steps spent warming up (`warmup_cosine`).
+            Defaults to `0.1`.
+        early_stopping_patience: Epochs without `val_loss` improvement before stopping
+            (best weights are restored), or `None` to disable. Defaults to `15`.
+        augment: Keyword arguments of `RandomAffine`, or `None` for no augmentation.
+            Defaults to `{"rotation": 0.05, "translation": 0.1, "zoom": 0.1}`.
+        seed: Seed for weights, shuffling and augmentation. Defaults to `0`.
+        checkpoint: Keep the best model in `checkpoints/best.keras`. Defaults to `True`.
+        tensorboard: Write TensorBoard logs to `logs/`. Defaults to `False`.
+
+    Example:
+
+    >>> from kerasopt.training import TrainConfig
+    >>> config = TrainConfig.from_dict({"epochs": 5, "optimizer": "adamw"})
+    >>> config.epochs
+    5
+    """
+
+    epochs: int = 40
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 3e-3
+    optimizer_kwargs: dict = dataclasses.field(default_factory=dict)
+    clipnorm: float | None = None
+    lr_schedule: str = "warmup_cosine"
+    warmup_fraction: float = 0.1
+    early_stopping_patience: int | None = 15
+    augment: dict | None = dataclasses.field(
+        default_factory=lambda: {"rotation": 0.05, "translation": 0.1, "zoom": 0.1}
+    )
+    seed: int = 0
+    checkpoint: bool = True
+    tensorboard: bool = False
+
+    def __post_init__(self):
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size}
+        for name, value in positive.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(
+                    f"TrainConfig.{name} must be an integer >= 1. Received: {value!r}."
+                )
+        if not self.learning_rate > 0:
+            raise ConfigError(
+                f"TrainConfig.learning_rate must be > 0. Received: {self.learning_rate!r}."
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(
+                f"TrainConfig.lr_schedule={self.lr_schedule!r} is unknown. Expected one of "
+                f"{list(LR_SCHEDULES)}."
+            )
+        if not 0.0 <= self.warmup_fraction < 1.0:
+            raise ConfigError(
+                "TrainConfig.warmup_fraction must be in [0, 1). Received: "
+                f"{self.warmup_fraction!r}."
+            )
+        if self.clipnorm is not None and not self.clipnorm > 0:
+            raise ConfigError(
+                f"TrainConfig.clipnorm must be > 0 or None. Received: {self.clipnorm!r}."
+            )
+        patience = self.early_stopping_patience
+        if patience is not None and (not isinstance(patience, int) or patience < 1):
+            raise ConfigError(
+                "TrainConfig.early_stopping_patience must be an integer >= 1 or None. "
+                f"Received: {patience!r}."
+            )
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Builds a config, rejecting unknown keys with the closest valid one."""
+        valid = [f.name for f in dataclasses.fields(cls)]
+        for key in values:
+            if key not in valid:
+                close = difflib.get_close_matches(key, valid, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(
+                    f"Unknown training config key {key!r}.{hint} Valid keys: {valid}."
+                )
+        return cls(**values)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike, table: str = "train") -> TrainConfig:
+        """Reads the `[train]` table (or `table`) of a TOML file."""
+        with open(path, "rb") as f:
+            document = tomllib.load(f)
+        if table not in document:
+            raise ConfigError(
+                f"{os.fspath(path)!r} has no [{table}] table; it has {sorted(document)}."
+            )
+        return cls.from_dict(document[table])
+
+    def replace(self, **changes) -> TrainConfig:
+        """A copy with `changes` applied (validated like `from_dict`)."""
+        return self.from_dict({**dataclasses.asdict(self), **changes})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -1,0 +1,202 @@
+"""`train`: fits a model with a `TrainConfig`, resumable after a crash."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+from kerasopt.data.pipeline import make_dataset
+from kerasopt.data.splits import DatasetSplits
+from kerasopt.training.config import ConfigError, TrainConfig
+
+BACKUP_DIR = "_backup"
+TRAINING_LOG = "training_log.csv"
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` did: the per-epoch history (all epochs, resumed ones included)."""
+
+    history: dict[str, list[float]]
+    epochs_run: int
+    resumed_from_epoch: int
+    seconds: float
+
+
+def build_optimizer(config: TrainConfig, steps_per_epoch: int):
+    """Creates the optimizer of `config` with its learning-rate schedule.
+
+    Example:
+
+    >>> from kerasopt.training import TrainConfig, build_optimizer
+    >>> optimizer = build_optimizer(TrainConfig(optimizer="adamw"), steps_per_epoch=40)
+    """
+    import keras
+
+    total = max(1, config.epochs * steps_per_epoch)
+    lr = config.learning_rate
+    if config.lr_schedule == "constant":
+        schedule = lr
+    elif config.lr_schedule == "cosine":
+        schedule = keras.optimizers.schedules.CosineDecay(lr, total)
+    elif config.lr_schedule == "warmup_cosine":
+        warmup = int(total * config.warmup_fraction)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, total - warmup, warmup_target=lr, warmup_steps=warmup
+        )
+    else:  # exponential: the rate falls tenfold over the whole run.
+        schedule = keras.optimizers.schedules.ExponentialDecay(lr, total, 0.1)
+    try:
+        optimizer_class = type(keras.optimizers.get(config.optimizer))
+    except ValueError as error:
+        raise ConfigError(
+            f"TrainConfig.optimizer={config.optimizer!r} is not a Keras optimizer. Use a "
+            "name such as 'adam', 'adamw', 'sgd', 'rmsprop', 'nadam' or 'lion'."
+        ) from error
+    kwargs = dict(config.optimizer_kwargs)
+    if config.clipnorm is not None:
+        kwargs["clipnorm"] = config.clipnorm
+    return optimizer_class(learning_rate=schedule, **kwargs)
+
+
+def train(
+    model,
+    data: DatasetSplits,
+    config: TrainConfig | None = None,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    verbose: int | str = "auto",
+    callbacks: list | None = None,
+) -> TrainResult:
+    """Compiles and fits `model` on `data` following `config`.
+
+    With `out_dir`, training is resumable: `BackupAndRestore` keeps the last finished
+    epoch in `out_dir/_backup/`, and a call with the same `out_dir` after a crash or a
+    kill continues from there, with the learning-rate schedule at the same step. The
+    per-epoch log is `out_dir/training_log.csv`, the best model
+    `out_dir/checkpoints/best.keras`, and TensorBoard logs `out_dir/logs/` when asked.
+
+    Args:
+        model: An uncompiled (or compiled; it is recompiled) Keras model.
+        data: The dataset splits; validation drives early stopping.
+        config: The recipe. Defaults to `TrainConfig()`.
+        out_dir: Folder for logs, checkpoints and the resume state. Defaults to `None`.
+        verbose: Keras verbosity; `"auto"` shows a progress bar in a terminal and one
+            line per epoch otherwise. Defaults to `"auto"`.
+        callbacks: Extra Keras callbacks. Defaults to `None`.
+
+    Example:
+
+    >>> from kerasopt.data import load_dataset
+    >>> from kerasopt.models import build_cnn
+    >>> from kerasopt.training import TrainConfig, train
+    >>> data = load_dataset("digits")
+    >>> model = build_cnn(data.input_shape, 10, input_max=16)
+    >>> result = train(model, data, TrainConfig(epochs=2))
+    """
+    import keras
+
+    from kerasopt.augment import RandomAffine
+
+    config = config or TrainConfig()
+    data.check()
+    keras.utils.set_random_seed(config.seed)
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+
+    steps_per_epoch = math.ceil(len(data.y_train) / config.batch_size)
+    optimizer = build_optimizer(config, steps_per_epoch)
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    augment = RandomAffine(**config.augment, seed=config.seed) if config.augment else None
+    train_ds = make_dataset(
+        data.x_train, data.y_train, batch_size=config.batch_size, augment=augment, seed=config.seed
+    )
+    val_ds = make_dataset(data.x_val, data.y_val, batch_size=256, shuffle=False)
+
+    all_callbacks = list(callbacks or [])
+    if config.early_stopping_patience:
+        all_callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
+    resumed_from = 0
+    log_path = None
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        backup = out / BACKUP_DIR
+        resumed_from = _finished_epochs(backup)
+        if resumed_from:
+            # BackupAndRestore restores weights and the epoch but not the optimizer's
+            # step counter, which would restart the learning-rate schedule.
+            optimizer.build(model.trainable_variables)
+            optimizer.iterations.assign(resumed_from * steps_per_epoch)
+        log_path = out / TRAINING_LOG
+        all_callbacks.append(keras.callbacks.CSVLogger(str(log_path), append=resumed_from > 0))
+        if config.checkpoint:
+            (out / "checkpoints").mkdir(exist_ok=True)
+            all_callbacks.append(
+                keras.callbacks.ModelCheckpoint(
+                    str(out / "checkpoints" / "best.keras"), monitor="val_loss", save_best_only=True
+                )
+            )
+        if config.tensorboard:
+            all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out / "logs")))
+        # Last, so an epoch is backed up only after every other callback has seen it.
+        all_callbacks.append(keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True))
+
+    start = time.perf_counter()
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        callbacks=all_callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    full_history = _read_log(log_path) if log_path is not None else history.history
+    return TrainResult(
+        history=full_history or history.history,
+        epochs_run=len(history.epoch),
+        resumed_from_epoch=resumed_from,
+        seconds=seconds,
+    )
+
+
+def _finished_epochs(backup_dir: Path) -> int:
+    """Epochs finished by an interrupted run, from BackupAndRestore's metadata."""
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        path = backup_dir / name
+        if path.is_file():
+            try:
+                return int(json.loads(path.read_text())["epoch"])
+            except (ValueError, KeyError):
+                continue
+    return 0
+
+
+def _read_log(path: Path) -> dict[str, list[float]]:
+    import csv
+
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    history: dict[str, list[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key != "epoch" and value not in (None, ""):
+                history.setdefault(key, []).append(float(value))
+    return history

@@ -1,0 +1,72 @@
+import json
+
+import pytest
+
+from kerasopt.scenarios import SCENARIOS, get_scenario, run_scenario
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits_quick")
+    return out, run_scenario("digits", out_dir=out, quick=True, verbose=0)
+
+
+def test_quick_run_writes_every_artifact(quick_run):
+    out, _ = quick_run
+    expected = {
+        "model.keras",
+        "model_float32.tflite",
+        "model_dynamic.tflite",
+        "model_float16.tflite",
+        "model_int8.tflite",
+        "report.json",
+        "report.md",
+        "training_curves.png",
+        "confusion_matrix.png",
+        "training_log.csv",
+        "checkpoints",
+    }
+    assert {p.name for p in out.iterdir()} == expected  # no partial or backup files left
+
+
+def test_report_json_shape(quick_run):
+    out, report = quick_run
+    on_disk = json.loads((out / "report.json").read_text())
+    assert on_disk == json.loads(json.dumps(report))
+    assert on_disk["scenario"] == "digits"
+    assert on_disk["dataset"]["split"]["test"].startswith("train_test_split(X, y, test_size=0.2")
+    assert set(on_disk["tflite"]) == {"float32", "dynamic", "float16", "int8"}
+    for variant in on_disk["tflite"].values():
+        assert {"accuracy", "agreement", "bytes", "gzip_bytes", "latency_us"} <= set(variant)
+    assert on_disk["tflite"]["int8"]["full_integer"] is True
+    assert {"load_data", "train", "export", "verify", "total"} <= set(on_disk["timings"])
+    assert {"keras", "tensorflow", "ai-edge-litert"} <= set(on_disk["versions"])
+    assert on_disk["keras"]["params"] > 0
+
+
+def test_quick_run_learns_and_exports_faithfully(quick_run):
+    _, report = quick_run
+    assert report["keras"]["accuracy"] > 0.8
+    assert report["tflite"]["float32"]["agreement"] == 1.0
+    assert report["tflite"]["int8"]["agreement"] >= 0.97
+    assert report["tflite"]["int8"]["bytes"] <= 0.3 * report["tflite"]["float32"]["bytes"]
+
+
+def test_report_md_has_the_table(quick_run):
+    out, report = quick_run
+    text = (out / "report.md").read_text()
+    assert "| tflite int8 |" in text and f"{report['tflite']['int8']['accuracy']:.4f}" in text
+
+
+def test_quick_overrides_only_in_quick_mode():
+    scenario = get_scenario("digits")
+    assert scenario.train_config(quick=True).epochs < scenario.train_config().epochs
+    assert scenario.train_config(epochs=3, seed=5).epochs == 3
+    assert set(SCENARIOS) == {"digits", "mnist", "fashion_mnist", "cifar10"}
+
+
+def test_unknown_scenario():
+    with pytest.raises(
+        ValueError, match=r"Unknown scenario 'imagenet'. Expected one of \['cifar10'"
+    ):
+        get_scenario("imagenet")

@@ -1,0 +1,28 @@
+import pytest
+
+from kerasopt._atomic import atomic_path, write_text_atomic
+
+
+def test_write_replaces_whole_file(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    write_text_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_failure_keeps_old_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "model.tflite"
+    target.write_bytes(b"good")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("killed mid-write")
+    assert target.read_bytes() == b"good"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.tflite"]
+
+
+def test_temp_keeps_suffix(tmp_path):
+    with atomic_path(tmp_path / "model.keras") as tmp:
+        assert tmp.suffix == ".keras" and tmp.parent == tmp_path
+        tmp.write_bytes(b"x")

@@ -1,0 +1,104 @@
+import csv
+
+import keras
+import numpy as np
+import pytest
+
+from kerasopt.models import build_cnn
+from kerasopt.training import ConfigError, TrainConfig, build_optimizer, train
+
+SMALL = {"input_max": 16, "filters": (4,), "dense_units": 16, "bn_momentum": 0.9}
+
+
+class CrashAtEpoch(keras.callbacks.Callback):
+    """Simulates a crash: raises after `epoch` epochs have finished."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("simulated crash")
+
+
+def test_training_learns(digits):
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    result = train(model, digits, TrainConfig(epochs=4, early_stopping_patience=None), verbose=0)
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert result.history["val_accuracy"][-1] > 0.3  # chance is 0.1
+    assert result.epochs_run == 4 and result.resumed_from_epoch == 0
+
+
+def test_resume_after_crash_continues_epochs_and_schedule(digits, tmp_path):
+    config = TrainConfig(epochs=5, early_stopping_patience=None, checkpoint=False)
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(model, digits, config, tmp_path, verbose=0, callbacks=[CrashAtEpoch(3)])
+    assert (tmp_path / "_backup" / "training_metadata.json").is_file()
+
+    fresh = build_cnn(digits.input_shape, 10, **SMALL)
+    result = train(fresh, digits, config, tmp_path, verbose=0)
+    assert result.resumed_from_epoch == 3
+    assert result.epochs_run == 2
+    steps_per_epoch = int(np.ceil(len(digits.y_train) / config.batch_size))
+    assert int(fresh.optimizer.iterations) == 5 * steps_per_epoch
+    with open(tmp_path / "training_log.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2, 3, 4]
+    assert len(result.history["loss"]) == 5
+    assert not (tmp_path / "_backup").exists()  # removed once training completes
+
+
+def test_early_stopping_restores_best_weights(digits):
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    # A learning rate this high diverges; patience 1 stops soon after the best epoch.
+    config = TrainConfig(
+        epochs=30, learning_rate=5.0, lr_schedule="constant", early_stopping_patience=1
+    )
+    result = train(model, digits, config, verbose=0)
+    assert result.epochs_run < 30
+
+
+def test_artifacts_of_a_run(digits, tmp_path):
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    train(model, digits, TrainConfig(epochs=2, tensorboard=True), tmp_path, verbose=0)
+    assert (tmp_path / "checkpoints" / "best.keras").is_file()
+    assert (tmp_path / "training_log.csv").is_file()
+    assert any((tmp_path / "logs").rglob("*tfevents*"))
+
+
+@pytest.mark.parametrize(
+    "schedule, check",
+    [
+        ("constant", lambda lr: lr(0) == lr(100)),
+        ("cosine", lambda lr: lr(0) > lr(50) > lr(99)),
+        ("warmup_cosine", lambda lr: lr(0) < lr(10) and lr(10) > lr(99)),
+        ("exponential", lambda lr: np.isclose(lr(100), 3e-4, rtol=1e-3)),
+    ],
+    ids=["constant", "cosine", "warmup-cosine", "exponential"],
+)
+def test_schedules_shape(schedule, check):
+    optimizer = build_optimizer(TrainConfig(epochs=10, lr_schedule=schedule), steps_per_epoch=10)
+    rate = optimizer._learning_rate
+    lr = (lambda step: float(rate(step))) if callable(rate) else (lambda step: float(rate))
+    assert check(lr)
+
+
+def test_optimizer_kwargs_and_clipnorm():
+    config = TrainConfig(optimizer="adamw", optimizer_kwargs={"weight_decay": 0.01}, clipnorm=1.0)
+    optimizer = build_optimizer(config, steps_per_epoch=10)
+    assert isinstance(optimizer, keras.optimizers.AdamW)
+    assert optimizer.weight_decay == 0.01 and optimizer.clipnorm == 1.0
+
+
+def test_unknown_optimizer():
+    with pytest.raises(ConfigError, match="'adamx' is not a Keras optimizer"):
+        build_optimizer(TrainConfig(optimizer="adamx"), steps_per_epoch=1)
+
+
+def test_bad_data_fails_before_training(digits):
+    import dataclasses
+
+    broken = dataclasses.replace(digits, y_val=digits.y_val + 20)
+    with pytest.raises(ValueError, match="y_val has labels outside"):
+        train(build_cnn(digits.input_shape, 10, **SMALL), broken, TrainConfig(epochs=1), verbose=0)
