@@ -1,0 +1,102 @@
+"""`WarmupCosine`: linear warmup, then cosine annealing with optional warm restarts."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="kerasopt")
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup to a peak, then `cycles` cosine decays from the peak to a floor.
+
+    With `w = warmup_steps`, `lo = min_learning_rate`, `hi = peak_learning_rate` and
+    `period = (total_steps - w) / cycles`:
+
+        t < w:  lr(t) = lo + (hi - lo) * t / w
+        t >= w: lr(t) = lo + (hi - lo) * (1 + cos(pi * f)) / 2,
+                f = frac((t - w) / period), or 1 once t >= total_steps
+
+    With `cycles=1` this is Keras' `CosineDecay` with `warmup_target`. With `cycles > 1` the
+    rate jumps back to the peak at the start of each equal-length cycle (SGDR-style warm
+    restarts, without SGDR's growing periods), and all cycles fit inside `total_steps`.
+    After `total_steps` the rate stays at `min_learning_rate`.
+
+    Args:
+        peak_learning_rate: Learning rate at the end of warmup and at each restart.
+        total_steps: Steps (batches) of the whole schedule, warmup included.
+        warmup_steps: Steps of linear warmup from `min_learning_rate`; 0 starts at the peak.
+        min_learning_rate: Floor of each cosine cycle and start of warmup. Defaults to `0.0`.
+        cycles: Number of cosine cycles after warmup. Defaults to `1`.
+
+    Example:
+
+    >>> import keras
+    >>> from kerasopt.schedules import WarmupCosine
+    >>> schedule = WarmupCosine(1e-3, total_steps=10_000, warmup_steps=500)
+    >>> round(float(schedule(500)), 6)
+    0.001
+    >>> optimizer = keras.optimizers.AdamW(learning_rate=schedule)
+    """
+
+    def __init__(
+        self,
+        peak_learning_rate: float,
+        total_steps: int,
+        warmup_steps: int,
+        min_learning_rate: float = 0.0,
+        cycles: int = 1,
+    ):
+        if not peak_learning_rate > 0:
+            raise ValueError(
+                f"WarmupCosine requires peak_learning_rate > 0, got {peak_learning_rate=}. "
+                "Pass a positive learning rate such as 1e-3."
+            )
+        if not total_steps > 0:
+            raise ValueError(
+                f"WarmupCosine requires total_steps > 0, got {total_steps=}. "
+                "Pass epochs * steps_per_epoch."
+            )
+        if not 0 <= warmup_steps < total_steps:
+            raise ValueError(
+                f"WarmupCosine requires 0 <= warmup_steps < total_steps, got {warmup_steps=} "
+                f"with {total_steps=}. Pass fewer warmup steps (often 1-10% of total_steps)."
+            )
+        if not 0 <= min_learning_rate <= peak_learning_rate:
+            raise ValueError(
+                "WarmupCosine requires 0 <= min_learning_rate <= peak_learning_rate, got "
+                f"{min_learning_rate=} with {peak_learning_rate=}. Pass a smaller floor."
+            )
+        if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
+            raise ValueError(
+                f"WarmupCosine requires cycles to be an int >= 1, got {cycles=}. "
+                "Pass 1 for a single decay or the number of warm restarts plus one."
+            )
+        self.peak_learning_rate = peak_learning_rate
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.min_learning_rate = min_learning_rate
+        self.cycles = cycles
+
+    def __call__(self, step):
+        t = ops.cast(step, "float32")
+        lo, hi = float(self.min_learning_rate), float(self.peak_learning_rate)
+        w = float(self.warmup_steps)
+        warm = lo + (hi - lo) * t / max(w, 1.0)
+        # Multiply before dividing so restart steps land on exact integers in float32.
+        progress = ops.maximum(t - w, 0.0) * self.cycles / (self.total_steps - w)
+        # Without this, the last step would count as the start of one more cycle.
+        frac = ops.where(progress >= self.cycles, 1.0, progress - ops.floor(progress))
+        cosine = lo + (hi - lo) * 0.5 * (1.0 + ops.cos(math.pi * frac))
+        return ops.where(t < w, warm, cosine)
+
+    def get_config(self) -> dict:
+        return {
+            "peak_learning_rate": self.peak_learning_rate,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "min_learning_rate": self.min_learning_rate,
+            "cycles": self.cycles,
+        }
