@@ -164,6 +164,7 @@ def train(
         epochs=config.epochs,
         callbacks=all_callbacks,
         verbose=verbose,
+        shuffle=False,  # the tf.data pipeline shuffles; Keras would warn and ignore it
     )
     seconds = time.perf_counter() - start
     full_history = _read_log(log_path) if log_path is not None else history.history
