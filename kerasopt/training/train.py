@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kerasopt.data.pipeline import make_dataset
 from kerasopt.data.splits import DatasetSplits
+from kerasopt.data.validation import check_arrays
 from kerasopt.training.config import ConfigError, TrainConfig
 
 BACKUP_DIR = "_backup"
@@ -105,6 +106,14 @@ def train(
 
     config = config or TrainConfig()
     data.check()
+    for part in ("train", "val"):
+        check_arrays(
+            getattr(data, f"x_{part}"),
+            getattr(data, f"y_{part}"),
+            num_classes=int(model.output_shape[-1]),
+            input_shape=tuple(model.inputs[0].shape[1:]),
+            name=part,
+        )
     keras.utils.set_random_seed(config.seed)
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2

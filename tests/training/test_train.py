@@ -96,6 +96,17 @@ def test_unknown_optimizer():
         build_optimizer(TrainConfig(optimizer="adamx"), steps_per_epoch=1)
 
 
+def test_data_that_does_not_fit_the_model_is_named(digits):
+    wrong_shape = build_cnn((28, 28), 10, **{**SMALL, "input_max": 255})
+    with pytest.raises(
+        ValueError, match=r"x_train samples have shape \(8, 8\) but the model expects \(28, 28\)"
+    ):
+        train(wrong_shape, digits, TrainConfig(epochs=1), verbose=0)
+    too_few_classes = build_cnn(digits.input_shape, 5, **SMALL)
+    with pytest.raises(ValueError, match=r"y_train has labels outside the class range \[0, 4\]"):
+        train(too_few_classes, digits, TrainConfig(epochs=1), verbose=0)
+
+
 def test_bad_data_fails_before_training(digits):
     import dataclasses
 
