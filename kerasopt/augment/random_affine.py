@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import numbers
 
-class RandomAffine:
+from kerasopt.augment._base import AugmentOp, register_op
+
+
+@register_op("affine")
+class RandomAffine(AugmentOp):
     """Random rotation, translation and zoom of image batches, on-graph.
 
     Built from Keras' own preprocessing layers and applied to whole batches inside
     `tf.data` (`make_dataset(..., augment=RandomAffine())`). Accepts batches of
     grayscale images without a channel axis (`(b, h, w)`, as MNIST and digits are
     stored) as well as `(b, h, w, c)`. Labels pass through unchanged. Pixels that move
-    in from outside are filled with 0, the background of digit images.
+    in from outside are filled with 0, the background of digit images. Each batch is
+    seeded from the op's seed and its own content, so a seeded run repeats even with
+    parallel `tf.data` maps.
 
     Args:
         rotation: Maximum rotation as a fraction of a full turn. Defaults to `0.05`.
@@ -34,45 +41,41 @@ class RandomAffine:
         seed: int | None = None,
     ):
         for name, value in (("rotation", rotation), ("translation", translation), ("zoom", zoom)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(
+                    f"RandomAffine expects {name} to be a number. Received: {name}={value!r}."
+                )
             if not 0.0 <= value < 1.0:
                 raise ValueError(
                     f"RandomAffine expects 0 <= {name} < 1 (a fraction). Received: {name}={value}."
                 )
+        super().__init__(seed)
         import keras
 
-        self.rotation, self.translation, self.zoom, self.seed = rotation, translation, zoom, seed
+        self.rotation, self.translation, self.zoom = rotation, translation, zoom
         layers = []
         if translation:
             layers.append(
                 keras.layers.RandomTranslation(
-                    translation, translation, fill_mode="constant", seed=seed
+                    translation, translation, fill_mode="constant", seed=0
                 )
             )
         if rotation:
-            layers.append(keras.layers.RandomRotation(rotation, fill_mode="constant", seed=seed))
+            layers.append(keras.layers.RandomRotation(rotation, fill_mode="constant", seed=0))
         if zoom:
-            layers.append(keras.layers.RandomZoom(zoom, fill_mode="constant", seed=seed))
+            layers.append(keras.layers.RandomZoom(zoom, fill_mode="constant", seed=0))
         self._layers = layers
 
-    def __call__(self, images, labels):
-        import tensorflow as tf
+    def transform(self, images, labels, seed):
+        from kerasopt.augment._seeding import fold, run_keras_layer
 
-        add_channel = images.shape.rank == 3
-        x = tf.expand_dims(images, -1) if add_channel else images
-        x = tf.cast(x, "float32")
-        for layer in self._layers:
-            x = layer(x, training=True)
-        x = tf.squeeze(x, -1) if add_channel else x
-        return tf.cast(x, images.dtype), labels
+        for index, layer in enumerate(self._layers):
+            images = run_keras_layer(layer, images, fold(seed, index))
+        return images, labels
 
     def get_config(self) -> dict:
-        return {
-            "rotation": self.rotation,
-            "translation": self.translation,
-            "zoom": self.zoom,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict) -> RandomAffine:
-        return cls(**config)
+        config = super().get_config()
+        config.update(
+            {"rotation": self.rotation, "translation": self.translation, "zoom": self.zoom}
+        )
+        return config

@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import make_mnist_like_npz
+from mnist_like_files import make_mnist_like_npz
 
 from kerasopt.cli import build_parser, main
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import make_mnist_like_npz
+from mnist_like_files import make_mnist_like_npz
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
