@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from kerasopt.optimizers import AdaBound, Lookahead, RAdam
+from kerasopt.optimizers.adaptive_gradient_clipping import AdaptiveGradientClipping
 
 # Factories, not instances: each test needs a fresh, unbuilt optimizer created after seeding.
 OPTIMIZERS = {
@@ -14,6 +15,7 @@ OPTIMIZERS = {
     "AdaBound-amsbound": lambda: AdaBound(learning_rate=0.05, amsbound=True),
     "Lookahead-SGD": lambda: Lookahead(keras.optimizers.SGD(0.1), sync_period=5),
     "Lookahead-RAdam": lambda: Lookahead(RAdam(0.05), sync_period=4, slow_step_size=0.8),
+    "AGC-SGD": lambda: AdaptiveGradientClipping(keras.optimizers.SGD(0.1), clip_factor=0.05),
 }
 # Training-based checks run on one variant of each optimizer to stay fast.
 TRAINED = ["RAdam", "AdaBound", "Lookahead-SGD", "Lookahead-RAdam"]

@@ -1,0 +1,193 @@
+"""Adaptive gradient clipping (AGC) wrapper for any Keras 3 optimizer."""
+
+import keras
+from keras import ops
+
+from kerasopt.optimizers._common import check_positive
+
+# The same base-optimizer arguments Lookahead refuses: a wrapper only accepts the defaults
+# `get_config` writes; clipping, decay, EMA and loss scaling belong on the inner optimizer.
+from kerasopt.optimizers.lookahead import _BASE_DEFAULTS
+
+
+def unitwise_norm(x):
+    """L2 norm per output unit: over all axes but the last, or the whole tensor if rank <= 1.
+
+    A Dense kernel `(in, out)` gets one norm per output unit, a Conv2D kernel
+    `(h, w, in, out)` one per filter; biases, BatchNorm scales and scalars get one norm.
+    The result keeps the reduced axes (size 1) so it broadcasts against `x`.
+    """
+    axes = tuple(range(len(x.shape) - 1)) if len(x.shape) > 1 else None
+    return ops.sqrt(ops.sum(ops.square(x), axis=axes, keepdims=True))
+
+
+@keras.saving.register_keras_serializable(package="kerasopt")
+class AdaptiveGradientClipping(keras.optimizers.Optimizer):
+    """Adaptive gradient clipping (AGC): clips each unit's gradient relative to its weights.
+
+    Brock et al., 2021, "High-Performance Large-Scale Image Recognition Without
+    Normalization" (https://arxiv.org/abs/2102.06171), section 4. For every output unit
+    `i` of every variable, with `G_i` its gradient and `W_i` its weights,
+    `G_i <- G_i * clip_factor * max(|W_i|, eps) / |G_i|` whenever
+    `|G_i| / max(|W_i|, eps) > clip_factor`; units under the bound are left untouched.
+    Norms are unit-wise: over all axes but the last for kernels, over the whole tensor for
+    vectors and scalars. The clipped gradients then go to the wrapped optimizer, so
+    learning rate, `iterations`, its own `clipnorm`, weight decay, EMA and loss scaling
+    are all the inner optimizer's (`agc.learning_rate` reads and sets the inner rate).
+
+    The paper clips every layer except the final classifier and uses `clip_factor`
+    0.01-0.16 (smaller for larger batches). Because a unit's step is bounded by
+    `learning_rate * clip_factor * |W_i|`, weights that start at zero (biases) move at
+    most `learning_rate * clip_factor * eps` per step until they grow. With gradient
+    accumulation on the inner optimizer each micro-batch gradient is clipped separately.
+
+    Args:
+        optimizer: The inner `keras.optimizers.Optimizer` instance (or a name such as
+            `"sgd"`, or a serialized optimizer dict). It must not be built yet.
+        clip_factor: The bound `lambda` on `|G_i| / max(|W_i|, eps)`; must be > 0.
+            Defaults to `0.01`.
+        eps: Floor on the weight norm, so zero-initialised weights can still move; must
+            be > 0. Defaults to `1e-3`.
+        name: Name of the optimizer; `None` picks a unique one. Defaults to `None`.
+        **kwargs: Only accepted as written by `get_config` (default base-optimizer
+            arguments); set `clipnorm`, `weight_decay` and the like on the inner optimizer.
+
+    Example:
+
+    ```python
+    import keras
+    from kerasopt.optimizers import AdaptiveGradientClipping
+
+    opt = AdaptiveGradientClipping(keras.optimizers.SGD(0.1, momentum=0.9), clip_factor=0.02)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer=opt, loss="mse")
+    ```
+    """
+
+    def __init__(self, optimizer, clip_factor=0.01, eps=1e-3, name=None, **kwargs):
+        owner = "AdaptiveGradientClipping"
+        if isinstance(optimizer, (str, dict)):
+            optimizer = keras.optimizers.get(optimizer)
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            raise TypeError(
+                f"{owner} requires `optimizer` to be a keras.optimizers.Optimizer, got "
+                f"{optimizer!r} ({type(optimizer).__name__}). Wrap a Keras 3 optimizer, "
+                f"e.g. {owner}(keras.optimizers.SGD(0.1))."
+            )
+        if optimizer.built:
+            raise ValueError(
+                f"{owner} requires an unbuilt inner optimizer, got {optimizer.name!r}, which "
+                "is already built on other variables. Pass a freshly created optimizer."
+            )
+        clip_factor = check_positive(owner, "clip_factor", clip_factor)
+        eps = check_positive(owner, "eps", eps)
+        learning_rate = kwargs.pop("learning_rate", None)
+        if learning_rate not in (None, 0.0):
+            raise ValueError(
+                f"{owner} uses the inner optimizer's learning rate, got {learning_rate=}. "
+                f"Set it on the inner optimizer: {owner}(keras.optimizers.SGD(learning_rate))."
+            )
+        for key, value in kwargs.items():
+            if key in _BASE_DEFAULTS and value != _BASE_DEFAULTS[key]:
+                raise ValueError(
+                    f"{owner} does not apply `{key}` itself, got {key}={value!r}. Set it on "
+                    f"the inner optimizer: {owner}(keras.optimizers.SGD({key}={value!r}))."
+                )
+            if key not in _BASE_DEFAULTS:
+                raise ValueError(
+                    f"{owner} got an unexpected argument {key}={value!r}. It accepts "
+                    "optimizer, clip_factor, eps and name."
+                )
+        # The wrapper's own learning rate is a placeholder; `learning_rate` below delegates.
+        super().__init__(learning_rate=0.0, name=name)
+        self.inner_optimizer = optimizer
+        self.clip_factor = clip_factor
+        self.eps = eps
+
+    def build(self, var_list):
+        """Builds the inner optimizer; AGC itself keeps no per-variable state."""
+        if self.built:
+            return
+        self.inner_optimizer.build(var_list)
+        super().build(var_list)
+
+    def clip_gradient(self, grad, variable):
+        """Returns `grad` with every unit whose norm exceeds the AGC bound scaled onto it."""
+        if grad is None or getattr(variable, "overwrite_with_gradient", False):
+            return grad  # No gradient, or a variable the optimizer overwrites (float8 scales).
+        grad = ops.convert_to_tensor(grad)  # Densifies IndexedSlices (Embedding).
+        weight = ops.cast(variable, grad.dtype)
+        max_norm = self.clip_factor * ops.maximum(unitwise_norm(weight), self.eps)
+        # The inner optimizer divides by its loss scale, so the bound is scaled up to match.
+        if self.inner_optimizer.loss_scale_factor is not None:
+            max_norm = max_norm * self.inner_optimizer.loss_scale_factor
+        grad_norm = unitwise_norm(grad)
+        # NaN norms compare False: such gradients pass through for a NaN check to catch.
+        scale = ops.where(grad_norm > max_norm, ops.divide_no_nan(max_norm, grad_norm), 1.0)
+        return grad * ops.cast(scale, grad.dtype)
+
+    def apply(self, grads, trainable_variables=None):
+        """Clips `grads` unit-wise, then takes one step of the inner optimizer."""
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "AdaptiveGradientClipping.apply() got no variables and is not built yet. "
+                    "Call optimizer.build(trainable_variables) or pass the variables."
+                )
+            trainable_variables = self._trainable_variables
+        else:
+            trainable_variables = list(trainable_variables)
+            if not self.built:
+                self.build(trainable_variables)
+        grads = list(grads)
+        if len(grads) != len(trainable_variables):
+            raise ValueError(
+                f"AdaptiveGradientClipping.apply() needs one gradient per variable, got "
+                f"{len(grads)} gradients for {len(trainable_variables)} variables. Pass "
+                "matching lists."
+            )
+        clipped = [
+            self.clip_gradient(g, v) for g, v in zip(grads, trainable_variables, strict=True)
+        ]
+        self.inner_optimizer.apply(clipped, trainable_variables)
+
+    @property
+    def iterations(self):
+        return self.inner_optimizer.iterations
+
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate):
+        self.inner_optimizer.learning_rate = learning_rate
+
+    @property
+    def variables(self):
+        return self._variables[:] + self.inner_optimizer.variables
+
+    def scale_loss(self, loss):
+        return self.inner_optimizer.scale_loss(loss)
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "optimizer": keras.optimizers.serialize(self.inner_optimizer),
+                "clip_factor": self.clip_factor,
+                "eps": self.eps,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        optimizer = keras.optimizers.deserialize(
+            config.pop("optimizer"), custom_objects=custom_objects
+        )
+        return cls(optimizer, **config)
