@@ -10,6 +10,8 @@ from kerasopt._atomic import atomic_path, write_bytes_atomic
 from kerasopt.scenarios.registry import get_scenario
 
 DEFAULT_OUT_ROOT = Path("saved_models")
+#: FGSM budgets of the report's robustness curve, as fractions of the input range.
+ROBUSTNESS_EPSILONS = (0.0, 0.01, 0.02, 0.05, 0.1)
 
 
 def run_scenario(
@@ -28,8 +30,12 @@ def run_scenario(
     Trains (resuming from `out_dir/_backup` if a previous run was killed), saves
     `model.keras`, converts to every TFLite variant, verifies each on the LiteRT
     interpreter against the Keras predictions (the int8 file must be full-integer),
-    and writes `report.json`, `report.md`, `training_curves.png` and
-    `confusion_matrix.png`. Every file is written atomically.
+    runs the error analysis (`kerasopt.analysis.error_analysis`: per-class metrics,
+    calibration, most-confused pairs, hardest examples) on the Keras model and on every
+    TFLite variant, measures an FGSM robustness curve of the Keras model, and writes
+    `report.json`, `report.md`, `training_curves.png`, `confusion_matrix.png`,
+    `reliability_diagram.png` and `hardest_examples.png`. Every file is written
+    atomically.
 
     Args:
         name: Scenario name (`"digits"`, `"mnist"`, ...).
@@ -47,9 +53,10 @@ def run_scenario(
     >>> report = run_scenario("digits", quick=True, out_dir="saved_models/quick")  # doctest: +SKIP
     >>> report["tflite"]["int8"]["accuracy"]  # doctest: +SKIP
     """
-    from kerasopt.analysis import confusion_matrix, plot_confusion_matrix, plot_training_curves
+    from kerasopt.adversarial import robustness_curve
+    from kerasopt.analysis import error_analysis, plot_training_curves
     from kerasopt.data import load_dataset
-    from kerasopt.export import TFLITE_VARIANTS, convert_to_tflite, verify_tflite
+    from kerasopt.export import TFLITE_VARIANTS, LiteRTEvaluator, convert_to_tflite, verify_tflite
     from kerasopt.models import build_cnn
     from kerasopt.scenarios.report import package_versions, write_report
     from kerasopt.training import train
@@ -77,6 +84,7 @@ def run_scenario(
         model.save(tmp)
 
     tflite: dict[str, dict] = {}
+    tflite_probabilities: dict[str, object] = {}
     export_seconds = verify_seconds = 0.0
     for variant in variants:
         tick = time.perf_counter()
@@ -92,16 +100,44 @@ def run_scenario(
             reference_probabilities=keras_probabilities,
             require_full_integer=variant == "int8",
         )
+        tflite_probabilities[variant] = LiteRTEvaluator(content).predict(data.x_test)
         export_seconds += tock - tick
         verify_seconds += time.perf_counter() - tock
     timings["export"] = export_seconds
     timings["verify"] = verify_seconds
 
-    matrix = confusion_matrix(data.y_test, keras_probabilities.argmax(-1), data.num_classes)
-    plot_confusion_matrix(
-        matrix, out / "confusion_matrix.png", title=f"{name}: Keras model, test split"
+    tick = time.perf_counter()
+    keras_analysis = error_analysis(
+        keras_probabilities,
+        data.y_test,
+        num_classes=data.num_classes,
+        images=data.x_test,
+        out_dir=out,
+        title=f"{name}: Keras model, test split",
     )
+    for variant, probabilities in tflite_probabilities.items():
+        tflite[variant]["error_analysis"] = error_analysis(
+            probabilities, data.y_test, num_classes=data.num_classes
+        )
     plot_training_curves(result.history, out / "training_curves.png")
+    timings["analysis"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    input_range = (0.0, float(scenario.model.get("input_max", 255.0)))
+    robustness = {
+        "model": "keras",
+        "attack": "fgsm",
+        "input_range": list(input_range),
+        "curve": robustness_curve(
+            model,
+            data.x_test,
+            data.y_test,
+            ROBUSTNESS_EPSILONS,
+            attack="fgsm",
+            input_range=input_range,
+        ),
+    }
+    timings["robustness"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
 
     report = {
@@ -121,9 +157,11 @@ def run_scenario(
             "accuracy": keras_accuracy,
             "params": int(model.count_params()),
             "bytes": (out / "model.keras").stat().st_size,
+            "error_analysis": keras_analysis,
         },
         "tflite": tflite,
-        "confusion_matrix": matrix.tolist(),
+        "confusion_matrix": keras_analysis["confusion_matrix"],
+        "robustness": robustness,
         "timings": timings,
         "versions": package_versions(),
     }

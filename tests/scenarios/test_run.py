@@ -23,6 +23,8 @@ def test_quick_run_writes_every_artifact(quick_run):
         "report.md",
         "training_curves.png",
         "confusion_matrix.png",
+        "reliability_diagram.png",
+        "hardest_examples.png",
         "training_log.csv",
         "checkpoints",
     }
@@ -42,6 +44,47 @@ def test_report_json_shape(quick_run):
     assert {"load_data", "train", "export", "verify", "total"} <= set(on_disk["timings"])
     assert {"keras", "tensorflow", "ai-edge-litert"} <= set(on_disk["versions"])
     assert on_disk["keras"]["params"] > 0
+
+
+def test_report_has_error_analysis_for_every_model(quick_run):
+    out, report = quick_run
+    test_size = report["dataset"]["sizes"]["test"]
+    models = {"keras": report["keras"], **report["tflite"]}
+    for name, part in models.items():
+        analysis = part["error_analysis"]
+        assert analysis["accuracy"] == part["accuracy"], name
+        assert sum(analysis["per_class"]["support"]) == test_size
+        assert len(analysis["per_class"]["f1"]) == report["dataset"]["num_classes"]
+        calibration = analysis["calibration"]
+        assert 0.0 <= calibration["ece"] <= calibration["mce"] <= 1.0
+        assert sum(b["count"] for b in calibration["bins"]) == test_size
+        assert all(pair["count"] > 0 for pair in analysis["most_confused"])
+    keras_analysis = report["keras"]["error_analysis"]
+    assert keras_analysis["confusion_matrix"] == report["confusion_matrix"]
+    assert keras_analysis["plots"]["reliability_diagram"] == "reliability_diagram.png"
+    assert keras_analysis["plots"]["hardest_examples"] == "hardest_examples.png"
+    for plot in keras_analysis["plots"].values():
+        assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {"analysis", "robustness"} <= set(report["timings"])
+
+
+def test_report_has_the_robustness_curve(quick_run):
+    _, report = quick_run
+    robustness = report["robustness"]
+    assert robustness["attack"] == "fgsm" and robustness["input_range"] == [0.0, 16.0]
+    curve = robustness["curve"]
+    assert [point["epsilon"] for point in curve] == [0.0, 0.01, 0.02, 0.05, 0.1]
+    assert curve[0]["accuracy"] == report["keras"]["accuracy"]
+    assert curve[-1]["accuracy"] < curve[0]["accuracy"]
+
+
+def test_report_md_has_error_analysis_and_robustness(quick_run):
+    out, report = quick_run
+    text = (out / "report.md").read_text()
+    ece = report["tflite"]["int8"]["error_analysis"]["calibration"]["ece"]
+    assert "| model | test accuracy | ECE |" in text and f"{ece:.4f}" in text
+    assert "| class | precision | recall | F1 | support | F1 float32 |" in text
+    assert "## Robustness (FGSM" in text and "reliability_diagram.png" in text
 
 
 def test_quick_run_learns_and_exports_faithfully(quick_run):
