@@ -1,0 +1,179 @@
+"""Parses regularizer and constraint specs such as `"l2(1e-4)"` without `eval`."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+
+# spec name -> (Keras class name, positional parameter names in order)
+REGULARIZERS = {
+    "l1": ("L1", ("l1",)),
+    "l2": ("L2", ("l2",)),
+    "l1_l2": ("L1L2", ("l1", "l2")),
+    "orthogonal": ("OrthogonalRegularizer", ("factor", "mode")),
+}
+CONSTRAINTS = {
+    "max_norm": ("MaxNorm", ("max_value", "axis")),
+    "min_max_norm": ("MinMaxNorm", ("min_value", "max_value", "rate", "axis")),
+    "unit_norm": ("UnitNorm", ("axis",)),
+    "non_neg": ("NonNeg", ()),
+}
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def _lookup(table: dict) -> dict:
+    """Accepts `l1_l2`, `l1l2`, `L1L2`, `orthogonal_regularizer`, `MaxNorm`, ..."""
+    found = {}
+    for spec_name, (class_name, params) in table.items():
+        for alias in (spec_name, class_name):
+            found[_normalize(alias)] = (spec_name, class_name, params)
+    return found
+
+
+def _literal(node, argument: str, text: str):
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        value = None
+    ok = isinstance(value, int | float | str) and not isinstance(value, bool)
+    if isinstance(value, list | tuple) and all(isinstance(v, int) for v in value):
+        ok, value = True, list(value)
+    if not ok:
+        raise ValueError(
+            f"{argument}={text!r}: arguments must be numbers, strings or lists of axes, got "
+            f"{ast.unparse(node)!r}. Example: 'l1_l2(l1=1e-5, l2=1e-4)'."
+        )
+    return value
+
+
+def _split_call(text: str, argument: str) -> tuple[str, list, dict]:
+    """Splits `"name(1e-4, mode='rows')"` into `("name", [1e-4], {"mode": "rows"})`.
+
+    `ast.parse` only builds a syntax tree; nothing in the text is executed.
+    """
+    usage = (
+        f"Expected NAME or NAME(arguments), e.g. 'l2(1e-4)' or 'max_norm(3)'. "
+        f"Received: {argument}={text!r}."
+    )
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as error:
+        raise ValueError(f"Could not parse {argument}. {usage}") from error
+    if isinstance(node, ast.Name):
+        return node.id, [], {}
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        raise ValueError(f"Could not parse {argument}. {usage}")
+    if any(k.arg is None for k in node.keywords):
+        raise ValueError(f"{argument}={text!r} cannot use **kwargs. {usage}")
+    args = [_literal(a, argument, text) for a in node.args]
+    kwargs = {k.arg: _literal(k.value, argument, text) for k in node.keywords}
+    return node.func.id, args, kwargs
+
+
+def _build(module, entry, args, kwargs, argument, text):
+    spec_name, class_name, params = entry
+    if len(args) > len(params):
+        raise ValueError(
+            f"{argument}={text!r}: {spec_name} takes at most {len(params)} positional "
+            f"argument(s) {params}, got {len(args)}."
+        )
+    unknown = sorted(set(kwargs) - set(params))
+    if unknown:
+        raise ValueError(
+            f"{argument}={text!r}: {spec_name} has no parameter(s) {unknown}. "
+            f"Valid parameters: {list(params)}."
+        )
+    merged = dict(zip(params, args, strict=False))
+    duplicated = sorted(set(merged) & set(kwargs))
+    if duplicated:
+        raise ValueError(f"{argument}={text!r}: {duplicated} given twice.")
+    merged.update(kwargs)
+    try:
+        return getattr(module, class_name)(**merged)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"Could not build {argument} from {text!r}: {error}") from error
+
+
+def _parse(spec, argument: str, kind: str):
+    import keras
+
+    module = keras.regularizers if kind == "regularizer" else keras.constraints
+    base = module.Regularizer if kind == "regularizer" else module.Constraint
+    table = REGULARIZERS if kind == "regularizer" else CONSTRAINTS
+    other = CONSTRAINTS if kind == "regularizer" else REGULARIZERS
+    example = "l2(1e-4)" if kind == "regularizer" else "max_norm(3)"
+    if spec is None or isinstance(spec, base):
+        return spec
+    if isinstance(spec, dict):
+        return module.deserialize(spec)
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"{argument} must be a keras.{module.__name__.split('.')[-1]}.{base.__name__}, "
+            f"a spec string such as {example!r} or a serialized config dict. "
+            f"Received: {argument}={spec!r} ({type(spec).__name__}). Plain functions are "
+            "refused because a model holding one cannot be saved and reloaded."
+        )
+    name, args, kwargs = _split_call(spec, argument)
+    entry = _lookup(table).get(_normalize(name))
+    if entry is not None:
+        return _build(module, entry, args, kwargs, argument, spec)
+    if _normalize(name) in _lookup(other):
+        other_kind = "constraint" if kind == "regularizer" else "regularizer"
+        fixed = argument.replace(kind, other_kind)
+        raise ValueError(
+            f"{argument}={spec!r} names a {other_kind}, not a {kind}. Pass it as {fixed}={spec!r}."
+        )
+    if not args and not kwargs:
+        try:  # a registered custom object, e.g. "kerasopt>MyRegularizer"
+            return module.get(name)
+        except (TypeError, ValueError):
+            pass
+    known = sorted(table)
+    close = difflib.get_close_matches(name.lower(), known + list(_lookup(table)), n=1, cutoff=0.5)
+    hint = f"Did you mean {_lookup(table)[_normalize(close[0])][0]!r}? " if close else ""
+    raise ValueError(f"Unknown {kind} {name!r} in {argument}={spec!r}. {hint}Known: {known}.")
+
+
+def parse_regularizer(spec, argument: str = "kernel_regularizer"):
+    """Turns a regularizer spec into a Keras regularizer.
+
+    Accepts a `keras.regularizers.Regularizer`, a serialized config dict, a Keras
+    identifier (`"l2"`, which means Keras' default `L2(0.01)`), or a spec string with
+    numeric arguments: `"l1(1e-5)"`, `"l2(1e-4)"`, `"l1_l2(l1=1e-5, l2=1e-4)"`,
+    `"orthogonal(0.01)"` or `"orthogonal(0.01, mode='columns')"`. Class names work too
+    (`"L1L2(...)"`). The string is parsed with `ast`, never evaluated.
+
+    Args:
+        spec: The regularizer, its spec, or `None` (returned unchanged).
+        argument: Name used in error messages. Defaults to `"kernel_regularizer"`.
+
+    Example:
+
+    >>> from kerasopt.regularizers import parse_regularizer
+    >>> parse_regularizer("l1_l2(l1=1e-5, l2=1e-4)").get_config()
+    {'l1': 1e-05, 'l2': 0.0001}
+    """
+    return _parse(spec, argument, "regularizer")
+
+
+def parse_constraint(spec, argument: str = "kernel_constraint"):
+    """Turns a constraint spec into a Keras constraint.
+
+    Accepts a `keras.constraints.Constraint`, a serialized config dict, or a spec string:
+    `"max_norm(3)"`, `"max_norm(2, axis=[0, 1, 2])"`, `"min_max_norm(0.5, 2)"`,
+    `"unit_norm"`, `"non_neg"`. The string is parsed with `ast`, never evaluated.
+
+    Args:
+        spec: The constraint, its spec, or `None` (returned unchanged).
+        argument: Name used in error messages. Defaults to `"kernel_constraint"`.
+
+    Example:
+
+    >>> from kerasopt.regularizers import parse_constraint
+    >>> parse_constraint("max_norm(3)").get_config()
+    {'max_value': 3, 'axis': 0}
+    """
+    return _parse(spec, argument, "constraint")
