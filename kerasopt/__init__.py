@@ -27,15 +27,19 @@ _LAZY = {
     "find_lr": "kerasopt.schedules",
 }
 _SUBPACKAGES = (
+    "adversarial",
     "analysis",
     "augment",
+    "callbacks",
     "cli",
     "data",
     "export",
     "models",
     "optimizers",
+    "regularizers",
     "scenarios",
     "schedules",
+    "tabular",
     "training",
 )
 

@@ -1,6 +1,24 @@
-"""Composable training: optimizer, schedule, callbacks, augmentation, resume."""
+"""Composable training: optimizer, schedule, clipping, augmentation, resume, comparison."""
 
-from kerasopt.training.config import LR_SCHEDULES, ConfigError, TrainConfig
+from kerasopt.training.config import CLIPPING_OPTIONS, LR_SCHEDULES, ConfigError, TrainConfig
+from kerasopt.training.technique_catalog import standard_techniques
+from kerasopt.training.technique_comparison import (
+    Technique,
+    compare_techniques,
+    format_comparison,
+)
 from kerasopt.training.train import TrainResult, build_optimizer, train
 
-__all__ = ["LR_SCHEDULES", "ConfigError", "TrainConfig", "TrainResult", "build_optimizer", "train"]
+__all__ = [
+    "CLIPPING_OPTIONS",
+    "LR_SCHEDULES",
+    "ConfigError",
+    "Technique",
+    "TrainConfig",
+    "TrainResult",
+    "build_optimizer",
+    "compare_techniques",
+    "format_comparison",
+    "standard_techniques",
+    "train",
+]

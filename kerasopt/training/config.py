@@ -13,7 +13,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-LR_SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential")
+LR_SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential", "one_cycle")
+CLIPPING_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm", "agc_clip_factor")
 
 
 class ConfigError(ValueError):
@@ -27,21 +28,41 @@ class TrainConfig:
     Args:
         epochs: Maximum epochs. Defaults to `40`.
         batch_size: Samples per step. Defaults to `32`.
-        optimizer: A Keras optimizer name (`"adam"`, `"adamw"`, `"sgd"`, ...).
-            Defaults to `"adam"`.
+        optimizer: A Keras optimizer name (`"adam"`, `"adamw"`, `"sgd"`, ...) or one
+            kerasopt adds (`"radam"`, `"adabound"`). Defaults to `"adam"`.
         learning_rate: Peak learning rate. Defaults to `3e-3`.
         optimizer_kwargs: Extra optimizer arguments (`{"weight_decay": 1e-4}`).
             Defaults to `{}`.
-        clipnorm: Clip each gradient to this L2 norm, or `None`. Defaults to `None`.
+        clipnorm: Clip each gradient tensor to this L2 norm (Keras' `clipnorm`), or
+            `None`. Defaults to `None`.
+        clipvalue: Clip every gradient element to `[-clipvalue, clipvalue]`, or `None`.
+            Defaults to `None`.
+        global_clipnorm: Scale all gradients together so their joint L2 norm is at most
+            this, or `None`. Defaults to `None`.
+        agc_clip_factor: Adaptive gradient clipping (NFNets): clip each unit's gradient
+            to this fraction of its weight norm, or `None`. At most one of the four
+            clipping options may be set. Defaults to `None`.
+        lookahead: Wrap the optimizer in `Lookahead` with these keyword arguments
+            (`{"sync_period": 6, "slow_step_size": 0.5}`; `{}` for the defaults), or
+            `None`. Defaults to `None`.
+        label_smoothing: Label smoothing of the cross-entropy, in `[0, 1)`. Defaults
+            to `0.0`.
         lr_schedule: One of `"constant"`, `"cosine"`, `"warmup_cosine"`,
-            `"exponential"`. Defaults to `"warmup_cosine"`.
+            `"exponential"`, `"one_cycle"` (`kerasopt.schedules.OneCycle` peaking at
+            `learning_rate`). Defaults to `"warmup_cosine"`.
         warmup_fraction: Fraction of all steps spent warming up (`warmup_cosine`).
             Defaults to `0.1`.
         early_stopping_patience: Epochs without `val_loss` improvement before stopping
             (best weights are restored), or `None` to disable. Defaults to `15`.
-        augment: Keyword arguments of `RandomAffine`, or `None` for no augmentation.
-            Defaults to `{"rotation": 0.05, "translation": 0.1, "zoom": 0.1}`.
+        augment: An augmentation policy: keyword arguments of `RandomAffine`, a policy
+            string such as `"flip(horizontal), crop_pad(2), mixup(alpha=0.2)"`, a policy
+            table (`{"ops": [...]}`), or `None` for none. Policies that mix labels
+            (MixUp, CutMix) switch the loss to categorical cross-entropy. Defaults to
+            `{"rotation": 0.05, "translation": 0.1, "zoom": 0.1}`.
         seed: Seed for weights, shuffling and augmentation. Defaults to `0`.
+        health_checks: Add `kerasopt.callbacks.TrainingHealth`: stop at the first NaN/Inf
+            naming the layer, and warn on exploding or vanishing gradients, a diverging
+            loss or a growing train/validation gap. Defaults to `True`.
         checkpoint: Keep the best model in `checkpoints/best.keras`. Defaults to `True`.
         tensorboard: Write TensorBoard logs to `logs/`. Defaults to `False`.
 
@@ -59,13 +80,19 @@ class TrainConfig:
     learning_rate: float = 3e-3
     optimizer_kwargs: dict = dataclasses.field(default_factory=dict)
     clipnorm: float | None = None
+    clipvalue: float | None = None
+    global_clipnorm: float | None = None
+    agc_clip_factor: float | None = None
+    lookahead: dict | None = None
+    label_smoothing: float = 0.0
     lr_schedule: str = "warmup_cosine"
     warmup_fraction: float = 0.1
     early_stopping_patience: int | None = 15
-    augment: dict | None = dataclasses.field(
+    augment: dict | str | None = dataclasses.field(
         default_factory=lambda: {"rotation": 0.05, "translation": 0.1, "zoom": 0.1}
     )
     seed: int = 0
+    health_checks: bool = True
     checkpoint: bool = True
     tensorboard: bool = False
 
@@ -90,9 +117,20 @@ class TrainConfig:
                 "TrainConfig.warmup_fraction must be in [0, 1). Received: "
                 f"{self.warmup_fraction!r}."
             )
-        if self.clipnorm is not None and not self.clipnorm > 0:
+        clipping = {name: getattr(self, name) for name in CLIPPING_OPTIONS}
+        for name, value in clipping.items():
+            if value is not None and not value > 0:
+                raise ConfigError(f"TrainConfig.{name} must be > 0 or None. Received: {value!r}.")
+        chosen = [name for name, value in clipping.items() if value is not None]
+        if len(chosen) > 1:
             raise ConfigError(
-                f"TrainConfig.clipnorm must be > 0 or None. Received: {self.clipnorm!r}."
+                f"TrainConfig sets {chosen}; set at most one gradient clipping option of "
+                f"{list(CLIPPING_OPTIONS)}."
+            )
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(
+                "TrainConfig.label_smoothing must be in [0, 1). Received: "
+                f"{self.label_smoothing!r}."
             )
         patience = self.early_stopping_patience
         if patience is not None and (not isinstance(patience, int) or patience < 1):

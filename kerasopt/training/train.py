@@ -50,19 +50,45 @@ def build_optimizer(config: TrainConfig, steps_per_epoch: int):
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, total - warmup, warmup_target=lr, warmup_steps=warmup
         )
+    elif config.lr_schedule == "one_cycle":
+        from kerasopt.schedules import OneCycle
+
+        schedule = OneCycle(lr, total)
     else:  # exponential: the rate falls tenfold over the whole run.
         schedule = keras.optimizers.schedules.ExponentialDecay(lr, total, 0.1)
+    optimizer_class = _optimizer_class(config.optimizer)
+    kwargs = dict(config.optimizer_kwargs)
+    for name in ("clipnorm", "clipvalue", "global_clipnorm"):
+        if getattr(config, name) is not None:
+            kwargs[name] = getattr(config, name)
+    optimizer = optimizer_class(learning_rate=schedule, **kwargs)
+    if config.lookahead is not None:
+        from kerasopt.optimizers import Lookahead
+
+        optimizer = Lookahead(optimizer, **config.lookahead)
+    if config.agc_clip_factor is not None:
+        from kerasopt.optimizers import AdaptiveGradientClipping
+
+        optimizer = AdaptiveGradientClipping(optimizer, clip_factor=config.agc_clip_factor)
+    return optimizer
+
+
+def _optimizer_class(name: str):
+    import keras
+
+    from kerasopt.optimizers import AdaBound, RAdam
+
+    extra = {"radam": RAdam, "adabound": AdaBound}
+    if name.lower() in extra:
+        return extra[name.lower()]
     try:
-        optimizer_class = type(keras.optimizers.get(config.optimizer))
+        return type(keras.optimizers.get(name))
     except ValueError as error:
         raise ConfigError(
-            f"TrainConfig.optimizer={config.optimizer!r} is not a Keras optimizer. Use a "
-            "name such as 'adam', 'adamw', 'sgd', 'rmsprop', 'nadam' or 'lion'."
+            f"TrainConfig.optimizer={name!r} is not a Keras optimizer. Use a name such as "
+            "'adam', 'adamw', 'sgd', 'rmsprop', 'nadam', 'lion', or kerasopt's 'radam' or "
+            "'adabound'."
         ) from error
-    kwargs = dict(config.optimizer_kwargs)
-    if config.clipnorm is not None:
-        kwargs["clipnorm"] = config.clipnorm
-    return optimizer_class(learning_rate=schedule, **kwargs)
 
 
 def train(
@@ -102,7 +128,7 @@ def train(
     """
     import keras
 
-    from kerasopt.augment import RandomAffine
+    from kerasopt.augment import build_policy, check_label_safety
 
     config = config or TrainConfig()
     data.check()
@@ -120,18 +146,33 @@ def train(
 
     steps_per_epoch = math.ceil(len(data.y_train) / config.batch_size)
     optimizer = build_optimizer(config, steps_per_epoch)
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    augment = RandomAffine(**config.augment, seed=config.seed) if config.augment else None
+    num_classes = int(model.output_shape[-1])
+    policy = build_policy(config.augment, seed=config.seed, num_classes=num_classes)
+    if policy is not None:
+        check_label_safety(policy, data.name)
+    # Mixed (MixUp/CutMix) or smoothed labels are distributions: one-hot every split so
+    # training and validation losses are the same function.
+    one_hot = bool(getattr(policy, "soft_labels", False)) or config.label_smoothing > 0
+    if one_hot:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy()
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    y_train, y_val = data.y_train, data.y_val
+    if one_hot:
+        y_train = keras.utils.to_categorical(y_train, num_classes).astype("float32")
+        y_val = keras.utils.to_categorical(y_val, num_classes).astype("float32")
     train_ds = make_dataset(
-        data.x_train, data.y_train, batch_size=config.batch_size, augment=augment, seed=config.seed
+        data.x_train, y_train, batch_size=config.batch_size, augment=policy, seed=config.seed
     )
-    val_ds = make_dataset(data.x_val, data.y_val, batch_size=256, shuffle=False)
+    val_ds = make_dataset(data.x_val, y_val, batch_size=256, shuffle=False)
 
     all_callbacks = list(callbacks or [])
+    if config.health_checks:
+        from kerasopt.callbacks import TrainingHealth
+
+        probe = (data.x_train[: config.batch_size], y_train[: config.batch_size])
+        all_callbacks.append(TrainingHealth(probe_data=probe))
     if config.early_stopping_patience:
         all_callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -151,7 +192,10 @@ def train(
             # BackupAndRestore restores weights and the epoch but not the optimizer's
             # step counter, which would restart the learning-rate schedule.
             optimizer.build(model.trainable_variables)
-            optimizer.iterations.assign(resumed_from * steps_per_epoch)
+            wrapped = optimizer
+            while wrapped is not None:  # Lookahead/AGC: the schedule runs on the inner step
+                wrapped.iterations.assign(resumed_from * steps_per_epoch)
+                wrapped = getattr(wrapped, "inner_optimizer", None)
         log_path = out / TRAINING_LOG
         all_callbacks.append(keras.callbacks.CSVLogger(str(log_path), append=resumed_from > 0))
         if config.checkpoint:

@@ -127,3 +127,25 @@ def test_run_mnist_from_generated_npz(tmp_path, capsys):
     )
     assert report["tflite"]["int8"]["full_integer"] is True
     assert "tflite int8" in capsys.readouterr().out
+
+
+def test_bench_augment_reports_both_pipelines(capsys):
+    args = ["bench", "augment", "--images", "256", "--size", "16", "--batch-size", "64"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "batched tf.data" in out and "per-image loop" in out and "speedup" in out
+
+
+def test_bench_techniques_writes_table_and_plot(tmp_path, capsys):
+    args = ["bench", "techniques", "--only", "label smoothing", "--epochs", "1"]
+    assert main([*args, "--seeds", "1", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "techniques.json").read_text())["rows"]
+    assert [row["technique"] for row in rows] == ["baseline", "label smoothing"]
+    assert all(0 <= row["fgsm_accuracy"] <= row["accuracy"] + 0.05 for row in rows)
+    assert (tmp_path / "techniques.png").read_bytes()[:4] == b"\x89PNG"
+    assert "label smoothing" in capsys.readouterr().out
+
+
+def test_bench_techniques_rejects_unknown_names(capsys):
+    assert main(["bench", "techniques", "--only", "mixupp"]) == 2
+    assert "has no technique ['mixupp']" in capsys.readouterr().err

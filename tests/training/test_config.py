@@ -19,12 +19,29 @@ def test_unknown_key_suggests_the_close_one():
         ({"lr_schedule": "step"}, r"lr_schedule='step' is unknown. Expected one of \['constant'"),
         ({"warmup_fraction": 1.0}, r"warmup_fraction must be in \[0, 1\)"),
         ({"clipnorm": -1.0}, r"clipnorm must be > 0 or None"),
+        ({"clipvalue": 0}, r"clipvalue must be > 0 or None. Received: 0"),
+        (
+            {"clipnorm": 1.0, "agc_clip_factor": 0.01},
+            r"sets \['clipnorm', 'agc_clip_factor'\]; set at most one gradient clipping",
+        ),
+        ({"label_smoothing": 1.0}, r"label_smoothing must be in \[0, 1\)"),
         (
             {"early_stopping_patience": 0},
             r"early_stopping_patience must be an integer >= 1 or None",
         ),
     ],
-    ids=["epochs", "batch", "lr", "schedule", "warmup", "clipnorm", "patience"],
+    ids=[
+        "epochs",
+        "batch",
+        "lr",
+        "schedule",
+        "warmup",
+        "clipnorm",
+        "clipvalue",
+        "two-clippings",
+        "smoothing",
+        "patience",
+    ],
 )
 def test_bad_values_are_named(values, match):
     with pytest.raises(ConfigError, match=match):

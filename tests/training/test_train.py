@@ -74,8 +74,9 @@ def test_artifacts_of_a_run(digits, tmp_path):
         ("cosine", lambda lr: lr(0) > lr(50) > lr(99)),
         ("warmup_cosine", lambda lr: lr(0) < lr(10) and lr(10) > lr(99)),
         ("exponential", lambda lr: np.isclose(lr(100), 3e-4, rtol=1e-3)),
+        ("one_cycle", lambda lr: lr(0) < lr(29) and np.isclose(lr(29), 3e-3) and lr(99) < lr(0)),
     ],
-    ids=["constant", "cosine", "warmup-cosine", "exponential"],
+    ids=["constant", "cosine", "warmup-cosine", "exponential", "one-cycle"],
 )
 def test_schedules_shape(schedule, check):
     optimizer = build_optimizer(TrainConfig(epochs=10, lr_schedule=schedule), steps_per_epoch=10)
@@ -89,6 +90,68 @@ def test_optimizer_kwargs_and_clipnorm():
     optimizer = build_optimizer(config, steps_per_epoch=10)
     assert isinstance(optimizer, keras.optimizers.AdamW)
     assert optimizer.weight_decay == 0.01 and optimizer.clipnorm == 1.0
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("clipvalue", 0.5), ("global_clipnorm", 2.0)],
+    ids=["clipvalue", "global_clipnorm"],
+)
+def test_keras_clipping_options_reach_the_optimizer(option, value):
+    optimizer = build_optimizer(TrainConfig(**{option: value}), steps_per_epoch=10)
+    assert getattr(optimizer, option) == value
+
+
+@pytest.mark.parametrize("name", ["radam", "adabound"], ids=["radam", "adabound"])
+def test_kerasopt_optimizers_by_name(name):
+    from kerasopt import optimizers
+
+    optimizer = build_optimizer(TrainConfig(optimizer=name), steps_per_epoch=10)
+    assert isinstance(optimizer, {"radam": optimizers.RAdam, "adabound": optimizers.AdaBound}[name])
+
+
+def test_lookahead_wraps_the_configured_optimizer():
+    from kerasopt.optimizers import Lookahead
+
+    config = TrainConfig(optimizer="sgd", lookahead={"sync_period": 4})
+    optimizer = build_optimizer(config, steps_per_epoch=10)
+    assert isinstance(optimizer, Lookahead) and optimizer.sync_period == 4
+    assert isinstance(optimizer.inner_optimizer, keras.optimizers.SGD)
+
+
+def test_adaptive_gradient_clipping_wraps_the_optimizer():
+    from kerasopt.optimizers import AdaptiveGradientClipping
+
+    config = TrainConfig(optimizer="sgd", agc_clip_factor=0.02)
+    optimizer = build_optimizer(config, steps_per_epoch=10)
+    assert isinstance(optimizer, AdaptiveGradientClipping)
+    assert optimizer.clip_factor == 0.02
+
+
+def test_label_smoothing_trains_on_one_hot_targets(digits):
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    config = TrainConfig(
+        epochs=3, label_smoothing=0.1, augment=None, lr_schedule="constant", checkpoint=False
+    )
+    result = train(model, digits, config, verbose=0)
+    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    assert model.loss.get_config()["label_smoothing"] == 0.1
+    assert result.history["val_accuracy"][-1] > 0.3
+
+
+def test_mixup_policy_switches_to_soft_label_loss(digits):
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    config = TrainConfig(epochs=2, augment="mixup(alpha=0.2)", checkpoint=False)
+    result = train(model, digits, config, verbose=0)
+    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    assert np.isfinite(result.history["loss"]).all()
+
+
+def test_label_changing_flip_on_digits_warns(digits):
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    config = TrainConfig(epochs=1, augment="flip(horizontal)", checkpoint=False)
+    with pytest.warns(UserWarning, match="digits"):
+        train(model, digits, config, verbose=0)
 
 
 def test_unknown_optimizer():
@@ -113,3 +176,19 @@ def test_bad_data_fails_before_training(digits):
     broken = dataclasses.replace(digits, y_val=digits.y_val + 20)
     with pytest.raises(ValueError, match="y_val has labels outside"):
         train(build_cnn(digits.input_shape, 10, **SMALL), broken, TrainConfig(epochs=1), verbose=0)
+
+
+def test_health_checks_stop_a_diverging_run_at_the_first_nan(digits):
+    from kerasopt.callbacks import TrainingHealthWarning
+
+    config = TrainConfig(
+        epochs=5, optimizer="sgd", learning_rate=1e6, lr_schedule="constant", augment=None
+    )
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    with pytest.warns(TrainingHealthWarning, match="NaN|Inf|diverging"):
+        result = train(model, digits, config, verbose=0)
+    assert result.epochs_run == 1  # stopped inside the first epoch
+
+    unchecked = build_cnn(digits.input_shape, 10, **SMALL)
+    result = train(unchecked, digits, config.replace(health_checks=False), verbose=0)
+    assert result.epochs_run == 5
