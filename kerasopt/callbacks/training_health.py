@@ -54,7 +54,8 @@ class TrainingHealth(keras.callbacks.Callback):
     `grad_growth_factor` times the first check's), vanishing gradients (a layer's gradient
     norm below `vanishing_threshold` times its weight norm), a diverging loss (the logged
     loss above `divergence_factor` times the first batch's loss) and a growing
-    train/validation gap (`val_loss` above its best for `patience` epochs while `loss`
+    train/validation gap (`val_loss` above its best and above a widening margin over `loss`
+    for `patience` epochs while `loss`
     kept falling). Gradient checks run on `probe_data` every `check_every` steps (from
     step 0), in training mode but without side effects (BatchNorm statistics and dropout
     seeds are left alone); each costs about one training step, plus one trace per model.
@@ -144,7 +145,7 @@ class TrainingHealth(keras.callbacks.Callback):
         self.events = []
         self._warned = set()
         self._epoch, self._epoch_start, self._step = 0, 0, 0
-        self._first_loss = self._first_grad_norm = self._prev_loss = None
+        self._first_loss = self._first_grad_norm = self._prev_loss = self._prev_gap = None
         self._best_val, self._best_epoch, self._gap_epochs = math.inf, None, 0
         # Rebuilt only if the model or its variables changed since the last fit.
         self._weights = WeightCheck.for_model(self.model, self._weights)
@@ -183,13 +184,17 @@ class TrainingHealth(keras.callbacks.Callback):
         loss, val_loss = logs.get("loss"), logs.get("val_loss")
         if loss is None or val_loss is None or not math.isfinite(loss + val_loss):
             return
+        gap = val_loss - loss
+        # Only a real, widening gap counts: with augmentation or dropout the training loss
+        # can sit above a noisy validation loss, and that is not overfitting.
+        widening = gap > 0 and (self._prev_gap is None or gap > self._prev_gap)
         if val_loss < self._best_val:
             self._best_val, self._best_epoch, self._gap_epochs = val_loss, epoch, 0
-        elif self._prev_loss is not None and loss < self._prev_loss:
+        elif self._prev_loss is not None and loss < self._prev_loss and widening:
             self._gap_epochs += 1
         else:
             self._gap_epochs = 0
-        self._prev_loss = loss
+        self._prev_loss, self._prev_gap = loss, gap
         if self._gap_epochs >= self.patience:
             text = overfitting_text(
                 epoch, self._gap_epochs, self._best_val, self._best_epoch, loss, val_loss

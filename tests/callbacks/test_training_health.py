@@ -217,8 +217,10 @@ def test_vanishing_gradients_name_the_starved_layer():
         ([1.0, 0.8, 0.6, 0.5, 0.4], [1.0, 0.9, 0.8, 0.7, 0.6], False),
         ([1.0, 0.8, 0.6, 0.5, 0.4], [1.0, 1.1, 1.2, 0.9, 1.0], False),
         ([1.0, 1.0, 1.0, 1.0, 1.0], [1.0, 1.1, 1.2, 1.3, 1.4], False),
+        # Augmented training: train loss above a noisy validation loss is no gap.
+        ([0.9, 0.6, 0.5, 0.4, 0.33], [0.5, 0.19, 0.25, 0.28, 0.30], False),
     ],
-    ids=["overfitting", "both-falling", "val-recovers", "train-flat"],
+    ids=["overfitting", "both-falling", "val-recovers", "train-flat", "train-above-val"],
 )
 def test_train_validation_gap(losses, val_losses, warns):
     health = TrainingHealth(patience=3)
