@@ -55,10 +55,10 @@ class TrainingHealth(keras.callbacks.Callback):
     norm below `vanishing_threshold` times its weight norm), a diverging loss (the logged
     loss above `divergence_factor` times the first batch's loss) and a growing
     train/validation gap (`val_loss` above its best and above a widening margin over `loss`
-    for `patience` epochs while `loss`
-    kept falling). Gradient checks run on `probe_data` every `check_every` steps (from
-    step 0), in training mode but without side effects (BatchNorm statistics and dropout
-    seeds are left alone); each costs about one training step, plus one trace per model.
+    for `patience` epochs while `loss` kept falling). Gradient checks run on `probe_data`
+    every `check_every` steps (from step 0), in training mode but without side effects
+    (BatchNorm statistics and dropout seeds are left alone); each costs about one
+    training step, plus one trace per model.
 
     Findings go to `warnings.warn` with category `TrainingHealthWarning` (not `print`):
     Python shows each one once, pytest and `logging.captureWarnings` can capture them, and
