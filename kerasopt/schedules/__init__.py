@@ -10,7 +10,7 @@ from keras.optimizers.schedules import InverseTimeDecay
 from kerasopt.schedules.cyclical_lr import CyclicalLR
 from kerasopt.schedules.inverse_sqrt_decay import InverseSqrtDecay
 from kerasopt.schedules.linear_decay import LinearDecay
-from kerasopt.schedules.lr_finder import LRFinderResult, find_lr
+from kerasopt.schedules.lr_finder import LRFinderResult, find_lr, suggest_learning_rate
 from kerasopt.schedules.one_cycle import OneCycle
 from kerasopt.schedules.step_decay import StepDecay
 from kerasopt.schedules.warmup_cosine import WarmupCosine
@@ -25,4 +25,5 @@ __all__ = [
     "StepDecay",
     "WarmupCosine",
     "find_lr",
+    "suggest_learning_rate",
 ]

@@ -66,3 +66,19 @@ def test_stops_once_smoothed_loss_exceeds_four_times_best(data):
     assert len(result.losses) < 100
     assert result.losses[-1] > 4 * result.losses.min()
     assert np.all(result.losses[:-1] <= 4 * np.minimum.accumulate(result.losses)[:-1])
+
+
+def test_suggestion_ignores_the_noisy_start_and_the_divergence():
+    from kerasopt.schedules import suggest_learning_rate
+
+    rates = np.geomspace(1e-6, 1.0, 100)
+    curve = 3.0 - np.tanh(np.log10(rates) + 2.5)  # the real descent is steepest at ~3e-3
+    curve[:5] = [3.6, 3.2, 3.5, 3.1, 3.3]  # moving-average warm-up: steep, meaningless
+    curve[-10:] = np.linspace(curve[-11], 6.0, 10)  # divergence after the minimum
+    assert 1e-3 < suggest_learning_rate(rates, curve) < 1e-2
+
+
+def test_suggestion_of_a_short_test_is_a_tenth_of_the_best_rate():
+    from kerasopt.schedules import suggest_learning_rate
+
+    assert suggest_learning_rate(np.array([1e-3, 1e-2]), np.array([2.0, 1.0])) == 1e-3
