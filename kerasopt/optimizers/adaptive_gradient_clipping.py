@@ -4,10 +4,7 @@ import keras
 from keras import ops
 
 from kerasopt.optimizers._common import check_positive
-
-# The same base-optimizer arguments Lookahead refuses: a wrapper only accepts the defaults
-# `get_config` writes; clipping, decay, EMA and loss scaling belong on the inner optimizer.
-from kerasopt.optimizers.lookahead import _BASE_DEFAULTS
+from kerasopt.optimizers.optimizer_wrapper import OptimizerWrapper
 
 
 def unitwise_norm(x):
@@ -22,7 +19,7 @@ def unitwise_norm(x):
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
-class AdaptiveGradientClipping(keras.optimizers.Optimizer):
+class AdaptiveGradientClipping(OptimizerWrapper):
     """Adaptive gradient clipping (AGC): clips each unit's gradient relative to its weights.
 
     Brock et al., 2021, "High-Performance Large-Scale Image Recognition Without
@@ -64,52 +61,15 @@ class AdaptiveGradientClipping(keras.optimizers.Optimizer):
     ```
     """
 
+    _own_arguments = ("clip_factor", "eps")
+    _example_optimizer = "SGD"
+
     def __init__(self, optimizer, clip_factor=0.01, eps=1e-3, name=None, **kwargs):
-        owner = "AdaptiveGradientClipping"
-        if isinstance(optimizer, (str, dict)):
-            optimizer = keras.optimizers.get(optimizer)
-        if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise TypeError(
-                f"{owner} requires `optimizer` to be a keras.optimizers.Optimizer, got "
-                f"{optimizer!r} ({type(optimizer).__name__}). Wrap a Keras 3 optimizer, "
-                f"e.g. {owner}(keras.optimizers.SGD(0.1))."
-            )
-        if optimizer.built:
-            raise ValueError(
-                f"{owner} requires an unbuilt inner optimizer, got {optimizer.name!r}, which "
-                "is already built on other variables. Pass a freshly created optimizer."
-            )
-        clip_factor = check_positive(owner, "clip_factor", clip_factor)
-        eps = check_positive(owner, "eps", eps)
-        learning_rate = kwargs.pop("learning_rate", None)
-        if learning_rate not in (None, 0.0):
-            raise ValueError(
-                f"{owner} uses the inner optimizer's learning rate, got {learning_rate=}. "
-                f"Set it on the inner optimizer: {owner}(keras.optimizers.SGD(learning_rate))."
-            )
-        for key, value in kwargs.items():
-            if key in _BASE_DEFAULTS and value != _BASE_DEFAULTS[key]:
-                raise ValueError(
-                    f"{owner} does not apply `{key}` itself, got {key}={value!r}. Set it on "
-                    f"the inner optimizer: {owner}(keras.optimizers.SGD({key}={value!r}))."
-                )
-            if key not in _BASE_DEFAULTS:
-                raise ValueError(
-                    f"{owner} got an unexpected argument {key}={value!r}. It accepts "
-                    "optimizer, clip_factor, eps and name."
-                )
-        # The wrapper's own learning rate is a placeholder; `learning_rate` below delegates.
-        super().__init__(learning_rate=0.0, name=name)
-        self.inner_optimizer = optimizer
+        clip_factor = check_positive("AdaptiveGradientClipping", "clip_factor", clip_factor)
+        eps = check_positive("AdaptiveGradientClipping", "eps", eps)
+        super().__init__(optimizer, name=name, **kwargs)
         self.clip_factor = clip_factor
         self.eps = eps
-
-    def build(self, var_list):
-        """Builds the inner optimizer; AGC itself keeps no per-variable state."""
-        if self.built:
-            return
-        self.inner_optimizer.build(var_list)
-        super().build(var_list)
 
     def clip_gradient(self, grad, variable):
         """Returns `grad` with every unit whose norm exceeds the AGC bound scaled onto it."""
@@ -128,17 +88,7 @@ class AdaptiveGradientClipping(keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         """Clips `grads` unit-wise, then takes one step of the inner optimizer."""
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError(
-                    "AdaptiveGradientClipping.apply() got no variables and is not built yet. "
-                    "Call optimizer.build(trainable_variables) or pass the variables."
-                )
-            trainable_variables = self._trainable_variables
-        else:
-            trainable_variables = list(trainable_variables)
-            if not self.built:
-                self.build(trainable_variables)
+        trainable_variables = self._resolve_variables(trainable_variables)
         grads = list(grads)
         if len(grads) != len(trainable_variables):
             raise ValueError(
@@ -151,43 +101,7 @@ class AdaptiveGradientClipping(keras.optimizers.Optimizer):
         ]
         self.inner_optimizer.apply(clipped, trainable_variables)
 
-    @property
-    def iterations(self):
-        return self.inner_optimizer.iterations
-
-    @property
-    def learning_rate(self):
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, learning_rate):
-        self.inner_optimizer.learning_rate = learning_rate
-
-    @property
-    def variables(self):
-        return self._variables[:] + self.inner_optimizer.variables
-
-    def scale_loss(self, loss):
-        return self.inner_optimizer.scale_loss(loss)
-
-    def finalize_variable_values(self, var_list):
-        self.inner_optimizer.finalize_variable_values(var_list)
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "optimizer": keras.optimizers.serialize(self.inner_optimizer),
-                "clip_factor": self.clip_factor,
-                "eps": self.eps,
-            }
-        )
+        config.update({"clip_factor": self.clip_factor, "eps": self.eps})
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        optimizer = keras.optimizers.deserialize(
-            config.pop("optimizer"), custom_objects=custom_objects
-        )
-        return cls(optimizer, **config)

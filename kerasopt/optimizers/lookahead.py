@@ -4,24 +4,11 @@ import keras
 from keras import ops
 
 from kerasopt.optimizers._common import check_number
-
-# Base-optimizer arguments that `get_config` always writes. Lookahead only accepts their
-# defaults: it never uses them itself, they belong on the wrapped optimizer.
-_BASE_DEFAULTS = {
-    "weight_decay": None,
-    "clipnorm": None,
-    "global_clipnorm": None,
-    "clipvalue": None,
-    "use_ema": False,
-    "ema_momentum": 0.99,
-    "ema_overwrite_frequency": None,
-    "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
-}
+from kerasopt.optimizers.optimizer_wrapper import OptimizerWrapper
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
-class Lookahead(keras.optimizers.Optimizer):
+class Lookahead(OptimizerWrapper):
     """Lookahead: k fast steps with an inner optimizer, then one step of the slow weights.
 
     Zhang et al., 2019, "Lookahead Optimizer: k steps forward, 1 step back"
@@ -54,20 +41,9 @@ class Lookahead(keras.optimizers.Optimizer):
     ```
     """
 
+    _own_arguments = ("sync_period", "slow_step_size")
+
     def __init__(self, optimizer, sync_period=6, slow_step_size=0.5, name=None, **kwargs):
-        if isinstance(optimizer, (str, dict)):
-            optimizer = keras.optimizers.get(optimizer)
-        if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise TypeError(
-                "Lookahead requires `optimizer` to be a keras.optimizers.Optimizer, got "
-                f"{optimizer!r} ({type(optimizer).__name__}). Wrap a Keras 3 optimizer, "
-                "e.g. Lookahead(keras.optimizers.Adam())."
-            )
-        if optimizer.built:
-            raise ValueError(
-                f"Lookahead requires an unbuilt inner optimizer, got {optimizer.name!r}, which "
-                "is already built on other variables. Pass a freshly created optimizer."
-            )
         if isinstance(sync_period, bool) or not isinstance(sync_period, int) or sync_period < 1:
             raise ValueError(
                 f"Lookahead requires sync_period >= 1 (an int), got {sync_period=}. "
@@ -79,26 +55,7 @@ class Lookahead(keras.optimizers.Optimizer):
                 f"Lookahead requires 0 < slow_step_size <= 1, got {slow_step_size=}. "
                 "Use e.g. slow_step_size=0.5."
             )
-        learning_rate = kwargs.pop("learning_rate", None)
-        if learning_rate not in (None, 0.0):
-            raise ValueError(
-                f"Lookahead uses the inner optimizer's learning rate, got {learning_rate=}. "
-                "Set it on the inner optimizer: Lookahead(keras.optimizers.Adam(learning_rate))."
-            )
-        for key, value in kwargs.items():
-            if key in _BASE_DEFAULTS and value != _BASE_DEFAULTS[key]:
-                raise ValueError(
-                    f"Lookahead does not apply `{key}` itself, got {key}={value!r}. Set it on "
-                    f"the inner optimizer: Lookahead(keras.optimizers.Adam({key}={value!r}))."
-                )
-            if key not in _BASE_DEFAULTS:
-                raise ValueError(
-                    f"Lookahead got an unexpected argument {key}={value!r}. It accepts "
-                    "optimizer, sync_period, slow_step_size and name."
-                )
-        # The wrapper's own learning rate is a placeholder; `learning_rate` below delegates.
-        super().__init__(learning_rate=0.0, name=name)
-        self.inner_optimizer = optimizer
+        super().__init__(optimizer, name=name, **kwargs)
         self.sync_period = sync_period
         self.slow_step_size = slow_step_size
 
@@ -106,23 +63,12 @@ class Lookahead(keras.optimizers.Optimizer):
         """Builds the inner optimizer and one slow-weight slot per variable."""
         if self.built:
             return
-        self.inner_optimizer.build(var_list)
         super().build(var_list)
         self._slow_weights = self.add_optimizer_variables(var_list, "slow")
 
     def apply(self, grads, trainable_variables=None):
         """Takes one inner step, then syncs slow and fast weights every `sync_period` steps."""
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError(
-                    "Lookahead.apply() got no variables and is not built yet. Call "
-                    "optimizer.build(trainable_variables) or pass the variables."
-                )
-            trainable_variables = self._trainable_variables
-        else:
-            trainable_variables = list(trainable_variables)
-            if not self.built:
-                self.build(trainable_variables)
+        trainable_variables = self._resolve_variables(trainable_variables)
         pairs = [
             (var, self._slow_weights[self._get_variable_index(var)]) for var in trainable_variables
         ]
@@ -142,43 +88,7 @@ class Lookahead(keras.optimizers.Optimizer):
             self.assign(slow, ops.where(sync, new_slow, slow))
             self.assign(var, ops.where(sync, new_slow, var))
 
-    @property
-    def iterations(self):
-        return self.inner_optimizer.iterations
-
-    @property
-    def learning_rate(self):
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, learning_rate):
-        self.inner_optimizer.learning_rate = learning_rate
-
-    @property
-    def variables(self):
-        return self._variables[:] + self.inner_optimizer.variables
-
-    def scale_loss(self, loss):
-        return self.inner_optimizer.scale_loss(loss)
-
-    def finalize_variable_values(self, var_list):
-        self.inner_optimizer.finalize_variable_values(var_list)
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "optimizer": keras.optimizers.serialize(self.inner_optimizer),
-                "sync_period": self.sync_period,
-                "slow_step_size": self.slow_step_size,
-            }
-        )
+        config.update({"sync_period": self.sync_period, "slow_step_size": self.slow_step_size})
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        optimizer = keras.optimizers.deserialize(
-            config.pop("optimizer"), custom_objects=custom_objects
-        )
-        return cls(optimizer, **config)
