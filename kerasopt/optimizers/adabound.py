@@ -69,7 +69,15 @@ class AdaBound(keras.optimizers.Optimizer):
         if base_lr is not None:
             base_lr = check_positive("AdaBound", "base_lr", base_lr)
         elif isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-            pass  # Resolved in `update_step` as the schedule's value at step 0.
+            # Resolved in `update_step` as the schedule's value at step 0, which must not
+            # be 0: a warmup would divide final_lr by zero and turn every weight NaN.
+            first = float(keras.ops.convert_to_numpy(learning_rate(0)))
+            if not first > 0:
+                raise ValueError(
+                    f"AdaBound scales final_lr by lr / base_lr, and {learning_rate!r} starts "
+                    f"at lr={first} (a warmup?). Pass base_lr=<the peak learning rate>, e.g. "
+                    "AdaBound(schedule, base_lr=1e-3)."
+                )
         elif callable(learning_rate):
             raise ValueError(
                 f"AdaBound cannot tell the initial learning rate of {learning_rate=}. Pass "

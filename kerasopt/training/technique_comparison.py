@@ -68,7 +68,8 @@ def compare_techniques(
 
     Returns:
         One dict per technique: `technique`, `accuracy`, `accuracy_std`, `loss`, `ece`,
-        (`fgsm_accuracy`), `epochs`, `seconds`, `runs`.
+        (`fgsm_accuracy`), `diverged` (share of runs whose predictions went NaN; they
+        count as accuracy 0), `epochs`, `seconds`, `runs`.
 
     Example:
 
@@ -120,11 +121,20 @@ def _measure(data, technique, build_model, base_config, seed, attack_epsilon, in
     result = train(model, data, config, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
+    if not np.isfinite(probabilities).all():
+        # A diverged run classifies nothing; it is counted, not allowed to stop the rest.
+        nan = float("nan")
+        measured = {"accuracy": 0.0, "loss": nan, "ece": nan, "diverged": 1.0}
+        measured.update(epochs=float(result.epochs_run), seconds=seconds)
+        if attack_epsilon is not None:
+            measured["fgsm_accuracy"] = 0.0
+        return measured
     true_probability = probabilities[range(len(data.y_test)), data.y_test]
     measured = {
         "accuracy": float((probabilities.argmax(-1) == data.y_test).mean()),
         "loss": float(-np.log(true_probability + 1e-7).mean()),
         "ece": float(calibration(probabilities, data.y_test)["ece"]),
+        "diverged": 0.0,
         "epochs": float(result.epochs_run),
         "seconds": seconds,
     }
@@ -158,7 +168,7 @@ def format_comparison(rows: list[dict]) -> str:
             f"{row['accuracy']:.4f}",
             f"{row['accuracy_std']:.4f}",
             f"{(row['accuracy'] - base) * 100:+.2f} pts",
-            f"{row['ece']:.4f}",
+            f"{row['ece']:.4f}" if row.get("diverged", 0) == 0 else f"{row['diverged']:.0%} NaN",
             f"{row['seconds']:.1f}",
         ]
         if has_attack:

@@ -61,6 +61,9 @@ def build_optimizer(config: TrainConfig, steps_per_epoch: int):
     for name in ("clipnorm", "clipvalue", "global_clipnorm"):
         if getattr(config, name) is not None:
             kwargs[name] = getattr(config, name)
+    if config.optimizer.lower() == "adabound":
+        # AdaBound quotes final_lr at base_lr; a warmup schedule starts at 0.
+        kwargs.setdefault("base_lr", lr)
     optimizer = optimizer_class(learning_rate=schedule, **kwargs)
     if config.lookahead is not None:
         from kerasopt.optimizers import Lookahead

@@ -91,3 +91,13 @@ def test_callable_learning_rate_needs_base_lr():
 def test_invalid_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         AdaBound(**kwargs)
+
+
+def test_warmup_schedule_needs_base_lr():
+    warmup = keras.optimizers.schedules.CosineDecay(0.0, 100, warmup_target=1e-3, warmup_steps=10)
+    with pytest.raises(ValueError, match=r"starts at lr=0.0 \(a warmup\?\). Pass base_lr="):
+        AdaBound(warmup)
+    optimizer = AdaBound(warmup, base_lr=1e-3)
+    variable = keras.Variable([1.0, -2.0])
+    optimizer.apply([keras.ops.convert_to_tensor([0.5, 0.5])], [variable])
+    assert np.isfinite(keras.ops.convert_to_numpy(variable)).all()

@@ -56,3 +56,14 @@ def test_transform_model_is_applied(digits):
 def test_names_must_be_distinct(digits):
     with pytest.raises(ValueError, match=r"distinct technique names. Received: \['a', 'a'\]"):
         compare_techniques(digits, [Technique("a"), Technique("a")], lambda: None, BASE)
+
+
+def test_a_diverged_run_is_counted_not_fatal(digits):
+    rows = compare_techniques(
+        digits,
+        [Technique("lr 1e9", {"learning_rate": 1e9, "lr_schedule": "constant"})],
+        lambda: build_cnn(digits.input_shape, 10, **SMALL),
+        BASE.replace(epochs=1, health_checks=False),
+    )
+    assert rows[0]["diverged"] == 1.0 and rows[0]["accuracy"] == 0.0
+    assert "100% NaN" in format_comparison(rows)

@@ -192,3 +192,11 @@ def test_health_checks_stop_a_diverging_run_at_the_first_nan(digits):
     unchecked = build_cnn(digits.input_shape, 10, **SMALL)
     result = train(unchecked, digits, config.replace(health_checks=False), verbose=0)
     assert result.epochs_run == 5
+
+
+def test_adabound_under_warmup_trains_finite(digits):
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    config = TrainConfig(epochs=1, optimizer="adabound", augment=None, checkpoint=False)
+    result = train(model, digits, config, verbose=0)
+    assert np.isfinite(result.history["loss"]).all()
+    assert all(np.isfinite(w).all() for w in model.get_weights())
