@@ -1,0 +1,49 @@
+"""The names the issues promise users and notebooks, reachable from the top package."""
+
+import subprocess
+import sys
+
+import pytest
+
+import kerasopt
+
+PROMISED = [
+    "optimizers.Lookahead",
+    "optimizers.RAdam",
+    "optimizers.AdaBound",
+    "optimizers.SWA",
+    "optimizers.AdaptiveGradientClipping",
+    "schedules.StepDecay",
+    "schedules.InverseSqrtDecay",
+    "schedules.OneCycle",
+    "schedules.CyclicalLR",
+    "schedules.WarmupCosine",
+    "callbacks.TrainingHealth",
+    "callbacks.GradientNormLogger",
+    "find_lr",
+    "augment.AugmentationPolicy",
+    "augment.preview",
+    "regularizers.apply_regularization",
+    "adversarial.AdversarialModel",
+    "analysis.error_analysis",
+    "tabular.build_preprocessor",
+    "training.compare_techniques",
+]
+
+
+@pytest.mark.parametrize("dotted", PROMISED, ids=PROMISED)
+def test_promised_name_is_public(dotted):
+    obj = kerasopt
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    module = sys.modules[obj.__module__] if hasattr(obj, "__module__") else None
+    assert module is not None and module.__name__.startswith("kerasopt.")
+    package = dotted.rsplit(".", 1)[0] if "." in dotted else None
+    if package:
+        assert dotted.rsplit(".", 1)[1] in getattr(kerasopt, package).__all__
+
+
+def test_import_kerasopt_loads_no_tensorflow():
+    code = "import sys, kerasopt; print('tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"
