@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from kerasopt._atomic import write_text_atomic
+from kerasopt._tables import markdown_table, text_table
 
 _PACKAGES = (
     "kerasopt",
@@ -71,19 +72,7 @@ _HEADER = ["model", "test accuracy", "ECE", "agreement", "bytes", "gzip bytes", 
 
 def format_table(rows: list[list[str]]) -> str:
     """A plain-text table with aligned columns."""
-    table = [_HEADER, *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]
+    return text_table(_HEADER, rows)
 
 
 def per_class_section(report: dict) -> list[str]:
@@ -133,7 +122,7 @@ def per_class_section(report: dict) -> list[str]:
     return [
         "## Error analysis (Keras model, test split)",
         "",
-        *_markdown_table(header, rows),
+        *markdown_table(header, rows),
         "",
         f"Most confused (true → predicted): {confused or 'none'}.",
         "",
@@ -165,7 +154,7 @@ def robustness_section(report: dict) -> list[str]:
     return [
         f"## Robustness ({robustness['attack'].upper()}, {robustness['model']} model)",
         "",
-        *_markdown_table(["epsilon (fraction of range)", "L∞ (raw units)", "accuracy"], rows),
+        *markdown_table(["epsilon (fraction of range)", "L∞ (raw units)", "accuracy"], rows),
         "",
         f"Test accuracy on adversarial examples with an L∞ budget of epsilon × the input "
         f"range [{low:g}, {high:g}]; epsilon 0 is the clean accuracy.",
@@ -182,7 +171,7 @@ def markdown_report(report: dict) -> str:
         + ", ".join(f"{k} {v}" for k, v in report["dataset"]["sizes"].items())
         + f". Test split: `{report['dataset']['split']['test']}`.",
         "",
-        *_markdown_table(_HEADER, rows),
+        *markdown_table(_HEADER, rows),
         "",
         "Latency: median per sample, batch 1, one thread, LiteRT interpreter on this machine. "
         "Agreement: share of test samples where the TFLite model's top-1 class equals the "

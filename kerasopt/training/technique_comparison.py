@@ -7,6 +7,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
+from kerasopt._tables import text_table
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.training.config import TrainConfig
 
@@ -161,7 +162,7 @@ def format_comparison(rows: list[dict]) -> str:
     if has_attack:
         header.insert(5, "FGSM acc")
     base = rows[0]["accuracy"] if rows else 0.0
-    table = [header]
+    table = []
     for row in rows:
         cells = [
             row["technique"],
@@ -174,7 +175,4 @@ def format_comparison(rows: list[dict]) -> str:
         if has_attack:
             cells.insert(5, f"{row.get('fgsm_accuracy', float('nan')):.4f}")
         table.append(cells)
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(header, table)
