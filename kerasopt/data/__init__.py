@@ -4,6 +4,7 @@ from kerasopt.data.loaders import (
     DATASETS,
     DatasetUnavailableError,
     load_dataset,
+    load_dataset_or_file,
     load_npz,
 )
 from kerasopt.data.pipeline import make_dataset
@@ -17,6 +18,7 @@ __all__ = [
     "InvalidDataError",
     "check_arrays",
     "load_dataset",
+    "load_dataset_or_file",
     "load_npz",
     "make_dataset",
 ]

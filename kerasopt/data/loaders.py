@@ -69,6 +69,37 @@ def load_dataset(name: str, data_path: str | os.PathLike | None = None) -> Datas
     return carve_validation(name, *arrays, num_classes=KERAS_DATASETS[name], split=split)
 
 
+def load_dataset_or_file(name_or_path: str, data_path: str | os.PathLike | None = None):
+    """A named dataset (`load_dataset`), or any classification `.npz` given by its path.
+
+    A path loads `x_train, y_train, x_test, y_test` with `load_npz`, names the dataset
+    after the file, counts classes as the largest label + 1, and carves the usual
+    stratified validation split. This is what `--data SCENARIO|PATH` accepts.
+
+    Example:
+
+    >>> data = load_dataset_or_file("digits")
+    >>> data = load_dataset_or_file("my_images.npz")  # doctest: +SKIP
+    """
+    if name_or_path in DATASETS:
+        return load_dataset(name_or_path, data_path)
+    path = Path(name_or_path)
+    if path.suffix != ".npz" and not path.is_file():
+        raise ValueError(
+            f"Unknown dataset {name_or_path!r}. Expected one of {list(DATASETS)}, or the "
+            "path of a .npz with x_train, y_train, x_test, y_test."
+        )
+    arrays = load_npz(path)
+    labels = np.concatenate([np.asarray(arrays[1]).reshape(-1), np.asarray(arrays[3]).reshape(-1)])
+    if labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
+        raise InvalidDataError(
+            f"{str(path)!r}: y_train and y_test must hold integer class ids. Received dtype "
+            f"{labels.dtype} with {labels.size} labels."
+        )
+    split = {"source": f"npz:{path.name}", "test": "the file's x_test/y_test"}
+    return carve_validation(path.stem, *arrays, num_classes=int(labels.max()) + 1, split=split)
+
+
 def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, ...]:
     """Reads `(x_train, y_train, x_test, y_test)` from a local `.npz`, without pickle.
 

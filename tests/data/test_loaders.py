@@ -89,3 +89,22 @@ def test_offline_keras_dataset_gives_one_line_with_both_ways_out(monkeypatch):
 def test_bad_dataset_arguments(name, path, match):
     with pytest.raises(ValueError, match=match):
         load_dataset(name, path)
+
+
+def test_any_classification_npz_loads_by_path(tmp_path):
+    from kerasopt.data import load_dataset_or_file
+
+    make_mnist_like_npz(tmp_path / "letters.npz", n_train=200, n_test=40)
+    data = load_dataset_or_file(str(tmp_path / "letters.npz"))
+    assert data.name == "letters" and data.num_classes == 10
+    assert len(data.y_train) + len(data.y_val) == 200 and len(data.y_test) == 40
+    assert load_dataset_or_file("digits").name == "digits"
+
+
+def test_unknown_name_or_missing_file_is_named(tmp_path):
+    from kerasopt.data import load_dataset_or_file
+
+    with pytest.raises(ValueError, match=r"Unknown dataset 'digitz'. Expected one of"):
+        load_dataset_or_file("digitz")
+    with pytest.raises(FileNotFoundError, match=r"No dataset file at"):
+        load_dataset_or_file(str(tmp_path / "missing.npz"))
