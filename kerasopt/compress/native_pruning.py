@@ -1,0 +1,299 @@
+"""Native Keras 3 magnitude pruning: prepare a copy, fine-tune it sparse, strip it.
+
+No TF-MOT: masks are `PruningMask` kernel constraints, which Keras applies after every
+optimizer update inside the compiled step, and `MagnitudePruning` moves them along a
+sparsity schedule. The user's model is never modified: `prepare_for_pruning` and
+`strip_pruning` rebuild the model from its config with `keras.models.clone_model` and
+copy the weights.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from kerasopt.compress.native_magnitude_pruning import MagnitudePruning
+from kerasopt.compress.sparsity_mask import PruningMask, parse_structure
+from kerasopt.compress.sparsity_schedules import (
+    ConstantSparsity,
+    PolynomialSparsity,
+    PruningSchedule,
+)
+from kerasopt.compress.sparsity_table import kernel_layers
+
+PRUNABLE_LAYERS = ("Conv1D", "Conv2D", "DepthwiseConv2D", "Dense")
+SCHEDULES = ("polynomial", "constant")
+
+
+def _is_prunable(layer) -> bool:
+    return isinstance(layer, tuple(getattr(keras.layers, name) for name in PRUNABLE_LAYERS))
+
+
+def _constraint_key(layer) -> str:
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        return "depthwise_constraint"
+    return "kernel_constraint"
+
+
+def _check_model(model, owner: str) -> None:
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"{owner} expects a keras.Model. Received: {type(model).__name__}. Pass a "
+            "Functional or Sequential Keras 3 model."
+        )
+    if not model.built or not model.weights:
+        raise ValueError(
+            f"{owner} needs a built model with weights; model {model.name!r} is not built. "
+            "Call the model on data or give it a keras.Input first."
+        )
+
+
+def _clone(model, clone_function, owner: str) -> keras.Model:
+    try:
+        return keras.models.clone_model(model, clone_function=clone_function, recursive=True)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"{owner} rebuilds the model from its config and could not clone model "
+            f"{model.name!r} ({error}). Use a Functional or Sequential model; subclassed "
+            "models need get_config()."
+        ) from error
+
+
+def prepare_for_pruning(
+    model: keras.Model, skip_layers: Sequence[str] = (), structure: str | None = None
+) -> keras.Model:
+    """A copy of `model` whose prunable kernels carry a `PruningMask` constraint.
+
+    Conv1D, Conv2D, DepthwiseConv2D and Dense kernels are masked (the final classifier
+    included) unless named in `skip_layers`. The copy is rebuilt from the config, so
+    the constraints exist before `compile`, and gets the same weights; `model` itself is
+    left untouched. Compile and fit the copy with a `MagnitudePruning` callback.
+
+    Args:
+        model: A built Functional or Sequential model.
+        skip_layers: Names of prunable layers to leave dense. Defaults to `()`.
+        structure: `"m:n"` if the masks will be m:n structured; layers whose input axis
+            is not a multiple of n are then refused by name. Defaults to `None`.
+
+    Example:
+
+    ```python
+    import keras
+    from kerasopt.compress.native_pruning import prepare_for_pruning
+
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8, name="fc")])
+    pruned = prepare_for_pruning(model)
+    pruned.get_layer("fc").kernel_constraint  # a PruningMask
+    ```
+    """
+    _check_model(model, "prepare_for_pruning")
+    if isinstance(skip_layers, str):
+        skip_layers = (skip_layers,)
+    prunable = [layer for layer in kernel_layers(model) if _is_prunable(layer)]
+    names = [layer.name for layer in prunable]
+    unknown = [name for name in skip_layers if name not in names]
+    if unknown:
+        raise ValueError(
+            f"skip_layers names {unknown}, which match no prunable layer of model "
+            f"{model.name!r}. Prunable layers ({', '.join(PRUNABLE_LAYERS)}): {names}."
+        )
+    targets = [layer for layer in prunable if layer.name not in skip_layers]
+    if not targets:
+        raise ValueError(
+            f"Nothing to prune in model {model.name!r}: prunable layers {names}, "
+            f"skip_layers={list(skip_layers)}. Skip fewer layers."
+        )
+    m_by_n = parse_structure(structure)
+    if m_by_n is not None:
+        bad = [layer.name for layer in targets if layer.kernel.shape[-2] % m_by_n[1]]
+        if bad:
+            raise ValueError(
+                f"structure={structure!r} needs each kernel's input axis to be a multiple "
+                f"of {m_by_n[1]}; layers {bad} are not. Pass "
+                f"skip_layers={tuple(skip_layers) + tuple(bad)!r} to leave them dense."
+            )
+    target_ids = {id(layer) for layer in targets}
+
+    def clone_function(layer):
+        config = layer.get_config()
+        if id(layer) in target_ids and not isinstance(layer.kernel.constraint, PruningMask):
+            key = _constraint_key(layer)
+            config[key] = PruningMask(layer.kernel.shape, constraint=config.get(key))
+        return layer.__class__.from_config(config)
+
+    clone = _clone(model, clone_function, "prepare_for_pruning")
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def strip_pruning(model: keras.Model) -> keras.Model:
+    """A copy of `model` without `PruningMask` constraints, pruned weights set to zero.
+
+    The result has the architecture of the model before `prepare_for_pruning` (a
+    layer's own kernel constraint is restored) and contains no kerasopt object, so it
+    loads without importing kerasopt and converts to TFLite as any Keras model. It is
+    not compiled.
+
+    Args:
+        model: A model from `prepare_for_pruning`, pruned or not.
+
+    Example:
+
+    ```python
+    import keras
+    from kerasopt.compress.native_pruning import prepare_for_pruning, strip_pruning
+
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8)])
+    clean = strip_pruning(prepare_for_pruning(model))
+    ```
+    """
+    _check_model(model, "strip_pruning")
+    values = []
+    for variable in model.weights:
+        value = keras.ops.convert_to_numpy(variable)
+        constraint = getattr(variable, "constraint", None)
+        if isinstance(constraint, PruningMask):
+            value = value * keras.ops.convert_to_numpy(constraint.mask)
+        values.append(value)
+
+    def clone_function(layer):
+        config = layer.get_config()
+        constraint = getattr(getattr(layer, "kernel", None), "constraint", None)
+        if isinstance(constraint, PruningMask):
+            config[_constraint_key(layer)] = keras.constraints.serialize(constraint.constraint)
+        return layer.__class__.from_config(config)
+
+    clone = _clone(model, clone_function, "strip_pruning")
+    clone.set_weights(values)
+    return clone
+
+
+def _build_schedule(schedule, sparsity: float, total_steps: int, steps_per_epoch: int):
+    if isinstance(schedule, PruningSchedule):
+        return schedule
+    if schedule == "constant":
+        return ConstantSparsity(sparsity, begin_step=0, frequency=steps_per_epoch)
+    if schedule == "polynomial":
+        # Reach the target halfway, in about ten updates, and let the second half recover
+        # the accuracy lost to the last cuts.
+        end_step = max(1, total_steps // 2)
+        frequency = max(1, end_step // 10)
+        return PolynomialSparsity(0.0, sparsity, 0, end_step, frequency=frequency)
+    raise ValueError(
+        f"prune_native expects schedule in {list(SCHEDULES)} or a PruningSchedule. "
+        f"Received: schedule={schedule!r}."
+    )
+
+
+def _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate) -> None:
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"prune_native requires an int {name} >= 1. Received: {name}={value!r}."
+            )
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) and (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, numbers.Real)
+        or not learning_rate > 0
+    ):
+        raise ValueError(
+            f"prune_native requires learning_rate > 0. Received: {learning_rate=}. Use a "
+            "fine-tuning rate such as 1e-3."
+        )
+    if not isinstance(sparsity, numbers.Real) or not 0 <= sparsity < 1:
+        raise ValueError(
+            "prune_native requires 0 <= sparsity < 1 (the fraction of each kernel set to "
+            f"zero). Received: {sparsity=}. Pass e.g. sparsity=0.8."
+        )
+    missing = [
+        k for k in ("x_train", "y_train", "x_val", "y_val") if getattr(data, k, None) is None
+    ]
+    if missing:
+        raise ValueError(
+            "prune_native needs data with x_train, y_train, x_val and y_val; "
+            f"{type(data).__name__} lacks {missing}. Pass kerasopt.data.load_dataset(...)."
+        )
+
+
+def prune_native(
+    model: keras.Model,
+    data,
+    *,
+    sparsity: float = 0.8,
+    schedule: str | PruningSchedule = "polynomial",
+    structure: str | None = None,
+    skip_layers: Sequence[str] = (),
+    epochs: int = 2,
+    batch_size: int = 32,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
+    verbose: int = 0,
+) -> keras.Model:
+    """Fine-tunes a sparse copy of a trained classifier and returns it stripped.
+
+    Prepares a copy (`prepare_for_pruning`), compiles it with Adam and sparse
+    categorical cross-entropy (the model must output probabilities), fits it on
+    `data.x_train` / `data.y_train` with validation on `data.x_val` / `data.y_val` and a
+    `MagnitudePruning` callback, then returns `strip_pruning` of it, compiled for
+    evaluation. `model` is not modified. `"polynomial"` reaches `sparsity` halfway
+    through the run and fine-tunes at that sparsity for the rest; `"constant"` prunes
+    to `sparsity` at the first step.
+
+    Args:
+        model: A trained, built Functional or Sequential classifier.
+        data: A `DatasetSplits` (or any object with `x_train`, `y_train`, `x_val`,
+            `y_val`) with integer labels.
+        sparsity: Fraction of each pruned kernel set to zero, in [0, 1); ignored with
+            `structure`, which fixes it at 1 - m/n. Defaults to `0.8`.
+        schedule: `"polynomial"`, `"constant"`, or a `PruningSchedule`. Defaults to
+            `"polynomial"`.
+        structure: `"m:n"` (e.g. `"2:4"`) for structured sparsity, or `None`. Defaults
+            to `None`.
+        skip_layers: Names of prunable layers to leave dense. Defaults to `()`.
+        epochs: Fine-tuning epochs. Defaults to `2`.
+        batch_size: Samples per step. Defaults to `32`.
+        learning_rate: Adam learning rate, a float or a
+            `keras.optimizers.schedules.LearningRateSchedule`. Small models pruned hard
+            recover faster with a larger rate (1e-2 on the digits CNN). Defaults to
+            `1e-3`.
+        verbose: Keras `fit` verbosity. Defaults to `0`.
+
+    Example:
+
+    ```python
+    from kerasopt.compress.native_pruning import prune_native
+    from kerasopt.compress.sparsity_table import format_sparsity_table, sparsity_table
+    from kerasopt.data import load_dataset
+    from kerasopt.models import build_cnn
+    from kerasopt.training import TrainConfig, train
+
+    data = load_dataset("digits")
+    model = build_cnn(data.input_shape, 10, input_max=16, filters=(8, 16), dense_units=32)
+    train(model, data, TrainConfig(epochs=6))
+    sparse = prune_native(model, data, sparsity=0.8)
+    print(format_sparsity_table(sparsity_table(sparse)))
+    ```
+    """
+    _check_model(model, "prune_native")
+    _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate)
+    steps_per_epoch = math.ceil(len(data.y_train) / batch_size)
+    schedule = _build_schedule(schedule, sparsity, epochs * steps_per_epoch, steps_per_epoch)
+
+    pruned = prepare_for_pruning(model, skip_layers=skip_layers, structure=structure)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    pruned.compile(keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
+    pruned.fit(
+        np.asarray(data.x_train),
+        np.asarray(data.y_train),
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=(np.asarray(data.x_val), np.asarray(data.y_val)),
+        callbacks=[MagnitudePruning(schedule, structure=structure)],
+        verbose=verbose,
+    )
+    stripped = strip_pruning(pruned)
+    stripped.compile(keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
+    return stripped
