@@ -32,6 +32,7 @@ _SUBPACKAGES = (
     "augment",
     "callbacks",
     "cli",
+    "compress",
     "data",
     "export",
     "models",

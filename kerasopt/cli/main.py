@@ -1,4 +1,4 @@
-"""The `kerasopt` command line: `run`, `evaluate`, `export`, `bench`."""
+"""The `kerasopt` command line: `run`, `evaluate`, `export`, `compress`, `bench`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt run digits                      train, export to TFLite, verify on LiteRT, report
   kerasopt evaluate saved_models/digits/model_int8.tflite --data digits
   kerasopt export saved_models/digits/model.keras --quantize int8 --data digits
+  kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
   kerasopt bench augment                   batched tf.data augmentation vs a per-image loop
 """
 
@@ -21,6 +22,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text}")
     return value
 
 
@@ -58,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, metavar="S", help="random seed (default: 0)")
     run.add_argument("--quick", action="store_true", help="a few epochs only: a smoke run")
+    run.add_argument(
+        "--prune", type=_fraction, metavar="SPARSITY", help="also compress: magnitude pruning"
+    )
+    run.add_argument("--structure", choices=["2:4"], help="m-by-n sparsity (with --prune)")
+    run.add_argument("--backend", choices=["native", "tfmot"], default="native")
+    run.add_argument(
+        "--channels", type=_fraction, metavar="FRACTION", help="also compress: channel pruning"
+    )
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -95,6 +111,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--data-path", metavar="PATH", help="local .npz for a Keras dataset")
     export.add_argument("--out", metavar="FILE", help="output .tflite (default: beside MODEL)")
+
+    compress = commands.add_parser(
+        "compress",
+        help="prune (unstructured, 2:4, channels), export int8 TFLite, measure every stage",
+        description=(
+            "Compress a trained .keras classifier in stages (channel pruning, then magnitude "
+            "pruning), fine-tuning after each, export full-integer int8 TFLite, verify it on "
+            "LiteRT, and write model.keras, model_int8.tflite, report.json, report.md and "
+            "compression.png to --out. MODEL is never modified."
+        ),
+    )
+    compress.add_argument("model", metavar="MODEL.keras")
+    compress.add_argument(
+        "--data",
+        required=True,
+        metavar="SCENARIO|PATH",
+        help=f"{', '.join(DATASETS)}, or a .npz with x_train, y_train, x_test, y_test",
+    )
+    compress.add_argument("--data-path", metavar="PATH", help="local .npz for a Keras dataset")
+    compress.add_argument(
+        "--prune", type=_fraction, metavar="SPARSITY", help="magnitude pruning, e.g. 0.8"
+    )
+    compress.add_argument("--structure", choices=["2:4"], help="m-by-n sparsity (with --prune)")
+    compress.add_argument(
+        "--backend",
+        choices=["native", "tfmot"],
+        default="native",
+        help="pure Keras 3 pruning, or TF-MOT through the Keras 2 bridge (default: native)",
+    )
+    compress.add_argument(
+        "--channels",
+        type=_fraction,
+        metavar="FRACTION",
+        help="remove this fraction of conv filters and dense units (smaller and faster)",
+    )
+    compress.add_argument(
+        "--epochs", type=_positive_int, default=2, metavar="N", help="fine-tuning epochs per stage"
+    )
+    compress.add_argument(
+        "--learning-rate", type=float, default=1e-3, metavar="LR", help="fine-tuning rate"
+    )
+    compress.add_argument("--seed", type=int, default=0, metavar="S")
+    compress.add_argument("--out", required=True, metavar="DIR")
 
     bench = commands.add_parser(
         "bench",
@@ -151,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "compress":
+            return _compress(args)
         return _export(args)
     except USER_ERRORS as error:
         print(f"kerasopt {args.command}: error: {error}", file=sys.stderr)
@@ -167,12 +228,31 @@ def _run(args) -> int:
         epochs=args.epochs,
         seed=args.seed,
         quick=args.quick,
+        compress=_compression_flags(args),
     )
     out = Path(args.out) if args.out else Path("saved_models") / args.scenario
     print()
     print(format_table(summary_rows(report)))
+    if "compression" in report:
+        from kerasopt.compress import format_stages
+
+        print("\nCompression (artifacts in compressed/):")
+        print(format_stages(report["compression"]))
     print(f"\nTotal {report['timings']['total']:.1f} s. Artifacts and report.md in {out}/")
     return 0
+
+
+def _compression_flags(args) -> dict | None:
+    if args.prune is None and args.channels is None:
+        if args.structure:
+            raise ValueError("--structure 2:4 needs --prune SPARSITY.")
+        return None
+    return {
+        "prune": args.prune,
+        "structure": args.structure,
+        "backend": args.backend,
+        "channels": args.channels,
+    }
 
 
 def _evaluate(args) -> int:
@@ -227,6 +307,41 @@ def _export(args) -> int:
         f"{result['agreement']:.2%}, {result['bytes']:,} bytes ({result['gzip_bytes']:,} gzip), "
         f"latency {result['latency_us']:.0f} µs"
     )
+    return 0
+
+
+def _compress(args) -> int:
+    from kerasopt.compress import compress_model, format_stages
+    from kerasopt.data import load_dataset_or_file
+    from kerasopt.models import load_model_safely
+
+    source, out = Path(args.model).resolve(), Path(args.out).resolve()
+    if source == out / "model.keras":
+        raise ValueError(
+            f"--out {args.out} would overwrite the input model {args.model}; MODEL is never "
+            "modified. Choose another --out folder."
+        )
+    model = load_model_safely(args.model)
+    data = load_dataset_or_file(args.data, args.data_path)
+    report = compress_model(
+        model,
+        data,
+        prune=args.prune,
+        structure=args.structure,
+        backend=args.backend,
+        channels=args.channels,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        out_dir=args.out,
+        seed=args.seed,
+        verbose=0,
+    )
+    print(format_stages(report))
+    for layer, reason in report["left_dense"].items():
+        print(f"left dense: {layer}: {reason}")
+    ratio = report["gzip_vs_dense_float32"]
+    print(f"\ngzip(int8 of the last stage) / gzip(dense float32) = {ratio:.3f}")
+    print(f"Wrote model.keras, model_int8.tflite, report.md and compression.png to {args.out}/")
     return 0
 
 

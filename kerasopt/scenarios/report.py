@@ -162,6 +162,20 @@ def robustness_section(report: dict) -> list[str]:
     ]
 
 
+def compression_section(report: dict) -> list[str]:
+    """The compression stages, when the run compressed the model (`--prune`/`--channels`)."""
+    if "compression" not in report:
+        return []
+    from kerasopt.compress.compression_report import stage_table_markdown
+
+    return [
+        "## Compression (artifacts in `compressed/`)",
+        "",
+        *stage_table_markdown(report["compression"]),
+        "",
+    ]
+
+
 def markdown_report(report: dict) -> str:
     rows = summary_rows(report)
     lines = [
@@ -183,6 +197,7 @@ def markdown_report(report: dict) -> str:
         "",
         *per_class_section(report),
         *robustness_section(report),
+        *compression_section(report),
     ]
     return "\n".join(lines)
 

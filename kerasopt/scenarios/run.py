@@ -24,6 +24,7 @@ def run_scenario(
     quick: bool = False,
     variants: tuple[str, ...] | None = None,
     verbose: int | str = "auto",
+    compress: dict | None = None,
 ) -> dict:
     """Runs the whole job for a scenario and returns the report dict.
 
@@ -46,6 +47,10 @@ def run_scenario(
         quick: A short smoke run (few epochs). Defaults to `False`.
         variants: TFLite variants to export. Defaults to all four.
         verbose: Keras verbosity for training. Defaults to `"auto"`.
+        compress: Keyword arguments of `kerasopt.compress.compress_model` (`{"prune":
+            0.8}`, `{"channels": 0.5, "structure": None}`, ...) to compress the trained
+            model as well; its artifacts go to `out_dir/compressed/` and its stages to
+            `report["compression"]`. Defaults to `None`.
 
     Example:
 
@@ -138,6 +143,17 @@ def run_scenario(
         ),
     }
     timings["robustness"] = time.perf_counter() - tick
+    compression = None
+    if compress:
+        from kerasopt.compress import compress_model
+
+        tick = time.perf_counter()
+        compressed = compress_model(model, data, **compress, out_dir=out / "compressed")
+        compression = {
+            key: compressed[key]
+            for key in ("settings", "float32_baseline", "stages", "gzip_vs_dense_float32")
+        }
+        timings["compress"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
 
     report = {
@@ -162,6 +178,7 @@ def run_scenario(
         "tflite": tflite,
         "confusion_matrix": keras_analysis["confusion_matrix"],
         "robustness": robustness,
+        **({"compression": compression} if compression else {}),
         "timings": timings,
         "versions": package_versions(),
     }

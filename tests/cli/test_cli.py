@@ -32,7 +32,7 @@ def test_help_does_not_import_tensorflow():
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("command", ["run", "evaluate", "export"])
+@pytest.mark.parametrize("command", ["run", "evaluate", "export", "compress"])
 def test_subcommand_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

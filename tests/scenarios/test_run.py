@@ -8,7 +8,8 @@ from kerasopt.scenarios import SCENARIOS, get_scenario, run_scenario
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("digits_quick")
-    return out, run_scenario("digits", out_dir=out, quick=True, verbose=0)
+    compress = {"channels": 0.5, "epochs": 1}
+    return out, run_scenario("digits", out_dir=out, quick=True, verbose=0, compress=compress)
 
 
 def test_quick_run_writes_every_artifact(quick_run):
@@ -27,8 +28,19 @@ def test_quick_run_writes_every_artifact(quick_run):
         "hardest_examples.png",
         "training_log.csv",
         "checkpoints",
+        "compressed",
     }
     assert {p.name for p in out.iterdir()} == expected  # no partial or backup files left
+
+
+def test_compression_stages_join_the_run_report(quick_run):
+    out, report = quick_run
+    stages = report["compression"]["stages"]
+    assert [s["stage"] for s in stages] == ["dense", "channels -50%"]
+    assert stages[0]["keras_accuracy"] == pytest.approx(report["keras"]["accuracy"])
+    assert stages[1]["params"] < stages[0]["params"]
+    assert (out / "compressed" / "model_int8.tflite").is_file()
+    assert "## Compression" in (out / "report.md").read_text()
 
 
 def test_report_json_shape(quick_run):

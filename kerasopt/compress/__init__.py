@@ -1,0 +1,53 @@
+"""Compression for Keras 3 models: pruning (native or TF-MOT), 2:4, channels, int8 export.
+
+TF-MOT only accepts Keras 2 (`tf_keras`) models; `kerasopt.compress.bridge` rebuilds a
+Keras 3 model in `tf_keras` and copies the result back. TF-MOT is imported lazily in
+`kerasopt.compress._tfmot` only, with the process's `TF_USE_LEGACY_KERAS` and `tf.keras`
+left as they were. The `native` backend is pure Keras 3.
+
+Example:
+
+```python
+from kerasopt.compress import compress_model, format_stages
+from kerasopt.data import load_dataset
+from kerasopt.models import load_model_safely
+
+data = load_dataset("digits")
+model = load_model_safely("saved_models/digits/model.keras")
+report = compress_model(model, data, prune=0.8, channels=0.5, out_dir="compressed")
+print(format_stages(report))
+```
+"""
+
+from kerasopt.compress.bridge import BridgeError, from_tf_keras, to_tf_keras
+from kerasopt.compress.channel_pruning import ChannelPruningResult, PrunedLayer, prune_channels
+from kerasopt.compress.compress_model import compress_model
+from kerasopt.compress.compression_report import format_stages
+from kerasopt.compress.native_magnitude_pruning import MagnitudePruning
+from kerasopt.compress.native_pruning import prepare_for_pruning, prune_native, strip_pruning
+from kerasopt.compress.sparsity_mask import PruningMask
+from kerasopt.compress.sparsity_schedules import ConstantSparsity, PolynomialSparsity
+from kerasopt.compress.sparsity_table import format_sparsity_table, sparsity_table
+from kerasopt.compress.tfmot_pruning import dense_layers_left, prune_with_tfmot
+
+__all__ = [
+    "BridgeError",
+    "ChannelPruningResult",
+    "ConstantSparsity",
+    "MagnitudePruning",
+    "PolynomialSparsity",
+    "PrunedLayer",
+    "PruningMask",
+    "compress_model",
+    "dense_layers_left",
+    "format_sparsity_table",
+    "format_stages",
+    "from_tf_keras",
+    "prepare_for_pruning",
+    "prune_channels",
+    "prune_native",
+    "prune_with_tfmot",
+    "sparsity_table",
+    "strip_pruning",
+    "to_tf_keras",
+]

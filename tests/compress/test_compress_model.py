@@ -1,0 +1,81 @@
+import hashlib
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from kerasopt.cli import main
+from kerasopt.compress import compress_model
+
+
+@pytest.fixture(scope="module")
+def dense_model(trained_digits_model):
+    model = keras.models.clone_model(trained_digits_model)
+    model.set_weights(trained_digits_model.get_weights())
+    return model
+
+
+def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_path):
+    before = [w.copy() for w in dense_model.get_weights()]
+    report = compress_model(dense_model, digits, prune=0.8, epochs=2, out_dir=tmp_path)
+    dense, pruned = report["stages"]
+    assert (dense["stage"], pruned["stage"]) == ("dense", "prune 80% (native)")
+    assert dense["kernel_sparsity"] < 0.05 and pruned["kernel_sparsity"] >= 0.75
+    assert pruned["gzip_bytes"] < dense["gzip_bytes"]
+    assert abs(pruned["litert_accuracy"] - pruned["keras_accuracy"]) <= 0.02
+    assert report["gzip_vs_dense_float32"] == pytest.approx(
+        pruned["gzip_bytes"] / report["float32_baseline"]["gzip_bytes"]
+    )
+    # The user's model is untouched; the artifacts are complete and readable.
+    assert all(np.array_equal(a, b) for a, b in zip(before, dense_model.get_weights(), strict=True))
+    for name in ("model.keras", "model_int8.tflite", "report.md", "compression.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert [s["stage"] for s in saved["stages"]] == ["dense", "prune 80% (native)"]
+    reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert np.mean([np.mean(w == 0) for w in reloaded.get_weights() if w.ndim > 1]) > 0.7
+
+
+def test_channel_stage_shrinks_parameters(dense_model, digits):
+    report = compress_model(dense_model, digits, channels=0.5, epochs=1)
+    dense, smaller = report["stages"]
+    assert smaller["params"] < dense["params"] / 2.5
+    assert smaller["bytes"] < dense["bytes"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({}, r"nothing to do: pass prune"),
+        ({"prune": 1.2}, r"prune in \(0, 1\) or None. Received: prune=1.2"),
+        ({"prune": 0.5, "backend": "torch"}, r"backend must be one of"),
+        ({"structure": "2:4"}, r"needs magnitude pruning: pass prune"),
+    ],
+    ids=["nothing", "sparsity", "backend", "structure-alone"],
+)
+def test_bad_arguments_are_named(dense_model, digits, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        compress_model(dense_model, digits, **kwargs)
+
+
+def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
+    path = tmp_path / "model.keras"
+    dense_model.save(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    out = tmp_path / "small"
+    args = ["compress", str(path), "--data", "digits", "--channels", "0.5", "--epochs", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert "channels -50% int8" in capsys.readouterr().out
+    assert (out / "model_int8.tflite").is_file()
+    assert main([*args, "--out", str(tmp_path)]) == 2
+    assert "would overwrite the input model" in capsys.readouterr().err
+
+
+def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, digits):
+    report = compress_model(dense_model, digits, prune=0.5, structure="2:4", epochs=1)
+    assert list(report["left_dense"]) == ["block0_conv0"]
+    rows = {row["layer"]: row for row in report["sparsity"]}
+    assert rows["block0_conv0"]["sparsity"] == 0.0
+    assert rows["block0_conv1"]["sparsity"] == pytest.approx(0.5)
