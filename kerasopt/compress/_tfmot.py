@@ -18,6 +18,7 @@ No other kerasopt module imports `tensorflow_model_optimization` or `tf_keras`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -39,17 +40,7 @@ def tfmot() -> ModuleType:
     >>> from kerasopt.compress._tfmot import tfmot
     >>> prune = tfmot().sparsity.keras.prune_low_magnitude
     """
-    with _IMPORT_LOCK:
-        module = sys.modules.get("tensorflow_model_optimization")
-        if module is not None:
-            return module
-        _pin_tf_keras()
-        before = os.environ.get(LEGACY_KERAS_VARIABLE)
-        try:
-            import tensorflow_model_optimization as module
-        finally:
-            _restore_variable(before)
-        return module
+    return _import_isolated("tensorflow_model_optimization")
 
 
 def tf_keras() -> ModuleType:
@@ -64,11 +55,19 @@ def tf_keras() -> ModuleType:
     >>> tf_keras().__version__.startswith("2.")
     True
     """
+    return _import_isolated("tf_keras")
+
+
+def _import_isolated(name: str) -> ModuleType:
+    """Imports `name` with `tf.keras` pinned first and the legacy-Keras variable restored."""
     with _IMPORT_LOCK:
+        module = sys.modules.get(name)
+        if module is not None:
+            return module
         _pin_tf_keras()
         before = os.environ.get(LEGACY_KERAS_VARIABLE)
         try:
-            import tf_keras as module
+            module = importlib.import_module(name)
         finally:
             _restore_variable(before)
         return module
