@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove this fraction of conv filters and dense units (smaller and faster)",
     )
     compress.add_argument(
+        "--cluster", type=_positive_int, metavar="N", help="TF-MOT weight clustering, N centroids"
+    )
+    compress.add_argument(
+        "--qat", action="store_true", help="finish with quantization-aware training (TF-MOT)"
+    )
+    compress.add_argument(
         "--epochs", type=_positive_int, default=2, metavar="N", help="fine-tuning epochs per stage"
     )
     compress.add_argument(
@@ -330,6 +336,8 @@ def _compress(args) -> int:
         structure=args.structure,
         backend=args.backend,
         channels=args.channels,
+        cluster=args.cluster,
+        qat=args.qat,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         out_dir=args.out,

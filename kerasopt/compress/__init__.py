@@ -25,9 +25,11 @@ from kerasopt.compress.compress_model import compress_model
 from kerasopt.compress.compression_report import format_stages
 from kerasopt.compress.native_magnitude_pruning import MagnitudePruning
 from kerasopt.compress.native_pruning import prepare_for_pruning, prune_native, strip_pruning
+from kerasopt.compress.quantize_aware import QATResult, quantize_aware
 from kerasopt.compress.sparsity_mask import PruningMask
 from kerasopt.compress.sparsity_schedules import ConstantSparsity, PolynomialSparsity
 from kerasopt.compress.sparsity_table import format_sparsity_table, sparsity_table
+from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
 from kerasopt.compress.tfmot_pruning import dense_layers_left, prune_with_tfmot
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "PolynomialSparsity",
     "PrunedLayer",
     "PruningMask",
+    "QATResult",
+    "cluster_with_tfmot",
     "compress_model",
     "dense_layers_left",
     "format_sparsity_table",
@@ -47,6 +51,7 @@ __all__ = [
     "prune_channels",
     "prune_native",
     "prune_with_tfmot",
+    "quantize_aware",
     "sparsity_table",
     "strip_pruning",
     "to_tf_keras",

@@ -23,6 +23,8 @@ def compress_model(
     structure: str | None = None,
     backend: str = "native",
     channels: float | None = None,
+    cluster: int | None = None,
+    qat: bool = False,
     epochs: int = 2,
     learning_rate: float = 1e-3,
     out_dir: str | os.PathLike | None = None,
@@ -36,7 +38,10 @@ def compress_model(
     `epochs` of fine-tuning), `prune` (magnitude pruning to `prune` sparsity, optionally
     2:4, fine-tuned by the chosen backend; a layer whose kernel cannot hold the m:n
     pattern, such as a first conv with one input channel, is left dense and listed in
-    `left_dense`, never hidden). Every stage is converted to full-integer
+    `left_dense`, never hidden), `cluster` (TF-MOT weight clustering to `cluster`
+    centroids per kernel, sparsity-preserving after pruning), and `qat`
+    (quantization-aware training through TF-MOT, exported by its own converter; without
+    it, the last stage is post-training int8). Every stage is converted to full-integer
     int8 TFLite, checked to be full-integer, and measured on LiteRT: accuracy (Keras and
     LiteRT), kernel sparsity, unique weights per kernel, raw and gzip bytes, latency.
     The dense model's float32 TFLite is measured too, as the size baseline.
@@ -53,6 +58,9 @@ def compress_model(
             Defaults to `"native"`.
         channels: Fraction of filters/units to remove, in `(0, 1)`, or `None`.
             Defaults to `None`.
+        cluster: Number of weight clusters per kernel (>= 2), or `None`. Defaults to
+            `None`.
+        qat: Finish with quantization-aware training. Defaults to `False`.
         epochs: Fine-tuning epochs per stage. Defaults to `2`.
         learning_rate: Fine-tuning learning rate. Defaults to `1e-3`.
         out_dir: Folder for the artifacts, or `None`. Defaults to `None`.
@@ -73,7 +81,7 @@ def compress_model(
     >>> model = load_model_safely("saved_models/digits/model.keras")  # doctest: +SKIP
     >>> report = compress_model(model, data, prune=0.8, out_dir="compressed")  # doctest: +SKIP
     """
-    _check_arguments(prune, structure, backend, channels, epochs)
+    _check_arguments(prune, structure, backend, channels, cluster, qat, epochs)
     import keras
 
     from kerasopt.compress.sparsity_table import sparsity_table
@@ -100,6 +108,25 @@ def compress_model(
         timings["prune"] = time.perf_counter() - t
         label = f"prune {prune:.0%}" + (f" {structure}" if structure else "") + f" ({backend})"
         stages.append(_measure(label, current, data))
+    if cluster is not None:
+        from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
+
+        t = time.perf_counter()
+        current = cluster_with_tfmot(
+            current,
+            data,
+            clusters=cluster,
+            preserve_sparsity=prune is not None,
+            skip_layers=tuple(left_dense),
+            epochs=epochs,
+            verbose=verbose,
+        )
+        timings["cluster"] = time.perf_counter() - t
+        stages.append(_measure(f"cluster {cluster}", current, data))
+    if qat:
+        t = time.perf_counter()
+        stages.append(_qat_stage(current, data, epochs, verbose))
+        timings["qat"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
 
     last = stages[-1]
@@ -109,6 +136,8 @@ def compress_model(
             "structure": structure,
             "backend": backend,
             "channels": channels,
+            "cluster": cluster,
+            "qat": qat,
             "epochs": epochs,
             "learning_rate": learning_rate,
             "seed": seed,
@@ -127,7 +156,7 @@ def compress_model(
     return report
 
 
-def _check_arguments(prune, structure, backend, channels, epochs):
+def _check_arguments(prune, structure, backend, channels, cluster, qat, epochs):
     for name, value in (("prune", prune), ("channels", channels)):
         if value is not None and not 0.0 < value < 1.0:
             raise ValueError(
@@ -145,11 +174,13 @@ def _check_arguments(prune, structure, backend, channels, epochs):
         raise ValueError(
             f"compress_model backend must be one of {BACKENDS}. Received: {backend!r}."
         )
-    if prune is None and channels is None:
+    if prune is None and channels is None and cluster is None and not qat:
         raise ValueError(
-            "compress_model has nothing to do: pass prune (--prune SPARSITY) and/or channels "
-            "(--channels FRACTION)."
+            "compress_model has nothing to do: pass prune (--prune SPARSITY), channels "
+            "(--channels FRACTION), cluster (--cluster N) and/or qat (--qat)."
         )
+    if cluster is not None and (isinstance(cluster, bool) or not isinstance(cluster, int)):
+        raise ValueError(f"compress_model expects an integer cluster >= 2. Received: {cluster!r}.")
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"compress_model expects epochs >= 1. Received: {epochs!r}.")
 
@@ -208,22 +239,49 @@ def _prune_stage(
     return prune_with_tfmot(model, data, **kwargs)
 
 
-def _kernel_stats(model) -> dict:
-    zeros = total = 0
-    unique = []
-    for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None:
-            continue
-        values = np.asarray(kernel)
-        zeros += int((values == 0).sum())
-        total += values.size
-        unique.append(int(np.unique(values).size))
+def _qat_stage(model, data, epochs, verbose) -> dict:
+    from kerasopt.compress.quantize_aware import quantize_aware
+    from kerasopt.export import verify_tflite
+
+    result = quantize_aware(model, data, epochs=epochs, verbose=verbose)
+    probabilities = result.tf_keras_model.predict(data.x_test, batch_size=256, verbose=0)
+    verified = verify_tflite(
+        result.tflite,
+        data.x_test,
+        data.y_test,
+        reference_probabilities=probabilities,
+        require_full_integer=True,
+    )
+    kernels = [np.asarray(w) for w in result.tf_keras_model.weights if w.name.endswith("kernel:0")]
     return {
-        "kernel_sparsity": zeros / total if total else 0.0,
-        "max_unique_weights_per_kernel": max(unique) if unique else 0,
-        "params": int(model.count_params()),
+        "stage": "QAT",
+        "keras_accuracy": float((probabilities.argmax(-1) == data.y_test).mean()),
+        "litert_accuracy": verified["accuracy"],
+        "agreement": verified["agreement"],
+        **_array_stats(kernels, int(model.count_params())),
+        "bytes": verified["bytes"],
+        "gzip_bytes": verified["gzip_bytes"],
+        "latency_us": verified["latency_us"],
+        "content": result.tflite,
     }
+
+
+def _array_stats(kernels: list, params: int) -> dict:
+    total = sum(k.size for k in kernels)
+    return {
+        "kernel_sparsity": sum(int((k == 0).sum()) for k in kernels) / total if total else 0.0,
+        "max_unique_weights_per_kernel": max((int(np.unique(k).size) for k in kernels), default=0),
+        "params": params,
+    }
+
+
+def _kernel_stats(model) -> dict:
+    kernels = [
+        np.asarray(layer.kernel)
+        for layer in model.layers
+        if getattr(layer, "kernel", None) is not None
+    ]
+    return _array_stats(kernels, int(model.count_params()))
 
 
 def _measure(stage: str, model, data) -> dict:

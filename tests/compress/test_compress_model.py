@@ -79,3 +79,15 @@ def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, dig
     rows = {row["layer"]: row for row in report["sparsity"]}
     assert rows["block0_conv0"]["sparsity"] == 0.0
     assert rows["block0_conv1"]["sparsity"] == pytest.approx(0.5)
+
+
+def test_prune_cluster_qat_stages_compose(dense_model, digits):
+    report = compress_model(dense_model, digits, prune=0.5, cluster=8, qat=True, epochs=1)
+    names = [s["stage"] for s in report["stages"]]
+    assert names == ["dense", "prune 50% (native)", "cluster 8", "QAT"]
+    clustered = report["stages"][2]
+    # Sparsity-preserving clustering: 8 centroids per kernel, the pruned zeros kept.
+    assert clustered["max_unique_weights_per_kernel"] <= 8
+    assert clustered["kernel_sparsity"] >= 0.45
+    qat = report["stages"][3]
+    assert qat["litert_accuracy"] >= report["stages"][0]["litert_accuracy"] - 0.1
