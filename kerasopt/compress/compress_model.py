@@ -125,7 +125,9 @@ def compress_model(
         stages.append(_measure(f"cluster {cluster}", current, data))
     if qat:
         t = time.perf_counter()
-        stages.append(_qat_stage(current, data, epochs, verbose))
+        preserve = "clusters" if cluster is not None else "sparsity" if prune else None
+        stages.append(_qat_stage(current, data, epochs, verbose, preserve))
+        stages[-1]["stage"] = {"clusters": "CQAT", "sparsity": "PQAT"}.get(preserve, "QAT")
         timings["qat"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
 
@@ -239,11 +241,11 @@ def _prune_stage(
     return prune_with_tfmot(model, data, **kwargs)
 
 
-def _qat_stage(model, data, epochs, verbose) -> dict:
+def _qat_stage(model, data, epochs, verbose, preserve) -> dict:
     from kerasopt.compress.quantize_aware import quantize_aware
     from kerasopt.export import verify_tflite
 
-    result = quantize_aware(model, data, epochs=epochs, verbose=verbose)
+    result = quantize_aware(model, data, epochs=epochs, preserve=preserve, verbose=verbose)
     probabilities = result.tf_keras_model.predict(data.x_test, batch_size=256, verbose=0)
     verified = verify_tflite(
         result.tflite,

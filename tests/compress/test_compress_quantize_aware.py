@@ -86,3 +86,12 @@ def test_batch_norm_not_after_conv_or_dense_names_the_layer(digits):
 def test_rejects_bad_arguments(trained_digits_model, digits, kwargs):
     with pytest.raises(ValueError, match=f"{next(iter(kwargs))}="):
         quantize_aware(trained_digits_model, digits, **kwargs)
+
+
+def test_unknown_preserve_scheme_is_named(digits, trained_digits_model):
+    from kerasopt.compress import quantize_aware
+
+    with pytest.raises(
+        ValueError, match=r"preserve must be one of \[None, 'sparsity', 'clusters'\]"
+    ):
+        quantize_aware(trained_digits_model, digits, preserve="pruning")
