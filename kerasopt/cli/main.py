@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--channels", type=_fraction, metavar="FRACTION", help="also compress: channel pruning"
     )
+    run.add_argument("--cluster", type=_positive_int, metavar="N", help="also compress: clusters")
+    run.add_argument("--qat", action="store_true", help="also compress: quantization-aware")
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -249,7 +251,7 @@ def _run(args) -> int:
 
 
 def _compression_flags(args) -> dict | None:
-    if args.prune is None and args.channels is None:
+    if args.prune is None and args.channels is None and args.cluster is None and not args.qat:
         if args.structure:
             raise ValueError("--structure 2:4 needs --prune SPARSITY.")
         return None
@@ -258,6 +260,8 @@ def _compression_flags(args) -> dict | None:
         "structure": args.structure,
         "backend": args.backend,
         "channels": args.channels,
+        "cluster": args.cluster,
+        "qat": args.qat,
     }
 
 
