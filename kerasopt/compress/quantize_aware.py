@@ -24,9 +24,9 @@ import re
 import keras
 import numpy as np
 
+from kerasopt.compress._tf_keras_finetune import compile_like
 from kerasopt.compress._tfmot import tf_keras, tfmot
 from kerasopt.compress.bridge import to_tf_keras
-from kerasopt.compress.tfmot_pruning import _ends_in_softmax
 from kerasopt.export.tflite_converter import ConversionError, _calibration_samples
 
 #: Layers that get an output-only quantizer because TF-MOT's registry has no rule for them.
@@ -123,7 +123,6 @@ def quantize_aware(
     >>> verify_tflite(result.tflite, data.x_test, data.y_test)["accuracy"]  # doctest: +SKIP
     """
     _check_arguments(epochs, batch_size, learning_rate, calibration_batches)
-    tfk = tf_keras()
     if preserve not in PRESERVE_SCHEMES:
         raise ValueError(
             f"quantize_aware preserve must be one of {list(PRESERVE_SCHEMES)}. Received: "
@@ -142,11 +141,7 @@ def quantize_aware(
     if validation is not None:
         accuracy["calibrated"] = _accuracy(qat_model, *validation)
 
-    qat_model.compile(
-        optimizer=tfk.optimizers.Adam(learning_rate),
-        loss=tfk.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(model)),
-        metrics=["accuracy"],
-    )
+    compile_like(qat_model, model, learning_rate)
     history = qat_model.fit(
         x_train,
         np.asarray(data.y_train),

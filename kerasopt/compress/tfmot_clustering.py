@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import keras
 
+from kerasopt.compress._tf_keras_finetune import finetune
 from kerasopt.compress._tfmot import tf_keras, tfmot
 from kerasopt.compress.bridge import from_tf_keras, to_tf_keras
-from kerasopt.compress.tfmot_pruning import _ends_in_softmax
 
 #: Centroid initializations, by kerasopt name, mapped to TF-MOT's `CentroidInitialization`.
 INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED"}
@@ -110,20 +110,13 @@ def cluster_with_tfmot(
 
     tfk = tf_keras()
     clustered = tfk.models.clone_model(tfk_model, clone_function=wrap)
-    clustered.compile(
-        optimizer=tfk.optimizers.Adam(learning_rate),
-        loss=tfk.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(model)),
-        metrics=["accuracy"],
-    )
-    validation = None
-    if getattr(data, "x_val", None) is not None:
-        validation = (data.x_val, data.y_val)
-    clustered.fit(
-        data.x_train,
-        data.y_train,
-        validation_data=validation,
+    finetune(
+        clustered,
+        model,
+        data,
         epochs=epochs,
         batch_size=batch_size,
+        learning_rate=learning_rate,
         verbose=verbose,
     )
     return from_tf_keras(clustering_api.strip_clustering(clustered), like=model)

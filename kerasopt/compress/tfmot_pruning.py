@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from kerasopt.compress._tf_keras_finetune import finetune
 from kerasopt.compress._tfmot import tf_keras, tfmot
 from kerasopt.compress.bridge import from_tf_keras, to_tf_keras
 
@@ -116,20 +117,13 @@ def prune_with_tfmot(
 
     tfk = tf_keras()
     pruned = tfk.models.clone_model(tfk_model, clone_function=wrap)
-    pruned.compile(
-        optimizer=tfk.optimizers.Adam(learning_rate),
-        loss=tfk.losses.SparseCategoricalCrossentropy(from_logits=not _ends_in_softmax(model)),
-        metrics=["accuracy"],
-    )
-    validation = None
-    if getattr(data, "x_val", None) is not None:
-        validation = (data.x_val, data.y_val)
-    pruned.fit(
-        data.x_train,
-        data.y_train,
-        validation_data=validation,
+    finetune(
+        pruned,
+        model,
+        data,
         epochs=epochs,
         batch_size=batch_size,
+        learning_rate=learning_rate,
         callbacks=[sparsity_api.UpdatePruningStep()],
         verbose=verbose,
     )
@@ -223,12 +217,6 @@ def _schedule(sparsity_api, schedule: str, sparsity: float, steps: int):
         end_step=end_step,
         frequency=frequency,
     )
-
-
-def _ends_in_softmax(model: keras.Model) -> bool:
-    last = model.layers[-1]
-    activation = getattr(last, "activation", None)
-    return activation is keras.activations.softmax or type(last).__name__ == "Softmax"
 
 
 def _check_arguments(model, sparsity, schedule, structure, skip_layers, epochs, batch_size):
