@@ -14,6 +14,44 @@ def ends_in_softmax(model: keras.Model) -> bool:
     return activation is keras.activations.softmax or type(last).__name__ == "Softmax"
 
 
+def check_finetune_arguments(owner: str, model, skip_layers, epochs: int, batch_size: int):
+    """Checks the arguments every TF-MOT fine-tuning entry point shares."""
+    if isinstance(skip_layers, str):
+        raise TypeError(
+            f"skip_layers takes a list of layer names. Received the string {skip_layers!r}; "
+            f"pass [{skip_layers!r}]."
+        )
+    names = [layer.name for layer in model.layers]
+    unknown = sorted(set(skip_layers) - set(names))
+    if unknown:
+        raise ValueError(
+            f"skip_layers names layer(s) {unknown} that model {model.name!r} does not have. "
+            f"Its layers are: {names}."
+        )
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(
+            f"{owner} needs epochs >= 1 and batch_size >= 1. Received: {epochs=}, {batch_size=}."
+        )
+
+
+def wrap_in_tf_keras(model: keras.Model, wrap_layer, layer_types, skip_layers=()):
+    """The `tf_keras` twin of `model` with `wrap_layer(layer)` applied to chosen layers.
+
+    A layer is wrapped when its class name is in `layer_types` and its name is not in
+    `skip_layers`; TF-MOT's wrappers (`prune_low_magnitude`, `cluster_weights`) go here.
+    """
+    from kerasopt.compress.bridge import to_tf_keras
+
+    skipped = set(skip_layers)
+
+    def clone(layer):
+        if layer.name in skipped or type(layer).__name__ not in layer_types:
+            return layer
+        return wrap_layer(layer)
+
+    return tf_keras().models.clone_model(to_tf_keras(model), clone_function=clone)
+
+
 def compile_like(wrapped, original: keras.Model, learning_rate: float) -> None:
     """Compiles `wrapped` (tf_keras) with Adam and the sparse cross-entropy `original` needs."""
     tfk = tf_keras()

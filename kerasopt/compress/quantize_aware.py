@@ -27,7 +27,7 @@ import numpy as np
 from kerasopt.compress._tf_keras_finetune import compile_like
 from kerasopt.compress._tfmot import tf_keras, tfmot
 from kerasopt.compress.bridge import to_tf_keras
-from kerasopt.export.tflite_converter import ConversionError, _calibration_samples
+from kerasopt.export.tflite_converter import ConversionError, configure_full_integer
 
 #: Layers that get an output-only quantizer because TF-MOT's registry has no rule for them.
 OUTPUT_ONLY_LAYERS = ("Rescaling",)
@@ -247,17 +247,7 @@ def _convert(qat_model, x_train: np.ndarray, name: str) -> bytes:
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    calibration = _calibration_samples(x_train, 200, 0)
-
-    def representative_dataset():
-        for sample in calibration:
-            yield [sample[None, ...]]
-
-    converter.representative_dataset = representative_dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
+    configure_full_integer(converter, x_train)
     try:
         return converter.convert()
     except Exception as error:

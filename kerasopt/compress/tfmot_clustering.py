@@ -17,9 +17,13 @@ from collections.abc import Sequence
 
 import keras
 
-from kerasopt.compress._tf_keras_finetune import finetune
-from kerasopt.compress._tfmot import tf_keras, tfmot
-from kerasopt.compress.bridge import from_tf_keras, to_tf_keras
+from kerasopt.compress._tf_keras_finetune import (
+    check_finetune_arguments,
+    finetune,
+    wrap_in_tf_keras,
+)
+from kerasopt.compress._tfmot import tfmot
+from kerasopt.compress.bridge import from_tf_keras
 
 #: Centroid initializations, by kerasopt name, mapped to TF-MOT's `CentroidInitialization`.
 INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED"}
@@ -97,19 +101,15 @@ def cluster_with_tfmot(
         "cluster_centroids_init": getattr(clustering_api.CentroidInitialization, INITS[init]),
         "preserve_sparsity": bool(preserve_sparsity),
     }
-    tfk_model = to_tf_keras(model)
-    skipped = set(skip_layers)
-
-    def wrap(layer):
-        if layer.name in skipped or type(layer).__name__ not in CLUSTERABLE_LAYERS:
-            return layer
-        # `cluster_weights` forwards preserve_sparsity to TF-MOT's `_cluster_weights`;
-        # its experimental twin, which names it, is not reachable as an attribute
-        # (`tfmot.clustering.keras.experimental` does not import its `cluster` module).
-        return clustering_api.cluster_weights(layer, **params)
-
-    tfk = tf_keras()
-    clustered = tfk.models.clone_model(tfk_model, clone_function=wrap)
+    # `cluster_weights` forwards preserve_sparsity to TF-MOT's `_cluster_weights`; its
+    # experimental twin, which names it, is not reachable as an attribute
+    # (`tfmot.clustering.keras.experimental` does not import its `cluster` module).
+    clustered = wrap_in_tf_keras(
+        model,
+        lambda layer: clustering_api.cluster_weights(layer, **params),
+        CLUSTERABLE_LAYERS,
+        skip_layers,
+    )
     finetune(
         clustered,
         model,
@@ -141,23 +141,7 @@ def _check_arguments(
         raise ValueError(f"Expected init in {sorted(INITS)}. Received: {init=}.")
     if not isinstance(preserve_sparsity, bool):
         raise TypeError(f"preserve_sparsity takes True or False. Received: {preserve_sparsity=}.")
-    if isinstance(skip_layers, str):
-        raise TypeError(
-            f"skip_layers takes a list of layer names. Received the string {skip_layers!r}; "
-            f"pass [{skip_layers!r}]."
-        )
-    names = [layer.name for layer in model.layers]
-    unknown = sorted(set(skip_layers) - set(names))
-    if unknown:
-        raise ValueError(
-            f"skip_layers names layer(s) {unknown} that model {model.name!r} does not have. "
-            f"Its layers are: {names}."
-        )
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(
-            f"cluster_with_tfmot needs epochs >= 1 and batch_size >= 1. Received: "
-            f"{epochs=}, {batch_size=}."
-        )
+    check_finetune_arguments("cluster_with_tfmot", model, skip_layers, epochs, batch_size)
     if learning_rate <= 0:
         raise ValueError(
             f"cluster_with_tfmot needs learning_rate > 0. Received: {learning_rate=}. "

@@ -20,9 +20,13 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from kerasopt.compress._tf_keras_finetune import finetune
-from kerasopt.compress._tfmot import tf_keras, tfmot
-from kerasopt.compress.bridge import from_tf_keras, to_tf_keras
+from kerasopt.compress._tf_keras_finetune import (
+    check_finetune_arguments,
+    finetune,
+    wrap_in_tf_keras,
+)
+from kerasopt.compress._tfmot import tfmot
+from kerasopt.compress.bridge import from_tf_keras
 
 SCHEDULES = ("polynomial", "constant")
 STRUCTURES = (None, "2:4")
@@ -104,19 +108,15 @@ def prune_with_tfmot(
             "batch_size."
         )
     sparsity_api = tfmot().sparsity.keras
-    tfk_model = to_tf_keras(model)
     params = {"pruning_schedule": _schedule(sparsity_api, schedule, sparsity, steps)}
     if structure == "2:4":
         params["sparsity_m_by_n"] = (2, 4)
-    skipped = set(skip_layers)
-
-    def wrap(layer):
-        if layer.name in skipped or type(layer).__name__ not in PRUNABLE_LAYERS:
-            return layer
-        return sparsity_api.prune_low_magnitude(layer, **params)
-
-    tfk = tf_keras()
-    pruned = tfk.models.clone_model(tfk_model, clone_function=wrap)
+    pruned = wrap_in_tf_keras(
+        model,
+        lambda layer: sparsity_api.prune_low_magnitude(layer, **params),
+        PRUNABLE_LAYERS,
+        skip_layers,
+    )
     finetune(
         pruned,
         model,
@@ -229,23 +229,7 @@ def _check_arguments(model, sparsity, schedule, structure, skip_layers, epochs, 
             f"Expected structure in {STRUCTURES} (None: unstructured). Received: "
             f"{structure=}. Other m:n patterns need backend='native'."
         )
-    if isinstance(skip_layers, str):
-        raise TypeError(
-            f"skip_layers takes a list of layer names. Received the string {skip_layers!r}; "
-            f"pass [{skip_layers!r}]."
-        )
-    names = [layer.name for layer in model.layers]
-    unknown = sorted(set(skip_layers) - set(names))
-    if unknown:
-        raise ValueError(
-            f"skip_layers names layer(s) {unknown} that model {model.name!r} does not have. "
-            f"Its layers are: {names}."
-        )
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(
-            f"prune_with_tfmot needs epochs >= 1 and batch_size >= 1. Received: {epochs=}, "
-            f"{batch_size=}."
-        )
+    check_finetune_arguments("prune_with_tfmot", model, skip_layers, epochs, batch_size)
     if structure == "2:4":
         rank3 = [layer.name for layer in model.layers if type(layer).__name__ == "Conv1D"]
         if sorted(set(rank3) - set(skip_layers)):

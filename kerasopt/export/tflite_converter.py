@@ -84,16 +84,7 @@ def convert_to_tflite(
         if variant == "float16":
             converter.target_spec.supported_types = [tf.float16]
         if variant == "int8":
-            calibration = _calibration_samples(representative_data, num_calibration, seed)
-
-            def representative_dataset():
-                for sample in calibration:
-                    yield [sample[None, ...]]
-
-            converter.representative_dataset = representative_dataset
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.int8
-            converter.inference_output_type = tf.int8
+            configure_full_integer(converter, representative_data, num_calibration, seed)
         try:
             return converter.convert()
         except Exception as error:
@@ -102,6 +93,27 @@ def convert_to_tflite(
                 "op is not supported in int8, try the 'dynamic' variant, or replace the "
                 "layer that uses it."
             ) from error
+
+
+def configure_full_integer(converter, representative_data, num_calibration=200, seed=0) -> None:
+    """Sets a `TFLiteConverter` to full-integer int8 with int8 input and output.
+
+    Calibrates on `num_calibration` seeded samples of `representative_data`, so
+    post-training int8 and the QAT export see the same samples.
+    """
+    import tensorflow as tf
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    calibration = _calibration_samples(representative_data, num_calibration, seed)
+
+    def representative_dataset():
+        for sample in calibration:
+            yield [sample[None, ...]]
+
+    converter.representative_dataset = representative_dataset
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
 
 
 def _calibration_samples(data: np.ndarray, count: int, seed: int) -> np.ndarray:
