@@ -15,6 +15,24 @@ def tflite_sizes(model_content: bytes) -> dict[str, int]:
     return {"bytes": len(model_content), "gzip_bytes": len(gzip.compress(model_content, 9))}
 
 
+def score_probabilities(
+    probabilities: np.ndarray, y: np.ndarray, reference_probabilities: np.ndarray | None = None
+) -> dict[str, float]:
+    """Top-1 accuracy against `y`, and agreement with `reference_probabilities` if given.
+
+    Example:
+
+    >>> score_probabilities(np.eye(2), np.array([0, 0]))
+    {'accuracy': 0.5}
+    """
+    predicted = np.asarray(probabilities).argmax(axis=-1)
+    result = {"accuracy": float(np.mean(predicted == np.asarray(y)))}
+    if reference_probabilities is not None:
+        reference = np.asarray(reference_probabilities).argmax(axis=-1)
+        result["agreement"] = float(np.mean(predicted == reference))
+    return result
+
+
 class LiteRTEvaluator:
     """Evaluates a TFLite model with `ai_edge_litert.interpreter`, as a phone runs it.
 
@@ -101,12 +119,7 @@ class LiteRTEvaluator:
         reference_probabilities: np.ndarray | None = None,
     ) -> dict[str, float]:
         """Accuracy on `(x, y)` and top-1 agreement with reference (Keras) predictions."""
-        predicted = self.predict(x).argmax(axis=-1)
-        result = {"accuracy": float(np.mean(predicted == np.asarray(y)))}
-        if reference_probabilities is not None:
-            reference = np.asarray(reference_probabilities).argmax(axis=-1)
-            result["agreement"] = float(np.mean(predicted == reference))
-        return result
+        return score_probabilities(self.predict(x), y, reference_probabilities)
 
     def latency_us(self, sample: np.ndarray, warmup: int = 10, runs: int = 100) -> float:
         """Median microseconds for one sample (batch 1) on `num_threads` threads."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasopt.export.full_integer_check import check_full_integer
-from kerasopt.export.litert_evaluator import LiteRTEvaluator
+from kerasopt.export.litert_evaluator import LiteRTEvaluator, score_probabilities
 
 
 def verify_tflite(
@@ -16,11 +16,14 @@ def verify_tflite(
     reference_probabilities: np.ndarray | None = None,
     require_full_integer: bool = False,
     latency_runs: int = 100,
+    keep_probabilities: bool = False,
 ) -> dict:
     """Accuracy, agreement, sizes and latency of a TFLite model on LiteRT.
 
     With `require_full_integer=True` the model must pass `check_full_integer`
-    (raises `NotFullIntegerError` otherwise), and the result says so.
+    (raises `NotFullIntegerError` otherwise), and the result says so. With
+    `keep_probabilities=True` the LiteRT probabilities on `x_test` are returned under
+    `"probabilities"`, so a caller that analyses them does not run the model again.
 
     Example:
 
@@ -31,9 +34,12 @@ def verify_tflite(
     if require_full_integer:
         check_full_integer(model_content)
     evaluator = LiteRTEvaluator(model_content, num_threads=1)
-    result = evaluator.evaluate(x_test, y_test, reference_probabilities)
+    probabilities = evaluator.predict(x_test)
+    result = score_probabilities(probabilities, y_test, reference_probabilities)
     result.update(evaluator.sizes())
     result["latency_us"] = evaluator.latency_us(x_test[0], runs=latency_runs)
     if require_full_integer:
         result["full_integer"] = True
+    if keep_probabilities:
+        result["probabilities"] = probabilities
     return result

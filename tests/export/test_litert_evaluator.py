@@ -59,3 +59,14 @@ def test_path_and_bad_content(tmp_path, tflite_models):
         LiteRTEvaluator(tmp_path / "missing.tflite")
     with pytest.raises(ValueError, match="Could not load the model as TFLite"):
         LiteRTEvaluator(b"definitely not a flatbuffer")
+
+
+def test_verify_can_hand_back_its_probabilities(tflite_models, digits):
+    result = verify_tflite(
+        tflite_models["int8"], digits.x_test, digits.y_test, latency_runs=5, keep_probabilities=True
+    )
+    expected = LiteRTEvaluator(tflite_models["int8"]).predict(digits.x_test)
+    np.testing.assert_array_equal(result["probabilities"], expected)
+    assert result["accuracy"] == float(np.mean(expected.argmax(-1) == digits.y_test))
+    plain = verify_tflite(tflite_models["int8"], digits.x_test, digits.y_test, latency_runs=5)
+    assert "probabilities" not in plain
