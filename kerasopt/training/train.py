@@ -156,15 +156,14 @@ def train(
     # Mixed (MixUp/CutMix) or smoothed labels are distributions: one-hot every split so
     # training and validation losses are the same function.
     one_hot = bool(getattr(policy, "soft_labels", False)) or config.label_smoothing > 0
+    y_train, y_val = data.y_train, data.y_val
     if one_hot:
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+        y_train = keras.utils.to_categorical(y_train, num_classes).astype("float32")
+        y_val = keras.utils.to_categorical(y_val, num_classes).astype("float32")
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-    y_train, y_val = data.y_train, data.y_val
-    if one_hot:
-        y_train = keras.utils.to_categorical(y_train, num_classes).astype("float32")
-        y_val = keras.utils.to_categorical(y_val, num_classes).astype("float32")
     train_ds = make_dataset(
         data.x_train, y_train, batch_size=config.batch_size, augment=policy, seed=config.seed
     )
@@ -195,10 +194,9 @@ def train(
             # BackupAndRestore restores weights and the epoch but not the optimizer's
             # step counter, which would restart the learning-rate schedule.
             optimizer.build(model.trainable_variables)
-            wrapped = optimizer
-            while wrapped is not None:  # Lookahead/AGC: the schedule runs on the inner step
-                wrapped.iterations.assign(resumed_from * steps_per_epoch)
-                wrapped = getattr(wrapped, "inner_optimizer", None)
+            # Lookahead/AGC's `iterations` is their inner optimizer's, so this reaches the
+            # step counter the schedule reads.
+            optimizer.iterations.assign(resumed_from * steps_per_epoch)
         log_path = out / TRAINING_LOG
         all_callbacks.append(keras.callbacks.CSVLogger(str(log_path), append=resumed_from > 0))
         if config.checkpoint:

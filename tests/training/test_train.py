@@ -117,6 +117,10 @@ def test_lookahead_wraps_the_configured_optimizer():
     optimizer = build_optimizer(config, steps_per_epoch=10)
     assert isinstance(optimizer, Lookahead) and optimizer.sync_period == 4
     assert isinstance(optimizer.inner_optimizer, keras.optimizers.SGD)
+    # Resume sets the wrapper's step counter; the schedule reads the inner one's.
+    optimizer.build([keras.Variable([1.0])])
+    optimizer.iterations.assign(7)
+    assert int(optimizer.inner_optimizer.iterations) == 7
 
 
 def test_adaptive_gradient_clipping_wraps_the_optimizer():
