@@ -7,16 +7,24 @@ from kerasopt.training.technique_comparison import (
     compare_techniques,
     format_comparison,
 )
-from kerasopt.training.train import TrainResult, build_optimizer, train
+from kerasopt.training.train import (
+    PreparedTraining,
+    TrainResult,
+    build_optimizer,
+    compile_for_training,
+    train,
+)
 
 __all__ = [
     "CLIPPING_OPTIONS",
     "LR_SCHEDULES",
     "ConfigError",
+    "PreparedTraining",
     "Technique",
     "TrainConfig",
     "TrainResult",
     "build_optimizer",
+    "compile_for_training",
     "compare_techniques",
     "format_comparison",
     "standard_techniques",

@@ -29,6 +29,76 @@ class TrainResult:
     seconds: float
 
 
+@dataclasses.dataclass
+class PreparedTraining:
+    """What `compile_for_training` set up: the pipelines `fit` reads and their optimizer."""
+
+    train_ds: object
+    val_ds: object
+    optimizer: object
+    steps_per_epoch: int
+    #: One training batch (inputs, targets) for `TrainingHealth`'s gradient probe.
+    probe: tuple
+
+    def start_at_epoch(self, model, epoch: int) -> None:
+        """Moves the optimizer's step counter to `epoch`, for a fit that continues.
+
+        `BackupAndRestore` and Hyperband restore weights and the epoch but not the step
+        counter, which would restart the learning-rate schedule.
+        """
+        if epoch > 0:
+            self.optimizer.build(model.trainable_variables)
+            # Lookahead/AGC's `iterations` is their inner optimizer's, so this reaches
+            # the step counter the schedule reads.
+            self.optimizer.iterations.assign(epoch * self.steps_per_epoch)
+
+
+def compile_for_training(model, data: DatasetSplits, config: TrainConfig) -> PreparedTraining:
+    """Compiles `model` for `config` and builds its training and validation pipelines.
+
+    The optimizer and its learning-rate schedule span `config.epochs`; the augmentation
+    policy runs inside the tf.data pipeline. Mixed (MixUp/CutMix) or smoothed labels
+    switch every split to one-hot targets and categorical cross-entropy, so training and
+    validation losses are the same function. `train` and the tuner's `HyperModel.fit`
+    both start here.
+
+    Example:
+
+    >>> from kerasopt.data import load_dataset
+    >>> from kerasopt.models import build_cnn
+    >>> from kerasopt.training import TrainConfig, compile_for_training
+    >>> data = load_dataset("digits")
+    >>> model = build_cnn(data.input_shape, 10, input_max=16)
+    >>> prepared = compile_for_training(model, data, TrainConfig(epochs=2))
+    >>> history = model.fit(prepared.train_ds, validation_data=prepared.val_ds, epochs=2)
+    """
+    import keras
+
+    from kerasopt.augment import build_policy, check_label_safety
+
+    steps_per_epoch = math.ceil(len(data.y_train) / config.batch_size)
+    optimizer = build_optimizer(config, steps_per_epoch)
+    num_classes = int(model.output_shape[-1])
+    policy = build_policy(config.augment, seed=config.seed, num_classes=num_classes)
+    if policy is not None:
+        check_label_safety(policy, data.name)
+    one_hot = bool(getattr(policy, "soft_labels", False)) or config.label_smoothing > 0
+    y_train, y_val = data.y_train, data.y_val
+    if one_hot:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+        y_train = keras.utils.to_categorical(y_train, num_classes).astype("float32")
+        y_val = keras.utils.to_categorical(y_val, num_classes).astype("float32")
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy()
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    train_ds = make_dataset(
+        data.x_train, y_train, batch_size=config.batch_size, augment=policy, seed=config.seed
+    )
+    val_ds = make_dataset(data.x_val, y_val, batch_size=256, shuffle=False)
+    probe = (data.x_train[: config.batch_size], y_train[: config.batch_size])
+    return PreparedTraining(train_ds, val_ds, optimizer, steps_per_epoch, probe)
+
+
 def build_optimizer(config: TrainConfig, steps_per_epoch: int):
     """Creates the optimizer of `config` with its learning-rate schedule.
 
@@ -131,8 +201,6 @@ def train(
     """
     import keras
 
-    from kerasopt.augment import build_policy, check_label_safety
-
     config = config or TrainConfig()
     data.check()
     for part in ("train", "val"):
@@ -147,34 +215,12 @@ def train(
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
 
-    steps_per_epoch = math.ceil(len(data.y_train) / config.batch_size)
-    optimizer = build_optimizer(config, steps_per_epoch)
-    num_classes = int(model.output_shape[-1])
-    policy = build_policy(config.augment, seed=config.seed, num_classes=num_classes)
-    if policy is not None:
-        check_label_safety(policy, data.name)
-    # Mixed (MixUp/CutMix) or smoothed labels are distributions: one-hot every split so
-    # training and validation losses are the same function.
-    one_hot = bool(getattr(policy, "soft_labels", False)) or config.label_smoothing > 0
-    y_train, y_val = data.y_train, data.y_val
-    if one_hot:
-        loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
-        y_train = keras.utils.to_categorical(y_train, num_classes).astype("float32")
-        y_val = keras.utils.to_categorical(y_val, num_classes).astype("float32")
-    else:
-        loss = keras.losses.SparseCategoricalCrossentropy()
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-    train_ds = make_dataset(
-        data.x_train, y_train, batch_size=config.batch_size, augment=policy, seed=config.seed
-    )
-    val_ds = make_dataset(data.x_val, y_val, batch_size=256, shuffle=False)
-
+    prepared = compile_for_training(model, data, config)
     all_callbacks = list(callbacks or [])
     if config.health_checks:
         from kerasopt.callbacks import TrainingHealth
 
-        probe = (data.x_train[: config.batch_size], y_train[: config.batch_size])
-        all_callbacks.append(TrainingHealth(probe_data=probe))
+        all_callbacks.append(TrainingHealth(probe_data=prepared.probe))
     if config.early_stopping_patience:
         all_callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -190,13 +236,7 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         backup = out / BACKUP_DIR
         resumed_from = _finished_epochs(backup)
-        if resumed_from:
-            # BackupAndRestore restores weights and the epoch but not the optimizer's
-            # step counter, which would restart the learning-rate schedule.
-            optimizer.build(model.trainable_variables)
-            # Lookahead/AGC's `iterations` is their inner optimizer's, so this reaches the
-            # step counter the schedule reads.
-            optimizer.iterations.assign(resumed_from * steps_per_epoch)
+        prepared.start_at_epoch(model, resumed_from)
         log_path = out / TRAINING_LOG
         all_callbacks.append(keras.callbacks.CSVLogger(str(log_path), append=resumed_from > 0))
         if config.checkpoint:
@@ -213,8 +253,8 @@ def train(
 
     start = time.perf_counter()
     history = model.fit(
-        train_ds,
-        validation_data=val_ds,
+        prepared.train_ds,
+        validation_data=prepared.val_ds,
         epochs=config.epochs,
         callbacks=all_callbacks,
         verbose=verbose,
