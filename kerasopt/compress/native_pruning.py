@@ -172,7 +172,11 @@ def strip_pruning(model: keras.Model) -> keras.Model:
     return clone
 
 
-def _build_schedule(schedule, sparsity: float, total_steps: int, steps_per_epoch: int):
+def build_sparsity_schedule(
+    schedule, sparsity: float, total_steps: int, steps_per_epoch: int
+) -> PruningSchedule:
+    """`schedule` if it is a `PruningSchedule`, else the named one (`"constant"` or
+    `"polynomial"`) reaching `sparsity` over a fit of `total_steps` steps."""
     if isinstance(schedule, PruningSchedule):
         return schedule
     if schedule == "constant":
@@ -280,7 +284,7 @@ def prune_native(
     _check_model(model, "prune_native")
     _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate)
     steps_per_epoch = math.ceil(len(data.y_train) / batch_size)
-    schedule = _build_schedule(schedule, sparsity, epochs * steps_per_epoch, steps_per_epoch)
+    schedule = build_sparsity_schedule(schedule, sparsity, epochs * steps_per_epoch, steps_per_epoch)
 
     pruned = prepare_for_pruning(model, skip_layers=skip_layers, structure=structure)
     loss = keras.losses.SparseCategoricalCrossentropy()

@@ -1,0 +1,233 @@
+"""`run_search`: a spec in, a finished (or resumed) search and its files out."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from kerasopt._atomic import atomic_path, write_text_atomic
+from kerasopt.tuning.search_results import (
+    plot_objective,
+    summary_table,
+    trial_rows,
+    write_best_hyperparameters,
+    write_trials_csv,
+)
+from kerasopt.tuning.search_space import SpecError
+
+PROJECT_NAME = "search"
+SPEC_COPY = "spec.toml"
+ROLES = ("chief", "worker")
+
+
+def run_search(
+    spec,
+    out_dir: str | os.PathLike,
+    *,
+    max_trials: int | None = None,
+    overwrite: bool = False,
+    distributed: str | None = None,
+    oracle_address: str | None = None,
+    tuner_id: str | None = None,
+    tensorboard: bool = False,
+    data_path: str | os.PathLike | None = None,
+    verbose: int = 1,
+) -> dict:
+    """Runs (or resumes) the search of `spec` and writes its results to `out_dir`.
+
+    keras-tuner keeps the state in `out_dir/search/`; started again with the same
+    `out_dir`, a killed search goes on from there: finished trials are not rerun and the
+    trial that was running starts again. A trial that fails (NaN loss, an impossible
+    combination, out of memory, over a deployment budget) is recorded with its reason
+    and the search goes on, up to `spec.max_consecutive_failures` in a row.
+
+    Writes `trials.csv`, `best_hyperparameters.json`, `best_model.keras`,
+    `objective.png` and `search.json` (timings, memory, the best trial and its test
+    accuracy), and prints a summary table.
+
+    Args:
+        spec: A `SearchSpec` (`load_search_spec`).
+        out_dir: Output folder.
+        max_trials: Override the spec's `max_trials`. Defaults to `None`.
+        overwrite: Start afresh instead of resuming. Defaults to `False`.
+        distributed: `"chief"` (runs the oracle and waits for workers) or `"worker"`
+            (runs trials), with keras-tuner's chief/worker mode. Defaults to `None`.
+        oracle_address: `HOST:PORT` of the chief's oracle. Defaults to `None`.
+        tuner_id: A worker's unique name. Defaults to `None`.
+        tensorboard: Log each trial and its hyperparameters (TensorBoard HParams) to
+            `out_dir/tensorboard/`. Defaults to `False`.
+        data_path: A local `.npz` for the spec's dataset. Defaults to `None`.
+        verbose: keras-tuner's display (1) or none (0). Defaults to `1`.
+
+    Example:
+
+    >>> from kerasopt.tuning import load_search_spec, run_search
+    >>> spec = load_search_spec("tuning/digits.toml")
+    >>> summary = run_search(spec, "saved_models/tune_digits")  # doctest: +SKIP
+    """
+    import keras
+
+    from kerasopt.tuning.spec_hypermodel import SpecHyperModel
+    from kerasopt.tuning.spec_tuners import build_tuner
+
+    spec = spec.with_max_trials(max_trials)
+    out = Path(out_dir)
+    environment = _distributed_environment(distributed, oracle_address, tuner_id)
+    out.mkdir(parents=True, exist_ok=True)
+    if distributed != "worker":
+        _check_resume(spec, out, overwrite)
+    data = _load_data(spec, data_path)
+    callbacks = [keras.callbacks.TensorBoard(str(out / "tensorboard"))] if tensorboard else []
+
+    started = time.perf_counter()
+    with _environment(environment):
+        tuner = build_tuner(
+            spec, SpecHyperModel(spec, data), out, project_name=PROJECT_NAME, overwrite=overwrite
+        )
+        finished_before = _finished_ids(tuner.oracle) if distributed is None else set()
+        tuner.search(epochs=spec.epochs, callbacks=callbacks, verbose=verbose)
+    wall = time.perf_counter() - started
+    if distributed == "worker":
+        return {"role": "worker", "tuner_id": tuner_id, "seconds": wall}
+    return write_search_results(tuner, spec, data, out, wall, finished_before)
+
+
+def write_search_results(tuner, spec, data, out: Path, wall: float, finished_before=()) -> dict:
+    """Writes the files of a finished search and prints its summary table."""
+    rows = trial_rows(tuner.oracle.trials.values(), spec)
+    write_trials_csv(rows, out / "trials.csv")
+    plot_objective(rows, spec, out / "objective.png")
+    ran_now = [r for r in rows if r["trial_id"] not in finished_before]
+    fit_seconds = sum(float(r["fit_seconds"] or 0) for r in ran_now)
+    summary = {
+        "spec": spec.name,
+        "tuner": spec.tuner,
+        "objective": spec.oracle_objective,
+        "direction": spec.direction,
+        "trials": len(rows),
+        "completed": sum(r["status"] == "COMPLETED" for r in rows),
+        "failed": sum(r["status"] in ("FAILED", "INVALID") for r in rows),
+        "stopped_by_median_rule": sum(bool(r["note"]) for r in rows),
+        "this_run": {
+            "trials": len(ran_now),
+            "wall_seconds": wall,
+            "fit_seconds": fit_seconds,
+            "outside_fit_fraction": 1.0 - fit_seconds / wall if wall and ran_now else None,
+        },
+        "rss_mb": [r["rss_mb"] for r in rows if r["rss_mb"] != ""],
+    }
+    best = tuner.oracle.get_best_trials(1)
+    if best and str(best[0].status) == "COMPLETED":
+        trial = best[0]
+        write_best_hyperparameters(trial.hyperparameters.values, out / "best_hyperparameters.json")
+        summary["best"] = {
+            "trial_id": trial.trial_id,
+            "objective": trial.score,
+            "hyperparameters": {
+                k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")
+            },
+            **_save_best_model(tuner, trial, spec, data, out),
+        }
+    write_text_atomic(out / "search.json", json.dumps(summary, indent=2, default=str) + "\n")
+    print(summary_table(rows, spec))
+    if "best" in summary:
+        print(f"Best trial {summary['best']['trial_id']}: {summary['best']['hyperparameters']}")
+    print(f"Wrote trials.csv, best_hyperparameters.json, best_model.keras, objective.png to {out}/")
+    return summary
+
+
+def _save_best_model(tuner, trial, spec, data, out: Path) -> dict:
+    """Saves the best trial's model and measures it on the test split."""
+    import numpy as np
+
+    checkpoint = Path(tuner._get_checkpoint_fname(trial.trial_id))
+    if data is None or not checkpoint.exists():
+        print(
+            f"best_model.keras not written: trial {trial.trial_id}'s weights are not in "
+            f"{checkpoint.parent} (a worker on another machine holds them; share --out)."
+        )
+        return {}
+    model = tuner.load_model(trial)
+    from kerasopt.compress.native_pruning import PruningMask, strip_pruning
+
+    kernels = [getattr(layer, "kernel", None) for layer in model.layers]
+    if any(isinstance(getattr(k, "constraint", None), PruningMask) for k in kernels):
+        model = strip_pruning(model)
+    with atomic_path(out / "best_model.keras") as tmp:
+        model.save(tmp)
+    probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
+    result = {"test_accuracy": float(np.mean(probabilities.argmax(-1) == data.y_test))}
+    if spec.deployment:
+        from kerasopt.export import LiteRTEvaluator, convert_to_tflite
+
+        content = convert_to_tflite(model, "int8", representative_data=data.x_train, seed=spec.seed)
+        lite = LiteRTEvaluator(content, num_threads=1).predict(data.x_test)
+        result["tflite_int8_test_accuracy"] = float(np.mean(lite.argmax(-1) == data.y_test))
+    return result
+
+
+def _load_data(spec, data_path):
+    from kerasopt.data.loaders import load_dataset_or_file
+
+    return load_dataset_or_file(spec.data, data_path)
+
+
+def _finished_ids(oracle) -> set:
+    return {t.trial_id for t in oracle.trials.values() if str(t.status) != "RUNNING"}
+
+
+def _check_resume(spec, out: Path, overwrite: bool) -> None:
+    """Refuses to resume a search made from another spec; records this spec."""
+    copy = out / SPEC_COPY
+    if copy.exists() and not overwrite and (out / PROJECT_NAME).exists():
+        if copy.read_text() != spec.source:
+            raise SpecError(
+                f"{out}/ holds a search started from a different spec (its copy is "
+                f"{copy}). Pass --overwrite to start afresh, or another --out."
+            )
+    write_text_atomic(copy, spec.source)
+
+
+def _distributed_environment(role, address, tuner_id) -> dict:
+    """keras-tuner's KERASTUNER_* variables for a chief or a worker."""
+    if role is None:
+        if address or tuner_id:
+            raise SpecError("--oracle and --tuner-id need --distributed chief|worker.")
+        return {}
+    if role not in ROLES:
+        raise SpecError(f"--distributed {role!r} is unknown. Expected one of {list(ROLES)}.")
+    host, _, port = (address or "").rpartition(":")
+    if not host or not port.isdigit():
+        raise SpecError(
+            f"--oracle {address!r} must be HOST:PORT, e.g. 10.0.0.5:8000 (the chief's "
+            "address, reachable from every worker)."
+        )
+    if role == "chief":
+        tuner_id = "chief"
+    elif not tuner_id or "chief" in tuner_id:
+        raise SpecError(
+            f"A worker needs --tuner-id, a unique name without 'chief' (e.g. worker0). "
+            f"Received: {tuner_id!r}."
+        )
+    return {
+        "KERASTUNER_TUNER_ID": tuner_id,
+        "KERASTUNER_ORACLE_IP": host,
+        "KERASTUNER_ORACLE_PORT": port,
+    }
+
+
+@contextlib.contextmanager
+def _environment(values: dict):
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

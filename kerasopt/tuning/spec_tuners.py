@@ -1,0 +1,112 @@
+"""`build_tuner`: keras-tuner's four algorithms with kerasopt's trial bookkeeping."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import keras
+import keras_tuner
+
+from kerasopt.tuning.median_stopping import MedianStoppingRule, reference_curves
+
+#: Every trial of a search: the largest count `get_best_trials` is asked for.
+_ALL_TRIALS = 10**6
+
+
+class _TrialBookkeeping:
+    """Mixed into each keras-tuner algorithm: what kerasopt adds to a trial.
+
+    - the whole space is declared from the spec, so the chief needs no data and no
+      model is built just to discover conditional hyperparameters;
+    - the median stopping rule gets the curves of finished trials from the oracle
+      (works over gRPC, so distributed workers see each other's trials);
+    - `trial_seconds` (build + fit + export) joins the trial's metrics;
+    - after each trial the Keras session is cleared and garbage collected, so memory
+      stays flat over long searches.
+    """
+
+    def _populate_initial_space(self):
+        hp = self.oracle.get_space()
+        self.hypermodel.declare_hyperparameters(hp)
+        self.oracle.update_space(hp)
+
+    def run_trial(self, trial, *args, **kwargs):
+        start = time.perf_counter()
+        median = self.hypermodel.spec.median_stop
+        if median is not None:
+            finished = self.oracle.get_best_trials(_ALL_TRIALS)
+            rule = MedianStoppingRule(
+                reference_curves(finished, median.metric),
+                metric=median.metric,
+                direction="min" if median.metric.endswith("loss") else "max",
+                min_trials=median.min_trials,
+                grace_epochs=median.grace_epochs,
+            )
+            kwargs["callbacks"] = [*kwargs.get("callbacks", []), rule]
+        results = super().run_trial(trial, *args, **kwargs)
+        seconds = time.perf_counter() - start
+        for result in results if isinstance(results, list) else [results]:
+            if isinstance(result, dict):
+                result["trial_seconds"] = seconds
+        return results
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        keras.backend.clear_session()
+        gc.collect()
+
+
+class RandomSearchTuner(_TrialBookkeeping, keras_tuner.RandomSearch):
+    """keras-tuner's `RandomSearch` with kerasopt's trial bookkeeping."""
+
+
+class GridSearchTuner(_TrialBookkeeping, keras_tuner.GridSearch):
+    """keras-tuner's `GridSearch` with kerasopt's trial bookkeeping."""
+
+
+class BayesianTuner(_TrialBookkeeping, keras_tuner.BayesianOptimization):
+    """keras-tuner's `BayesianOptimization` with kerasopt's trial bookkeeping."""
+
+
+class HyperbandTuner(_TrialBookkeeping, keras_tuner.Hyperband):
+    """keras-tuner's `Hyperband` with kerasopt's trial bookkeeping."""
+
+
+TUNER_CLASSES = {
+    "random": RandomSearchTuner,
+    "grid": GridSearchTuner,
+    "bayesian": BayesianTuner,
+    "hyperband": HyperbandTuner,
+}
+
+
+def build_tuner(spec, hypermodel, directory, *, project_name: str = "search", overwrite=False):
+    """The keras-tuner tuner of `spec`, keeping its state in `directory/project_name`.
+
+    With `overwrite=False` an existing project is reloaded: finished trials are kept and
+    a trial that was running when the process died runs again.
+
+    Example:
+
+    >>> from kerasopt.tuning import SpecHyperModel, build_tuner, load_search_spec
+    >>> spec = load_search_spec("tuning/digits.toml")
+    >>> tuner = build_tuner(spec, SpecHyperModel(spec), "saved_models/tune")  # doctest: +SKIP
+    """
+    objective = keras_tuner.Objective(spec.oracle_objective, direction=spec.direction)
+    common = dict(
+        hypermodel=hypermodel,
+        objective=objective,
+        seed=spec.seed,
+        directory=str(directory),
+        project_name=project_name,
+        overwrite=overwrite,
+        max_consecutive_failed_trials=spec.max_consecutive_failures,
+        executions_per_trial=spec.executions_per_trial,
+    )
+    if spec.tuner == "hyperband":
+        tuner = HyperbandTuner(max_epochs=spec.epochs, **spec.tuner_options, **common)
+        # Hyperband sizes itself from max_epochs and factor; max_trials caps it.
+        tuner.oracle.max_trials = spec.max_trials
+        return tuner
+    return TUNER_CLASSES[spec.tuner](max_trials=spec.max_trials, **spec.tuner_options, **common)
