@@ -284,7 +284,8 @@ def prune_native(
     _check_model(model, "prune_native")
     _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate)
     steps_per_epoch = math.ceil(len(data.y_train) / batch_size)
-    schedule = build_sparsity_schedule(schedule, sparsity, epochs * steps_per_epoch, steps_per_epoch)
+    total_steps = epochs * steps_per_epoch
+    schedule = build_sparsity_schedule(schedule, sparsity, total_steps, steps_per_epoch)
 
     pruned = prepare_for_pruning(model, skip_layers=skip_layers, structure=structure)
     loss = keras.losses.SparseCategoricalCrossentropy()

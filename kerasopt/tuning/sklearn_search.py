@@ -33,8 +33,9 @@ def grid_to_model_kwargs(param_grid: dict, fixed: dict | None = None) -> dict:
     Example:
 
     >>> from kerasopt.tuning import grid_to_model_kwargs
-    >>> grid_to_model_kwargs({"units": [32, 64], "dropout": [0.2]}, {"layers": 1})
-    {'model_kwargs': [{'layers': 1, 'units': 32, 'dropout': 0.2}, {'layers': 1, 'units': 64, 'dropout': 0.2}]}
+    >>> grid = grid_to_model_kwargs({"units": [32, 64], "dropout": [0.2]}, {"layers": 1})
+    >>> grid["model_kwargs"][1]
+    {'layers': 1, 'units': 64, 'dropout': 0.2}
     """
     for name, values in param_grid.items():
         if not isinstance(values, (list, tuple)) or not values:
