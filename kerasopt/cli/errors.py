@@ -5,7 +5,7 @@ from kerasopt.data.validation import InvalidDataError
 from kerasopt.export.full_integer_check import NotFullIntegerError
 from kerasopt.export.tflite_converter import ConversionError
 from kerasopt.models.loading import ModelFileError
-from kerasopt.training.config import ConfigError
+from kerasopt.training.config import ConfigError  # SpecError is one
 
 USER_ERRORS = (
     ConfigError,

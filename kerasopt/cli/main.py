@@ -1,4 +1,4 @@
-"""The `kerasopt` command line: `run`, `evaluate`, `export`, `compress`, `bench`."""
+"""The `kerasopt` command line: `run`, `evaluate`, `export`, `compress`, `tune`, `bench`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt evaluate saved_models/digits/model_int8.tflite --data digits
   kerasopt export saved_models/digits/model.keras --quantize int8 --data digits
   kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
+  kerasopt tune tuning/digits.toml         Hyperband search from a TOML spec, resumable
   kerasopt bench augment                   batched tf.data augmentation vs a per-image loop
 """
 
@@ -163,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     compress.add_argument("--seed", type=int, default=0, metavar="S")
     compress.add_argument("--out", required=True, metavar="DIR")
 
+    from kerasopt.cli.tune_command import add_tune_parser
+
+    add_tune_parser(commands, _positive_int)
+
     bench = commands.add_parser(
         "bench",
         help="measure throughput (not part of the tests: minutes, not seconds)",
@@ -220,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             return _bench(args)
         if args.command == "compress":
             return _compress(args)
+        if args.command == "tune":
+            from kerasopt.cli.tune_command import run_tune
+
+            return run_tune(args)
         return _export(args)
     except USER_ERRORS as error:
         print(f"kerasopt {args.command}: error: {error}", file=sys.stderr)

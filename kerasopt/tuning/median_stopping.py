@@ -124,3 +124,7 @@ class MedianStoppingRule(keras.callbacks.Callback):
             "min_trials": self.min_trials,
             "grace_epochs": self.grace_epochs,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -91,7 +91,9 @@ def run_search(
         tuner.search(epochs=spec.epochs, callbacks=callbacks, verbose=verbose)
     wall = time.perf_counter() - started
     if distributed == "worker":
-        return {"role": "worker", "tuner_id": tuner_id, "seconds": wall}
+        record = {"tuner_id": tuner_id, "trials": getattr(tuner, "trials_run", []), "seconds": wall}
+        write_text_atomic(out / "workers" / f"{tuner_id}.json", json.dumps(record) + "\n")
+        return record
     return write_search_results(tuner, spec, data, out, wall, finished_before)
 
 
@@ -119,6 +121,9 @@ def write_search_results(tuner, spec, data, out: Path, wall: float, finished_bef
         },
         "rss_mb": [r["rss_mb"] for r in rows if r["rss_mb"] != ""],
     }
+    workers = sorted((out / "workers").glob("*.json"))
+    if workers:
+        summary["workers"] = {p.stem: json.loads(p.read_text())["trials"] for p in workers}
     best = tuner.oracle.get_best_trials(1)
     if best and str(best[0].status) == "COMPLETED":
         trial = best[0]

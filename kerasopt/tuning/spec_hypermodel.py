@@ -6,7 +6,11 @@ import time
 
 import keras_tuner
 
-from kerasopt.tuning.deployment_metrics import budget_overshoot, measure_int8
+from kerasopt.tuning.deployment_metrics import (
+    budget_overshoot,
+    describe_overshoot,
+    measure_int8,
+)
 from kerasopt.tuning.median_stopping import MedianStoppingRule, curve_metrics
 from kerasopt.tuning.model_families import ModelInputs, get_model_family
 from kerasopt.tuning.process_memory import resident_memory_mb
@@ -99,6 +103,7 @@ class SpecHyperModel(keras_tuner.HyperModel):
         from kerasopt.training import compile_for_training
 
         values = self.values(hp)
+        self.check_budget_before_training(model, values)
         epochs = int(epochs or self.spec.epochs)
         config = self.train_config(values, epochs)
         prepared = compile_for_training(model, self.data, config)
@@ -125,11 +130,23 @@ class SpecHyperModel(keras_tuner.HyperModel):
             epochs=epochs,
             initial_epoch=int(initial_epoch),
             callbacks=callbacks,
-            verbose=kwargs.get("verbose", 0),
+            verbose=_fit_verbosity(kwargs.get("verbose", 0)),
             shuffle=False,
         )
         fit_seconds = time.perf_counter() - start
         return self._trial_metrics(model, history.history, callbacks, values, fit_seconds, hp)
+
+    def check_budget_before_training(self, model, values: dict) -> None:
+        """Fails the trial before it trains when its int8 model is over an `infeasible`
+        budget: size and latency do not depend on the trained weights."""
+        budget = self.spec.budget
+        if budget is None or budget.mode != "infeasible":
+            return
+        metrics = self.deployment_metrics(model, values, num_calibration=8, latency_runs=20)
+        overshoot = budget_overshoot(metrics, budget)
+        if overshoot:
+            message = describe_overshoot(metrics, overshoot, budget)
+            raise keras_tuner.errors.FailedTrialError(f"{message} (checked before training)")
 
     def _trial_metrics(self, model, history, callbacks, values, fit_seconds, hp) -> dict:
         spec = self.spec
@@ -160,10 +177,19 @@ class SpecHyperModel(keras_tuner.HyperModel):
         metrics["rss_mb"] = resident_memory_mb()
         return metrics
 
-    def deployment_metrics(self, model, values: dict) -> dict:
+    def deployment_metrics(self, model, values: dict, **measure_kwargs) -> dict:
         """int8 TFLite metrics of the trained model (pruning stripped first)."""
         if float(values.get("prune_sparsity") or 0.0) > 0:
             from kerasopt.compress.native_pruning import strip_pruning
 
             model = strip_pruning(model)
-        return measure_int8(model, self.data, seed=self.spec.seed)
+        return measure_int8(model, self.data, seed=self.spec.seed, **measure_kwargs)
+
+
+def _fit_verbosity(verbose) -> int:
+    """A progress bar in a terminal, one line per epoch in a log file, or nothing."""
+    import sys
+
+    if not verbose:
+        return 0
+    return 1 if sys.stdout.isatty() else 2

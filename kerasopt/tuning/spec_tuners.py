@@ -53,6 +53,7 @@ class _TrialBookkeeping:
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        self.__dict__.setdefault("trials_run", []).append(trial.trial_id)
         keras.backend.clear_session()
         gc.collect()
 

@@ -1,0 +1,99 @@
+"""keras-tuner's chief/worker mode on 127.0.0.1, and a killed search resumed."""
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from tuning_specs import DENSE_RANDOM, write_spec
+
+from kerasopt.cli.main import main
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _kerasopt(*args, **popen):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-c", "from kerasopt.cli.main import main; main()", *args]
+    return subprocess.Popen(command, env=env, **popen)
+
+
+def _rows(out):
+    with open(out / "trials.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_chief_and_two_workers_share_one_search(tmp_path):
+    spec = write_spec(tmp_path, DENSE_RANDOM, max_trials=4)
+    out = tmp_path / "out"
+    oracle = f"127.0.0.1:{_free_port()}"
+    role = ["tune", str(spec), "--out", str(out), "--oracle", oracle, "--distributed"]
+    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("chief", "w0", "w1")}
+    chief = _kerasopt(*role, "chief", stdout=logs["chief"], stderr=subprocess.STDOUT)
+    workers = [
+        _kerasopt(*role, "worker", "--tuner-id", name, stdout=logs[name], stderr=subprocess.STDOUT)
+        for name in ("w0", "w1")
+    ]
+    try:
+        for process in [*workers, chief]:
+            assert process.wait(timeout=240) == 0, (tmp_path / "chief.log").read_text()[-2000:]
+    finally:
+        for process in [chief, *workers]:
+            process.kill()
+    rows = _rows(out)
+    assert [r["status"] for r in rows] == ["COMPLETED"] * 4
+    assert all(float(r["objective"]) > 0 for r in rows)
+    ran = {
+        name: json.loads((out / "workers" / f"{name}.json").read_text())["trials"]
+        for name in ("w0", "w1")
+    }
+    assert ran["w0"] and ran["w1"], ran  # both workers completed trials
+    assert sorted(ran["w0"] + ran["w1"]) == sorted(r["trial_id"] for r in rows)
+    summary = json.loads((out / "search.json").read_text())
+    assert summary["workers"] == ran and "best" in summary
+    assert (out / "best_model.keras").exists()
+
+
+@pytest.mark.slow
+def test_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
+    spec = write_spec(tmp_path, DENSE_RANDOM, max_trials=5)
+    out = tmp_path / "out"
+    process = _kerasopt(
+        "tune", str(spec), "--out", str(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    finished = {}
+    deadline = time.monotonic() + 180
+    try:
+        while len(finished) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            for path in (out / "search").glob("trial_*/trial.json"):
+                try:
+                    trial = json.loads(path.read_text())
+                except ValueError:  # being written
+                    continue
+                if trial["status"] == "COMPLETED":
+                    finished[trial["trial_id"]] = trial
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert len(finished) >= 2, "the search did not finish two trials in time"
+    assert not (out / "trials.csv").exists()  # killed before the end
+
+    assert main(["tune", str(spec), "--out", str(out)]) == 0
+    rows = {r["trial_id"]: r for r in _rows(out)}
+    assert len(rows) == 5 and all(r["status"] == "COMPLETED" for r in rows.values())
+    for trial_id, before in finished.items():
+        after = json.loads((out / "search" / f"trial_{trial_id}" / "trial.json").read_text())
+        assert after == before  # untouched: not rerun
+    summary = json.loads((out / "search.json").read_text())
+    assert summary["this_run"]["trials"] == 5 - len(finished)
