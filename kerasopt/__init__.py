@@ -41,7 +41,9 @@ _SUBPACKAGES = (
     "scenarios",
     "schedules",
     "tabular",
+    "text",
     "training",
+    "tuning",
 )
 
 __all__ = sorted([*_LAZY, *_SUBPACKAGES])

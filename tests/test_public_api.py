@@ -28,6 +28,18 @@ PROMISED = [
     "analysis.error_analysis",
     "tabular.build_preprocessor",
     "training.compare_techniques",
+    "tuning.run_search",
+    "tuning.load_search_spec",
+    "tuning.MedianStoppingRule",
+    "tuning.sklearn_grid_search",
+    "tuning.grid_to_model_kwargs",
+    "text.TextTokenizer",
+    "text.build_vectorizer",
+    "text.build_text_model",
+    "text.export_text_model",
+    "text.load_imdb",
+    "text.load_aclimdb",
+    "text.TextAugmentation",
 ]
 
 

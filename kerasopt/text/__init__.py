@@ -1,0 +1,51 @@
+"""Text classification: IMDB loaders, TextVectorization, a pure-Python tokenizer, models.
+
+Names load on first use, so `from kerasopt.text.tokenizer import TextTokenizer` (the
+tokenizer a phone app's build scripts or a server can run) never imports TensorFlow.
+"""
+
+import importlib
+
+_LAZY = {
+    "generate_reviews": "review_corpus",
+    "write_aclimdb": "review_corpus",
+    "write_imdb_npz": "review_corpus",
+    "load_imdb": "imdb_files",
+    "load_imdb_npz": "imdb_files",
+    "load_word_index": "imdb_files",
+    "decode_review": "imdb_files",
+    "read_npz_safely": "imdb_files",
+    "RefusedPickleError": "imdb_files",
+    "load_aclimdb": "aclimdb",
+    "TextSplits": "text_splits",
+    "text_splits_from_ids": "text_splits",
+    "build_vectorizer": "vectorizer",
+    "save_vocabulary": "vectorizer",
+    "strip_html_lower_punctuation": "vectorizer",
+    "TextTokenizer": "tokenizer",
+    "TEXT_MODEL_FAMILIES": "text_models",
+    "build_text_model": "text_models",
+    "TokenTfIdf": "text_models",
+    "MaskedAveragePooling1D": "text_models",
+    "TokenAndPositionEmbedding": "text_models",
+    "TextExport": "text_export",
+    "export_text_model": "text_export",
+    "RandomTokenSwap": "text_augment",
+    "RandomTokenDeletion": "text_augment",
+    "RandomTokenInsertion": "text_augment",
+    "SynonymReplacement": "text_augment",
+    "TextAugmentation": "text_augment",
+    "synonym_map_from_words": "text_augment",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"kerasopt.text.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'kerasopt.text' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
