@@ -56,10 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     run.add_argument(
-        "scenario", choices=sorted(SCENARIOS), help="what to train ('digits' needs no network)"
+        "scenario",
+        choices=sorted([*SCENARIOS, "imdb"]),
+        help="what to train ('digits' needs no network)",
     )
     run.add_argument(
-        "--data", metavar="PATH", help="local .npz with x_train, y_train, x_test, y_test"
+        "--data",
+        metavar="PATH",
+        help="local .npz with x_train, y_train, x_test, y_test; for imdb also an aclImdb folder",
+    )
+    run.add_argument(
+        "--model",
+        choices=["bow", "tfidf", "cnn", "bilstm", "transformer"],
+        help="imdb: the text model (default: bow)",
     )
     run.add_argument("--out", metavar="DIR", help="output folder (default: saved_models/SCENARIO/)")
     run.add_argument(
@@ -236,8 +245,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from kerasopt.scenarios import format_table, run_scenario, summary_rows
+    from kerasopt.scenarios import format_table, run_imdb, run_scenario, summary_rows
 
+    if args.scenario == "imdb":
+        if _compression_flags(args):
+            raise ValueError("The compression flags apply to the image scenarios, not imdb.")
+        report = run_imdb(
+            model=args.model or "bow",
+            out_dir=args.out,
+            data_path=args.data,
+            epochs=args.epochs,
+            seed=args.seed,
+            quick=args.quick,
+        )
+        ((mode, lite),) = report["tflite"].items()
+        print()
+        print(format_table(summary_rows(report)))
+        if lite["reason"]:
+            print(f"\nNot full-integer int8: {lite['reason']}")
+        agreement = report["tokenizer"]["agreement"]
+        print(f"Pure-Python tokenizer agrees with TextVectorization on {agreement:.2%} of reviews.")
+        out = Path(args.out) if args.out else Path("saved_models") / f"imdb_{args.model or 'bow'}"
+        print(f"\nTotal {report['timings']['total']:.1f} s. Artifacts and report.md in {out}/")
+        return 0
+    if args.model:
+        raise ValueError(f"--model applies to imdb; {args.scenario} trains its CNN.")
     report = run_scenario(
         args.scenario,
         out_dir=args.out,

@@ -80,10 +80,14 @@ class LiteRTEvaluator:
         return self.input_details["dtype"]
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        """Raw samples -> the tensor the model takes (quantized for int8 inputs)."""
+        """Raw samples -> the tensor the model takes (quantized for int8 inputs).
+
+        An integer input without quantization parameters (scale 0, e.g. int32 token ids)
+        takes the values as they are.
+        """
         dtype = self.input_details["dtype"]
-        if np.issubdtype(dtype, np.integer):
-            scale, zero_point = self.input_details["quantization"]
+        scale, zero_point = self.input_details["quantization"]
+        if np.issubdtype(dtype, np.integer) and scale:
             info = np.iinfo(dtype)
             q = np.round(np.asarray(x, dtype="float32") / scale + zero_point)
             return np.clip(q, info.min, info.max).astype(dtype)
@@ -91,8 +95,8 @@ class LiteRTEvaluator:
 
     def dequantize_output(self, y: np.ndarray) -> np.ndarray:
         dtype = self.output_details["dtype"]
-        if np.issubdtype(dtype, np.integer):
-            scale, zero_point = self.output_details["quantization"]
+        scale, zero_point = self.output_details["quantization"]
+        if np.issubdtype(dtype, np.integer) and scale:
             return (y.astype("float32") - zero_point) * scale
         return y.astype("float32")
 

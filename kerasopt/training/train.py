@@ -53,14 +53,19 @@ class PreparedTraining:
             self.optimizer.iterations.assign(epoch * self.steps_per_epoch)
 
 
-def compile_for_training(model, data: DatasetSplits, config: TrainConfig) -> PreparedTraining:
+def compile_for_training(
+    model, data: DatasetSplits, config: TrainConfig, *, augment=None, dataset_cache=None
+) -> PreparedTraining:
     """Compiles `model` for `config` and builds its training and validation pipelines.
 
     The optimizer and its learning-rate schedule span `config.epochs`; the augmentation
     policy runs inside the tf.data pipeline. Mixed (MixUp/CutMix) or smoothed labels
     switch every split to one-hot targets and categorical cross-entropy, so training and
     validation losses are the same function. `train` and the tuner's `HyperModel.fit`
-    both start here.
+    both start here. `augment`, a batch function `(x, y) -> (x, y)` such as
+    `kerasopt.text.TextAugmentation`, replaces `config.augment`. A `dataset_cache` dict
+    keeps the pipelines of each (batch size, augmentation, targets) for the next call,
+    so a search's trials do not rebuild the same tf.data graphs.
 
     Example:
 
@@ -79,8 +84,10 @@ def compile_for_training(model, data: DatasetSplits, config: TrainConfig) -> Pre
     steps_per_epoch = math.ceil(len(data.y_train) / config.batch_size)
     optimizer = build_optimizer(config, steps_per_epoch)
     num_classes = int(model.output_shape[-1])
-    policy = build_policy(config.augment, seed=config.seed, num_classes=num_classes)
-    if policy is not None:
+    policy = augment
+    if policy is None:
+        policy = build_policy(config.augment, seed=config.seed, num_classes=num_classes)
+    if policy is not None and augment is None:
         check_label_safety(policy, data.name)
     one_hot = bool(getattr(policy, "soft_labels", False)) or config.label_smoothing > 0
     y_train, y_val = data.y_train, data.y_val
@@ -91,10 +98,22 @@ def compile_for_training(model, data: DatasetSplits, config: TrainConfig) -> Pre
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-    train_ds = make_dataset(
-        data.x_train, y_train, batch_size=config.batch_size, augment=policy, seed=config.seed
-    )
-    val_ds = make_dataset(data.x_val, y_val, batch_size=256, shuffle=False)
+    key = (config.batch_size, repr(config.augment), id(augment), config.seed, one_hot)
+    cached = dataset_cache.get(key) if dataset_cache is not None else None
+    if cached is None:
+        cached = (
+            make_dataset(
+                data.x_train,
+                y_train,
+                batch_size=config.batch_size,
+                augment=policy,
+                seed=config.seed,
+            ),
+            make_dataset(data.x_val, y_val, batch_size=256, shuffle=False),
+        )
+        if dataset_cache is not None:
+            dataset_cache[key] = cached
+    train_ds, val_ds = cached
     probe = (data.x_train[: config.batch_size], y_train[: config.batch_size])
     return PreparedTraining(train_ds, val_ds, optimizer, steps_per_epoch, probe)
 
@@ -172,6 +191,7 @@ def train(
     *,
     verbose: int | str = "auto",
     callbacks: list | None = None,
+    augment=None,
 ) -> TrainResult:
     """Compiles and fits `model` on `data` following `config`.
 
@@ -189,6 +209,8 @@ def train(
         verbose: Keras verbosity; `"auto"` shows a progress bar in a terminal and one
             line per epoch otherwise. Defaults to `"auto"`.
         callbacks: Extra Keras callbacks. Defaults to `None`.
+        augment: A batch function `(x, y) -> (x, y)` used instead of `config.augment`,
+            e.g. `kerasopt.text.TextAugmentation`. Defaults to `None`.
 
     Example:
 
@@ -215,7 +237,7 @@ def train(
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
 
-    prepared = compile_for_training(model, data, config)
+    prepared = compile_for_training(model, data, config, augment=augment)
     all_callbacks = list(callbacks or [])
     if config.health_checks:
         from kerasopt.callbacks import TrainingHealth

@@ -55,18 +55,30 @@ class ModelInputs:
         input_shape: Shape of one raw sample.
         num_classes: Number of classes.
         input_max: Largest raw input value, which the model's `Rescaling` divides by.
+        vocab_size: For token ids: the largest id of any split + 1. Defaults to `None`.
+        idf_weights: For token ids: each id's inverse document frequency in the training
+            split (the TF-IDF model's weights). Defaults to `None`.
     """
 
     name: str
     input_shape: tuple
     num_classes: int
     input_max: float
+    vocab_size: int | None = None
+    idf_weights: np.ndarray | None = None
 
     @classmethod
     def of(cls, data) -> ModelInputs:
-        """The inputs of a `DatasetSplits`."""
+        """The inputs of a `DatasetSplits` (images, features, or token ids)."""
         largest = float(np.max(data.x_train))
-        return cls(data.name, data.input_shape, data.num_classes, largest if largest > 0 else 1.0)
+        inputs = cls(data.name, data.input_shape, data.num_classes, largest if largest > 0 else 1.0)
+        if np.issubdtype(data.x_train.dtype, np.integer) and data.x_train.ndim == 2:
+            from kerasopt.text.tokenized_text import idf_from_ids
+
+            vocab = 1 + int(max(np.max(data.x_train), np.max(data.x_val), np.max(data.x_test)))
+            idf = idf_from_ids(data.x_train, vocab)
+            inputs = dataclasses.replace(inputs, vocab_size=vocab, idf_weights=idf)
+        return inputs
 
 
 def _build_cnn(data, values: dict):
@@ -110,6 +122,29 @@ def _build_dense(data, values: dict):
     )
 
 
+def _build_text(data, values: dict):
+    from kerasopt.text.text_models import build_text_model
+
+    if data.vocab_size is None:
+        raise ValueError(
+            f"model='text' needs token ids; dataset {data.name!r} holds {data.input_shape} "
+            "samples of another kind. Use data = 'imdb' with --data aclImdb/ or imdb.npz."
+        )
+    family = str(values["family"])
+    return build_text_model(
+        family,
+        data.vocab_size,
+        int(data.input_shape[0]),
+        num_classes=data.num_classes,
+        embedding_dim=int(values["embedding_dim"]),
+        units=int(values["units"]),
+        dropout=float(values["dropout"]),
+        l2=float(values["l2"]),
+        idf_weights=data.idf_weights if family == "tfidf" else None,
+        name=f"{data.name}_{family}",
+    )
+
+
 MODEL_FAMILIES: dict[str, ModelFamily] = {
     "cnn": ModelFamily(
         name="cnn",
@@ -143,6 +178,18 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
             "units": "units of each hidden dense layer",
             "layers": "hidden dense layers",
             "dropout": "dropout after each hidden layer",
+            "l2": "L2 weight decay on the kernels",
+        },
+    ),
+    "text": ModelFamily(
+        name="text",
+        build=_build_text,
+        defaults={"family": "bow", "embedding_dim": 64, "units": 64, "dropout": 0.5, "l2": 1e-4},
+        descriptions={
+            "family": "bow, tfidf, cnn, bilstm or transformer (kerasopt.text.build_text_model)",
+            "embedding_dim": "size of the token embeddings",
+            "units": "units of the hidden layer (and of the LSTM)",
+            "dropout": "dropout of the classifier head",
             "l2": "L2 weight decay on the kernels",
         },
     ),

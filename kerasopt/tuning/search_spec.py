@@ -34,7 +34,9 @@ KERAS_OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
 #: Objectives measured on the int8 TFLite export of the trained model, on LiteRT.
 DEPLOYMENT_OBJECTIVES = ("tflite_int8_accuracy", "int8_kb", "latency_us")
 BUDGET_MODES = ("infeasible", "penalty")
-_TABLES = ("search", "tuner", "model", "train", "space", "budget", "median_stop")
+_TABLES = ("search", "tuner", "model", "train", "space", "budget", "median_stop", "text")
+#: The `[text]` table of a text search (data = "imdb"): how reviews become token ids.
+TEXT_DEFAULTS = {"max_tokens": 20000, "sequence_length": 200, "ngrams": 1}
 _SEARCH_KEYS = {
     "data": "scenario or dataset name, or a path to a .npz",
     "model": "model family",
@@ -47,6 +49,7 @@ _SEARCH_KEYS = {
     "seed": "seed of the oracle and of training",
     "max_consecutive_failures": "consecutive failed trials that stop the search",
     "cv": "cross-validation folds of the scikit-learn engine",
+    "final_epochs": "after the search, retrain the best configuration for this many epochs",
 }
 _BUDGET_KEYS = ("max_int8_kb", "max_latency_us", "mode", "penalty")
 _MEDIAN_KEYS = ("enabled", "metric", "min_trials", "grace_epochs")
@@ -110,6 +113,8 @@ class SearchSpec:
     space: tuple[Hyperparameter, ...]
     budget: Budget | None
     median_stop: MedianStop | None
+    text: dict = dataclasses.field(default_factory=dict)
+    final_epochs: int | None = None
     source: str = ""
 
     @property
@@ -193,6 +198,11 @@ def parse_search_spec(document: dict, name: str = "search", source: str = "") ->
         if family.name == "cnn":
             defaults.update(scenario_model_defaults(scenario.model))
         base_train = scenario.train
+    text = _parse_text(document.get("text"), search["data"])
+    if text:
+        from kerasopt.scenarios.imdb_run import IMDB_TRAIN
+
+        base_train = IMDB_TRAIN
     fixed_model = document.get("model", {})
     _check_keys(f"[model] (model={family.name!r})", fixed_model, family.defaults)
     train_table = dict(document.get("train", {}))
@@ -254,8 +264,29 @@ def parse_search_spec(document: dict, name: str = "search", source: str = "") ->
         space=space,
         budget=_parse_budget(document.get("budget")),
         median_stop=_parse_median_stop(document.get("median_stop")),
+        text=text,
+        final_epochs=(
+            _positive("[search] final_epochs", search["final_epochs"])
+            if "final_epochs" in search
+            else None
+        ),
         source=source,
     )
+
+
+def _parse_text(table: dict | None, data: str) -> dict:
+    if data != "imdb":
+        if table is not None:
+            raise SpecError(f"[text] applies to data = 'imdb', not data = {data!r}.")
+        return {}
+    table = table or {}
+    _check_keys("[text]", table, TEXT_DEFAULTS)
+    text = {**TEXT_DEFAULTS, **table}
+    for key, value in text.items():
+        _positive(f"[text] {key}", value)
+    if text["ngrams"] > 3:
+        raise SpecError(f"[text] ngrams must be 1, 2 or 3. Received: {text['ngrams']!r}.")
+    return text
 
 
 def _parse_budget(table: dict | None) -> Budget | None:

