@@ -36,6 +36,7 @@ def run_imdb(
     quick: bool = False,
     augment=None,
     max_tokens: int = MAX_TOKENS,
+    sequence_length: int | None = None,
     verbose: int | str = "auto",
 ) -> dict:
     """Trains a text classifier on IMDB reviews and ships it with its tokenizer.
@@ -62,6 +63,8 @@ def run_imdb(
         augment: A `kerasopt.text.TextAugmentation` applied to training batches.
             Defaults to `None`.
         max_tokens: Vocabulary size cap. Defaults to `20000`.
+        sequence_length: Token ids per review. Defaults to `None`: 200, or 400 for
+            `"tfidf"` (unigrams then bigrams).
         verbose: Keras verbosity. Defaults to `"auto"`.
 
     Example:
@@ -92,7 +95,7 @@ def run_imdb(
 
     texts = load_review_splits(data_path, seed=config.seed)
     texts.check()
-    sequence_length = SEQUENCE_LENGTH.get(model, DEFAULT_SEQUENCE_LENGTH)
+    sequence_length = sequence_length or SEQUENCE_LENGTH.get(model, DEFAULT_SEQUENCE_LENGTH)
     ngrams = 2 if model == "tfidf" else None
     tokenized = tokenize_text_splits(
         texts, max_tokens=max_tokens, sequence_length=sequence_length, ngrams=ngrams

@@ -51,7 +51,7 @@ def grid_to_model_kwargs(param_grid: dict, fixed: dict | None = None) -> dict:
     }
 
 
-def build_flat_input_model(X, y, *, family: str, inputs, **values):
+def build_flat_input_model(X, y, *, family_name: str, inputs, **values):
     """The `model` callable of `SKLearnClassifier`: a compiled family model on flat rows.
 
     scikit-learn hands over 2-D arrays, so the model reshapes each row back to
@@ -65,8 +65,9 @@ def build_flat_input_model(X, y, *, family: str, inputs, **values):
 
     learning_rate = float(values.pop("learning_rate"))
     optimizer = values.pop("optimizer")
-    inner = get_model_family(family).build(inputs, values)
-    flat = keras.Input((int(np.prod(inputs.input_shape)),), name="flat_inputs")
+    inner = get_model_family(family_name).build(inputs, values)
+    dtype = "int32" if inputs.vocab_size else "float32"  # token ids stay integers
+    flat = keras.Input((int(np.prod(inputs.input_shape)),), dtype=dtype, name="flat_inputs")
     outputs = inner(keras.layers.Reshape(tuple(inputs.input_shape), name="unflatten")(flat))
     model = keras.Model(flat, outputs, name=f"{inner.name}_flat")
     config = TrainConfig(optimizer=optimizer, learning_rate=learning_rate, lr_schedule="constant")
@@ -131,7 +132,7 @@ def sklearn_grid_search(
     inputs = ModelInputs.of(data)
 
     def model(X, y, **values):
-        return build_flat_input_model(X, y, family=family.name, inputs=inputs, **values)
+        return build_flat_input_model(X, y, family_name=family.name, inputs=inputs, **values)
 
     x = np.concatenate([data.x_train, data.x_val]).reshape(-1, int(np.prod(data.input_shape)))
     y = np.concatenate([data.y_train, data.y_val])
@@ -156,7 +157,10 @@ def sklearn_grid_search(
     with atomic_path(out / "best_model.keras") as tmp:
         best_model.save(tmp)
     x_test = data.x_test.reshape(len(data.x_test), -1)
-    test_accuracy = float(np.mean(search.predict(x_test) == data.y_test))
+    predicted = search.best_estimator_.classes_[
+        best_model.predict(x_test, batch_size=256, verbose=0).argmax(-1)
+    ]
+    test_accuracy = float(np.mean(predicted == data.y_test))
     summary = {
         "spec": spec.name,
         "engine": "sklearn",

@@ -68,3 +68,28 @@ def test_sklearn_engine_refuses_what_it_cannot_tune(tmp_path):
         SpecError, match=r"cannot tune \['augment_strength'\].*--engine keras-tuner"
     ):
         sklearn_grid_search(spec, tmp_path / "o")
+
+
+def test_sklearn_engine_tunes_a_text_model_on_token_ids(tmp_path):
+    from kerasopt.text.review_corpus import write_aclimdb
+
+    corpus = write_aclimdb(tmp_path / "aclImdb", n_train=240, n_test=60, seed=0)
+    text = """
+[search]
+data = "imdb"
+model = "text"
+tuner = "grid"
+objective = "val_accuracy"
+max_trials = 2
+epochs = 2
+cv = 2
+[text]
+max_tokens = 500
+sequence_length = 32
+[space]
+units = [8]
+dropout = [0.0, 0.5]
+"""
+    spec = load_search_spec(write_spec(tmp_path, text))
+    summary = sklearn_grid_search(spec, tmp_path / "o", data_path=corpus, verbose=0)
+    assert summary["trials"] == 2 and 0.0 < summary["best"]["test_accuracy"] <= 1.0
