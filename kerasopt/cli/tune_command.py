@@ -48,6 +48,13 @@ def add_tune_parser(commands, positive_int) -> None:
     tune.add_argument(
         "--tensorboard", action="store_true", help="TensorBoard logs with HParams in --out"
     )
+    tune.add_argument(
+        "--trials-per-process",
+        type=positive_int,
+        metavar="N",
+        help="run N trials per child process, so memory stays flat (TF keeps ~17 MB a fit)",
+    )
+    tune.add_argument("--stop-after", type=positive_int, help=argparse.SUPPRESS)
 
 
 def run_tune(args) -> int:
@@ -61,7 +68,20 @@ def run_tune(args) -> int:
             raise ValueError("--distributed and --tensorboard need --engine keras-tuner.")
         sklearn_grid_search(spec.with_max_trials(args.max_trials), out, data_path=args.data)
         return 0
-    run_search(
+    if args.trials_per_process:
+        if args.distributed:
+            raise ValueError("--trials-per-process runs a local search; drop --distributed.")
+        from kerasopt.tuning.process_recycling import run_in_fresh_processes
+
+        passthrough = ["--overwrite"] if args.overwrite else []
+        passthrough += ["--max-trials", str(args.max_trials)] if args.max_trials else []
+        passthrough += ["--data", args.data] if args.data else []
+        passthrough += ["--tensorboard"] if args.tensorboard else []
+        run_in_fresh_processes(
+            args.spec, out, trials_per_process=args.trials_per_process, arguments=passthrough
+        )
+        return 0
+    summary = run_search(
         spec,
         out,
         max_trials=args.max_trials,
@@ -71,5 +91,10 @@ def run_tune(args) -> int:
         tuner_id=args.tuner_id,
         tensorboard=args.tensorboard,
         data_path=args.data,
+        stop_after=args.stop_after,
     )
+    if summary.get("recycled"):
+        from kerasopt.tuning.process_recycling import RECYCLE_EXIT_CODE
+
+        return RECYCLE_EXIT_CODE
     return 0

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from kerasopt._atomic import atomic_path, write_text_atomic
+from kerasopt.tuning.process_recycling import ProcessBudgetReached
 from kerasopt.tuning.search_results import (
     plot_objective,
     summary_table,
@@ -36,6 +37,7 @@ def run_search(
     tensorboard: bool = False,
     data_path: str | os.PathLike | None = None,
     verbose: int = 1,
+    stop_after: int | None = None,
 ) -> dict:
     """Runs (or resumes) the search of `spec` and writes its results to `out_dir`.
 
@@ -62,6 +64,9 @@ def run_search(
             `out_dir/tensorboard/`. Defaults to `False`.
         data_path: A local `.npz` for the spec's dataset. Defaults to `None`.
         verbose: keras-tuner's display (1) or none (0). Defaults to `1`.
+        stop_after: Return `{"recycled": True}` after this many trials, leaving the rest
+            to a later call (`kerasopt.tuning.process_recycling` runs one per process).
+            Defaults to `None`.
 
     Example:
 
@@ -92,7 +97,11 @@ def run_search(
             spec, SpecHyperModel(spec, data), out, project_name=PROJECT_NAME, overwrite=overwrite
         )
         finished_before = _finished_ids(tuner.oracle) if distributed is None else set()
-        tuner.search(epochs=spec.epochs, callbacks=callbacks, verbose=verbose)
+        tuner.stop_after = stop_after
+        try:
+            tuner.search(epochs=spec.epochs, callbacks=callbacks, verbose=verbose)
+        except ProcessBudgetReached:
+            return {"recycled": True, "trials": tuner.trials_run}
     wall = time.perf_counter() - started
     if distributed == "worker":
         record = {"tuner_id": tuner_id, "trials": getattr(tuner, "trials_run", []), "seconds": wall}

@@ -61,8 +61,13 @@ class _TrialBookkeeping:
         return model
 
     def on_trial_end(self, trial):
-        super().on_trial_end(trial)
+        super().on_trial_end(trial)  # the oracle records the trial and saves its state
         self.__dict__.setdefault("trials_run", []).append(trial.trial_id)
+        stop_after = getattr(self, "stop_after", None)
+        if stop_after and len(self.trials_run) >= stop_after:
+            from kerasopt.tuning.process_recycling import ProcessBudgetReached
+
+            raise ProcessBudgetReached(f"ran {len(self.trials_run)} trials in this process")
 
 
 class RandomSearchTuner(_TrialBookkeeping, keras_tuner.RandomSearch):

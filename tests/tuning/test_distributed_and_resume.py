@@ -97,3 +97,15 @@ def test_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
         assert after == before  # untouched: not rerun
     summary = json.loads((out / "search.json").read_text())
     assert summary["this_run"]["trials"] == 5 - len(finished)
+
+
+@pytest.mark.slow
+def test_trials_per_process_chains_child_processes_through_one_search(tmp_path):
+    spec = write_spec(tmp_path, DENSE_RANDOM, max_trials=3)
+    out = tmp_path / "out"
+    assert main(["tune", str(spec), "--out", str(out), "--trials-per-process", "2"]) == 0
+    rows = _rows(out)
+    assert [r["status"] for r in rows] == ["COMPLETED"] * 3
+    summary = json.loads((out / "search.json").read_text())
+    assert summary["this_run"]["processes"] == 2 and summary["this_run"]["trials"] == 3
+    assert (out / "best_model.keras").exists()
