@@ -15,6 +15,11 @@ VALIDATION_FRACTION = 0.1
 SPLIT_SEED = 0
 
 
+def split_sizes(splits) -> dict[str, int]:
+    """Samples per split of anything with `y_train`, `y_val` and `y_test`."""
+    return {part: int(len(getattr(splits, f"y_{part}"))) for part in ("train", "val", "test")}
+
+
 @dataclasses.dataclass(frozen=True)
 class DatasetSplits:
     """Train, validation and test arrays plus the spec that made them.
@@ -52,11 +57,7 @@ class DatasetSplits:
             "input_shape": list(self.input_shape),
             "input_dtype": str(self.x_train.dtype),
             "num_classes": self.num_classes,
-            "sizes": {
-                "train": int(len(self.y_train)),
-                "val": int(len(self.y_val)),
-                "test": int(len(self.y_test)),
-            },
+            "sizes": split_sizes(self),
             "split": self.split,
         }
 

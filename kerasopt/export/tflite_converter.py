@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -52,7 +54,6 @@ def convert_to_tflite(
     >>> from kerasopt.export import convert_to_tflite
     >>> content = convert_to_tflite(model, "int8", representative_data=x_train)  # doctest: +SKIP
     """
-    import keras
     import tensorflow as tf
 
     if variant not in TFLITE_VARIANTS:
@@ -72,13 +73,7 @@ def convert_to_tflite(
     sample_shape = tuple(model.inputs[0].shape[1:])
     spec = tf.TensorSpec((None, *sample_shape), tf.float32, name="pixels")
 
-    with tempfile.TemporaryDirectory(prefix="kerasopt-savedmodel-") as saved_model_dir:
-        archive = keras.export.ExportArchive()
-        archive.track(model)
-        archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=[spec])
-        archive.write_out(saved_model_dir, verbose=False)
-
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    with savedmodel_converter(model, spec) as converter:
         if variant != "float32":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if variant == "float16":
@@ -93,6 +88,34 @@ def convert_to_tflite(
                 "op is not supported in int8, try the 'dynamic' variant, or replace the "
                 "layer that uses it."
             ) from error
+
+
+@contextlib.contextmanager
+def savedmodel_converter(model, input_spec) -> Iterator[object]:
+    """A `TFLiteConverter` for `model` with one inference endpoint taking `input_spec`.
+
+    The model goes through a temporary SavedModel written by `keras.export.ExportArchive`
+    with `training=False` (see `convert_to_tflite` for why not `model.export`). The
+    converter is valid inside the `with` block only.
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> spec = tf.TensorSpec((None, 8, 8), tf.float32)
+    >>> with savedmodel_converter(model, spec) as converter:  # doctest: +SKIP
+    ...     content = converter.convert()
+    """
+    import keras
+    import tensorflow as tf
+
+    with tempfile.TemporaryDirectory(prefix="kerasopt-savedmodel-") as saved_model_dir:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint(
+            "serve", lambda x: model(x, training=False), input_signature=[input_spec]
+        )
+        archive.write_out(saved_model_dir, verbose=False)
+        yield tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
 
 
 def configure_full_integer(converter, representative_data, num_calibration=200, seed=0) -> None:

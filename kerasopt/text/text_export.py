@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kerasopt.export.full_integer_check import find_float_parts
-from kerasopt.export.tflite_converter import ConversionError
+from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
 
 TEXT_EXPORT_MODES = ("int8", "dynamic")
 
@@ -185,16 +184,10 @@ def _recurrent_layers(model, keras) -> list[tuple[str, str]]:
 
 
 def _convert(model, sequence_length: int, *, calibration=None, batch_size=None) -> bytes:
-    import keras
     import tensorflow as tf
 
     spec = tf.TensorSpec((batch_size, sequence_length), tf.int32, name="token_ids")
-    with tempfile.TemporaryDirectory(prefix="kerasopt-text-savedmodel-") as saved_model_dir:
-        archive = keras.export.ExportArchive()
-        archive.track(model)
-        archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=[spec])
-        archive.write_out(saved_model_dir, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    with savedmodel_converter(model, spec) as converter:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if calibration is not None:
             # Only the float output is set to int8: the int32 id input has nothing to quantize.

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from kerasopt.data.splits import SPLIT_SEED, VALIDATION_FRACTION
+from kerasopt.data.splits import SPLIT_SEED, VALIDATION_FRACTION, split_sizes
 from kerasopt.data.validation import InvalidDataError, check_arrays
 from kerasopt.text.imdb_files import decode_with_inverted
 
@@ -49,11 +49,7 @@ class TextSplits:
             "input_shape": [],
             "input_dtype": "string",
             "num_classes": self.num_classes,
-            "sizes": {
-                "train": int(len(self.y_train)),
-                "val": int(len(self.y_val)),
-                "test": int(len(self.y_test)),
-            },
+            "sizes": split_sizes(self),
             "split": self.split,
         }
 
