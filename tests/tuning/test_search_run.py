@@ -135,3 +135,15 @@ def test_resuming_with_a_different_spec_is_refused(tmp_path):
     other = load_search_spec(write_spec(tmp_path, DENSE_RANDOM, name="b.toml", max_trials=3))
     with pytest.raises(SpecError, match="different spec.*--overwrite"):
         run_search(other, tmp_path / "out", verbose=0)
+
+
+def test_tensorboard_logs_each_trial_with_its_hyperparameters(tmp_path):
+    from tuning_specs import DENSE_RANDOM
+
+    spec = load_search_spec(write_spec(tmp_path, DENSE_RANDOM, max_trials=1))
+    run_search(spec, tmp_path / "out", tensorboard=True, verbose=0)
+    logs = tmp_path / "out" / "tensorboard"
+    events = [p for p in logs.rglob("events.out.tfevents.*")]
+    assert events, list(logs.rglob("*"))
+    # keras-tuner adds the HParams plugin's summary next to Keras' own logs.
+    assert any(b"hparams" in p.read_bytes() for p in events)
