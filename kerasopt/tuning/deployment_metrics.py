@@ -62,6 +62,10 @@ def budget_overshoot(metrics: dict, budget) -> dict[str, float]:
     }
 
 
+#: Opens the reason of every trial failed for being over a deployment budget.
+OVER_BUDGET = "over the deployment budget"
+
+
 def describe_overshoot(metrics: dict, overshoot: dict, budget) -> str:
     """One line naming each quantity over budget, with its value and the limit."""
     limits = {"int8_kb": budget.max_int8_kb, "latency_us": budget.max_latency_us}
@@ -70,4 +74,4 @@ def describe_overshoot(metrics: dict, overshoot: dict, budget) -> str:
         f"{key}={metrics[key]:.1f} {units[key]} > max {limits[key]:g} {units[key]}"
         for key in overshoot
     ]
-    return "over the deployment budget: " + "; ".join(parts)
+    return f"{OVER_BUDGET}: " + "; ".join(parts)

@@ -121,5 +121,36 @@ def build_tuner(spec, hypermodel, directory, *, project_name: str = "search", ov
         tuner = HyperbandTuner(max_epochs=spec.epochs, **spec.tuner_options, **common)
         # Hyperband sizes itself from max_epochs and factor; max_trials caps it.
         tuner.oracle.max_trials = spec.max_trials
-        return tuner
-    return TUNER_CLASSES[spec.tuner](max_trials=spec.max_trials, **spec.tuner_options, **common)
+    else:
+        tuner = TUNER_CLASSES[spec.tuner](
+            max_trials=spec.max_trials, **spec.tuner_options, **common
+        )
+    _count_crashes_only(tuner.oracle)
+    return tuner
+
+
+def _count_crashes_only(oracle) -> None:
+    """Keeps trials failed for being over budget out of the consecutive-failure limit.
+
+    keras-tuner stops a search after `max_consecutive_failed_trials` FAILED trials in a
+    row, which guards against a broken setup. A trial over a deployment budget is a
+    result, not a crash: with a tight budget many in a row are normal (4 of 6 on
+    `tuning/mnist.toml`), and counting them would end the search.
+    """
+    from kerasopt.tuning.deployment_metrics import OVER_BUDGET
+
+    def check_consecutive_failures():
+        consecutive = 0
+        for trial_id in oracle.end_order:
+            trial = oracle.trials[trial_id]
+            if trial.status != "FAILED":
+                consecutive = 0
+            elif OVER_BUDGET not in (trial.message or ""):
+                consecutive += 1
+            if consecutive == oracle.max_consecutive_failed_trials:
+                raise RuntimeError(
+                    "Number of consecutive failures exceeded the limit of "
+                    f"{oracle.max_consecutive_failed_trials}.\n{trial.message or ''}"
+                )
+
+    oracle._check_consecutive_failures = check_consecutive_failures

@@ -116,13 +116,18 @@ def test_deployment_objective_with_native_pruning_and_a_penalty_budget(tmp_path)
 
 def test_infeasible_budget_fails_trials_before_they_train(tmp_path):
     text = PRUNED_INT8.replace('mode = "penalty"', 'mode = "infeasible"')
+    # Over-budget trials are results, not crashes: even with a limit of one consecutive
+    # failure, the search runs on through both of them.
+    text = text.replace("max_trials = 2", "max_trials = 2\nmax_consecutive_failures = 1")
     spec = load_search_spec(write_spec(tmp_path, text))
-    run_search(spec, tmp_path / "out", max_trials=1, verbose=0)
-    (row,) = _rows(tmp_path / "out").values()
-    assert row["status"] == "FAILED"
-    assert "int8_kb=" in row["failure_reason"] and "> max 5 KB" in row["failure_reason"]
-    assert "checked before training" in row["failure_reason"]
-    assert row["fit_seconds"] == ""
+    summary = run_search(spec, tmp_path / "out", verbose=0)
+    rows = list(_rows(tmp_path / "out").values())
+    assert len(rows) == 2 and summary["failed"] == 2 and "best" not in summary
+    for row in rows:
+        assert row["status"] == "FAILED"
+        assert "int8_kb=" in row["failure_reason"] and "> max 5 KB" in row["failure_reason"]
+        assert "checked before training" in row["failure_reason"]
+        assert row["fit_seconds"] == ""
 
 
 def test_resuming_with_a_different_spec_is_refused(tmp_path):
