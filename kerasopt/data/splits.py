@@ -15,6 +15,25 @@ VALIDATION_FRACTION = 0.1
 SPLIT_SEED = 0
 
 
+def split_off_validation(
+    x_train, y_train, fraction: float = VALIDATION_FRACTION, seed: int = SPLIT_SEED
+) -> tuple:
+    """`(x_train, x_val, y_train, y_val, description)`: a stratified validation split.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x_tr, x_val, y_tr, y_val, how = split_off_validation(np.arange(20), np.arange(20) % 2)
+    >>> len(x_val)
+    2
+    """
+    x_tr, x_val, y_tr, y_val = train_test_split(
+        x_train, y_train, test_size=fraction, stratify=y_train, random_state=seed
+    )
+    description = f"train_test_split(train, test_size={fraction}, stratify=y, random_state={seed})"
+    return x_tr, x_val, y_tr, y_val, description
+
+
 def split_sizes(splits) -> dict[str, int]:
     """Samples per split of anything with `y_train`, `y_val` and `y_test`."""
     return {part: int(len(getattr(splits, f"y_{part}"))) for part in ("train", "val", "test")}
@@ -88,18 +107,8 @@ def carve_validation(
     y_test = np.asarray(y_test).reshape(-1).astype("int64")
     check_arrays(x_train, y_train, num_classes=num_classes, name="train")
     check_arrays(x_test, y_test, num_classes=num_classes, name="test")
-    x_tr, x_val, y_tr, y_val = train_test_split(
-        x_train,
-        y_train,
-        test_size=VALIDATION_FRACTION,
-        stratify=y_train,
-        random_state=SPLIT_SEED,
-    )
-    spec = dict(split)
-    spec["validation"] = (
-        f"train_test_split(train, test_size={VALIDATION_FRACTION}, stratify=y, "
-        f"random_state={SPLIT_SEED})"
-    )
+    x_tr, x_val, y_tr, y_val, how = split_off_validation(x_train, y_train)
+    spec = {**split, "validation": how}
     data = DatasetSplits(
         name=name,
         x_train=x_tr,

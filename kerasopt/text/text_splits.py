@@ -11,9 +11,13 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from kerasopt.data.splits import SPLIT_SEED, VALIDATION_FRACTION, split_sizes
+from kerasopt.data.splits import (
+    SPLIT_SEED,
+    VALIDATION_FRACTION,
+    split_off_validation,
+    split_sizes,
+)
 from kerasopt.data.validation import InvalidDataError, check_arrays
 from kerasopt.text.imdb_files import decode_with_inverted
 
@@ -125,17 +129,10 @@ def carve_text_validation(
     y_train = np.asarray(y_train).reshape(-1).astype("int64")
     y_test = np.asarray(y_test).reshape(-1).astype("int64")
     check_arrays(texts_train, y_train, num_classes=num_classes, input_shape=(), name="train")
-    texts_tr, texts_val, y_tr, y_val = train_test_split(
-        texts_train,
-        y_train,
-        test_size=validation_fraction,
-        stratify=y_train,
-        random_state=seed,
+    texts_tr, texts_val, y_tr, y_val, how = split_off_validation(
+        texts_train, y_train, validation_fraction, seed
     )
-    spec = dict(split)
-    spec["validation"] = (
-        f"train_test_split(train, test_size={validation_fraction}, stratify=y, random_state={seed})"
-    )
+    spec = {**split, "validation": how}
     data = TextSplits(
         name=name,
         texts_train=texts_tr,

@@ -174,11 +174,8 @@ def _save_best_model(tuner, trial, spec, data, out: Path) -> dict:
         return {}
     else:
         model = tuner.load_model(trial)
-    from kerasopt.compress.native_pruning import PruningMask, strip_pruning
-
-    kernels = [getattr(layer, "kernel", None) for layer in model.layers]
-    if any(isinstance(getattr(k, "constraint", None), PruningMask) for k in kernels):
-        model = strip_pruning(model)
+    hypermodel = tuner.hypermodel
+    model = hypermodel.for_export(model, hypermodel.values(trial.hyperparameters))
     with atomic_path(out / "best_model.keras") as tmp:
         model.save(tmp)
     probabilities = model.predict(data.x_test, batch_size=256, verbose=0)

@@ -178,12 +178,17 @@ class SpecHyperModel(keras_tuner.HyperModel):
         metrics["rss_mb"] = resident_memory_mb()
         return metrics
 
-    def deployment_metrics(self, model, values: dict, **measure_kwargs) -> dict:
-        """int8 TFLite metrics of the trained model (pruning stripped first)."""
+    def for_export(self, model, values: dict):
+        """`model` as it ships: without pruning masks when the trial pruned."""
         if float(values.get("prune_sparsity") or 0.0) > 0:
             from kerasopt.compress.native_pruning import strip_pruning
 
-            model = strip_pruning(model)
+            return strip_pruning(model)
+        return model
+
+    def deployment_metrics(self, model, values: dict, **measure_kwargs) -> dict:
+        """int8 TFLite metrics of the trained model (pruning stripped first)."""
+        model = self.for_export(model, values)
         return measure_int8(model, self.data, seed=self.spec.seed, **measure_kwargs)
 
 
