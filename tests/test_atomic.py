@@ -1,6 +1,9 @@
+import os
+import stat
+
 import pytest
 
-from kerasopt._atomic import atomic_path, write_text_atomic
+from kerasopt.core.atomic import atomic_path, write_text_atomic
 
 
 def test_write_replaces_whole_file(tmp_path):
@@ -26,3 +29,18 @@ def test_temp_keeps_suffix(tmp_path):
     with atomic_path(tmp_path / "model.keras") as tmp:
         assert tmp.suffix == ".keras" and tmp.parent == tmp_path
         tmp.write_bytes(b"x")
+
+
+def test_artifacts_respect_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "report.json", "{}")
+        with atomic_path(tmp_path / "model.keras") as tmp:
+            tmp.write_bytes(b"x")
+        os.umask(0o077)
+        write_text_atomic(tmp_path / "private.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "model.keras").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "private.json").stat().st_mode) == 0o600

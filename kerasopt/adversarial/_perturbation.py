@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def sparse_crossentropy(y, y_pred):
     """Summed sparse crossentropy: the loss whose input gradient the attacks follow."""
@@ -28,7 +30,7 @@ def loss_gradient(model, x, y, loss_fn=sparse_crossentropy):
         loss = loss_fn(y, model(x, training=False))
     gradient = tape.gradient(loss, x)
     if gradient is None:
-        raise ValueError(
+        raise InvalidValueError(
             f"The loss of model {model.name!r} does not depend on its input, so it has no "
             "input gradient to attack. Pass a differentiable classifier taking raw inputs."
         )

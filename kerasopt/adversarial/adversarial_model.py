@@ -13,6 +13,7 @@ from kerasopt.adversarial._arguments import (
     check_steps,
 )
 from kerasopt.adversarial._perturbation import fgsm_tensor, pgd_tensor
+from kerasopt.core.errors import InvalidTypeError
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -81,7 +82,7 @@ class AdversarialModel(keras.Model):
     ):
         caller = "AdversarialModel"
         if not isinstance(model, keras.Model):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{caller} expects model as a keras.Model (e.g. from build_cnn). Received: "
                 f"model of type {type(model).__name__}."
             )
@@ -98,7 +99,7 @@ class AdversarialModel(keras.Model):
             else check_fraction(pgd_step_size, caller, "pgd_step_size")
         )
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"{caller} expects seed as an int or None. Received: {seed=!r}.")
+            raise InvalidTypeError(f"{caller} expects seed as an int or None. Received: {seed=!r}.")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed) if attack == "pgd" else None
         # The wrapper owns no variables of its own beyond the wrapped model's.
@@ -146,7 +147,7 @@ class AdversarialModel(keras.Model):
 
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if isinstance(x, (dict, list, tuple)):
-            raise TypeError(
+            raise InvalidTypeError(
                 "AdversarialModel trains models with a single input tensor. Received: x of "
                 f"type {type(x).__name__}. Wrap a model that takes one input."
             )

@@ -15,6 +15,7 @@ from kerasopt.adversarial._arguments import (
 )
 from kerasopt.adversarial._perturbation import accuracy, gradient_sign
 from kerasopt.adversarial.pgd import pgd
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 DEFAULT_EPSILONS = (0.0, 0.01, 0.02, 0.05, 0.1)
 
@@ -68,7 +69,7 @@ def robustness_curve(
     caller = "robustness_curve"
     attack = check_attack(attack, caller)
     if np.ndim(epsilons) != 1 or not len(epsilons):
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects a non-empty sequence of epsilons. Received: "
             f"epsilons={epsilons!r}. Pass e.g. epsilons=(0, 0.02, 0.05)."
         )
@@ -79,7 +80,7 @@ def robustness_curve(
     allowed = {"fgsm": set(), "pgd": {"steps", "step_size", "random_start", "seed"}}[attack]
     unknown = sorted(set(attack_kwargs) - allowed)
     if unknown:
-        raise TypeError(
+        raise InvalidTypeError(
             f"{caller} with attack={attack!r} got unknown arguments {unknown}. Expected only "
             f"{sorted(allowed) or 'no extra arguments'}."
         )

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 # Dequantized int8 softmax outputs and float16 rounding can land a hair outside [0, 1].
 _PROBABILITY_SLACK = 1e-4
 
@@ -14,13 +16,13 @@ def check_probabilities(probabilities, caller: str) -> np.ndarray:
     """`probabilities` as float64 `(num_samples, num_classes)`, or a clear error."""
     p = np.asarray(probabilities)
     if p.dtype == bool or not np.issubdtype(p.dtype, np.number):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{caller} expects probabilities as a float array. Received: "
             f"probabilities.dtype={p.dtype}. Pass model.predict(x) or "
             "LiteRTEvaluator(...).predict(x)."
         )
     if p.ndim != 2 or p.shape[1] < 2 or p.shape[0] < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects probabilities of shape (num_samples, num_classes) with at "
             f"least one sample and two classes. Received: probabilities.shape={p.shape}. "
             "For a single sample pass probabilities[None, :]; for a sigmoid output p pass "
@@ -30,14 +32,14 @@ def check_probabilities(probabilities, caller: str) -> np.ndarray:
     bad = ~np.isfinite(p)
     if bad.any():
         row = int(np.argwhere(bad)[0][0])
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects finite probabilities. Received: {int(bad.sum())} NaN or "
             f"infinite values in probabilities (first in row {row}). Check the model for "
             "diverged weights and the inputs for NaNs."
         )
     low, high = float(p.min()), float(p.max())
     if low < -_PROBABILITY_SLACK or high > 1 + _PROBABILITY_SLACK:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects probabilities in [0, 1]. Received: values in "
             f"[{low:.4g}, {high:.4g}]. If these are logits, pass "
             "keras.ops.softmax(logits) instead."
@@ -54,29 +56,29 @@ def check_labels(
         y = y[:, 0]
     if y.ndim != 1:
         hint = f" They look one-hot: pass {name}.argmax(axis=-1)." if y.ndim == 2 else ""
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects {name} as integer class labels of shape (num_samples,). "
             f"Received: {name}.shape={y.shape}.{hint}"
         )
     if y.dtype == bool or not np.issubdtype(y.dtype, np.number):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{caller} expects {name} as integer class labels. Received: {name}.dtype={y.dtype}."
         )
     if not np.issubdtype(y.dtype, np.integer):
         if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{caller} expects {name} as integer class labels. Received non-integer "
                 f"values in {name} (dtype {y.dtype}). Pass class indices, not scores."
             )
     if len(y) != length:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects one label per sample. Received: len({name})={len(y)} but "
             f"{length} samples (rows of probabilities / predictions). Pass the labels of the "
             "same samples, in the same order."
         )
     y = y.astype("int64")
     if len(y) and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects {name} in [0, {num_classes}) for {num_classes} classes. "
             f"Received: values in [{y.min()}, {y.max()}]. Check num_classes and that the "
             "labels are 0-based class indices."
@@ -87,7 +89,9 @@ def check_labels(
 def check_positive_int(value, caller: str, name: str) -> int:
     """`value` as an int >= 1, or a clear error."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{caller} expects {name} as an integer >= 1. Received: {name}={value!r}.")
+        raise InvalidValueError(
+            f"{caller} expects {name} as an integer >= 1. Received: {name}={value!r}."
+        )
     return int(value)
 
 
@@ -97,7 +101,7 @@ def check_class_names(class_names, caller: str, num_classes: int) -> list[str] |
         return None
     names = [str(name) for name in class_names]
     if len(names) != num_classes:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects one class name per class. Received: {len(names)} class_names "
             f"for {num_classes} classes. Pass a list of {num_classes} names or None."
         )

@@ -6,9 +6,10 @@ import os
 
 import numpy as np
 
-from kerasopt._atomic import atomic_path
 from kerasopt.analysis._checks import check_labels, check_positive_int, check_probabilities
 from kerasopt.analysis.plots import _figure
+from kerasopt.core.atomic import atomic_path
+from kerasopt.core.errors import InvalidTypeError
 
 
 def calibration(probabilities, y_true, bins: int = 10) -> dict:
@@ -107,7 +108,7 @@ def plot_reliability_diagram(
             if isinstance(calibration_result, dict)
             else type(calibration_result).__name__
         )
-        raise TypeError(
+        raise InvalidTypeError(
             "plot_reliability_diagram expects the dict returned by calibration(probabilities, "
             f"y_true), with keys 'bins', 'ece' and 'mce'. Received: {received}."
         )

@@ -22,6 +22,7 @@ from kerasopt.analysis.hardest_examples import (
 )
 from kerasopt.analysis.per_class_metrics import per_class_metrics
 from kerasopt.analysis.plots import plot_confusion_matrix
+from kerasopt.core.errors import InvalidValueError
 
 
 def error_analysis(
@@ -94,7 +95,7 @@ def error_analysis(
     num_classes = check_positive_int(num_classes, caller, "num_classes")
     p = check_probabilities(probabilities, caller)
     if p.shape[1] != num_classes:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} got num_classes={num_classes} but probabilities for {p.shape[1]} "
             f"classes (probabilities.shape={p.shape}). Pass num_classes={p.shape[1]} or the "
             "probabilities of the right model."

@@ -7,7 +7,6 @@ import os
 
 import numpy as np
 
-from kerasopt._atomic import atomic_path
 from kerasopt.analysis._checks import (
     check_class_names,
     check_labels,
@@ -15,6 +14,8 @@ from kerasopt.analysis._checks import (
     check_probabilities,
 )
 from kerasopt.analysis.plots import _figure
+from kerasopt.core.atomic import atomic_path
+from kerasopt.core.errors import InvalidValueError
 
 
 def hardest_examples(probabilities, y_true, top: int = 16) -> list[dict]:
@@ -74,13 +75,13 @@ def check_images(images, num_samples: int, caller: str = "plot_hardest_examples"
     array = np.asarray(images)
     image_like = array.ndim == 3 or (array.ndim == 4 and array.shape[-1] in (1, 3, 4))
     if not image_like or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects images of shape (num_samples, height, width) or "
             f"(num_samples, height, width, 1|3|4). Received: images.shape={array.shape}, "
             f"dtype={array.dtype}. Pass the raw test images, e.g. data.x_test."
         )
     if len(array) != num_samples:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects one image per row of probabilities. Received: "
             f"len(images)={len(array)} and {num_samples} rows of probabilities. Pass the "
             "images the probabilities were computed on."

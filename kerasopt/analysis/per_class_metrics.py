@@ -6,6 +6,7 @@ import numpy as np
 
 from kerasopt.analysis._checks import check_labels, check_positive_int
 from kerasopt.analysis.confusion import confusion_matrix
+from kerasopt.core.errors import InvalidValueError
 
 
 def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -52,7 +53,7 @@ def per_class_metrics(y_true, y_pred, num_classes: int) -> dict:
     )
     y_true_array = check_labels(y_true, caller, num_classes=num_classes, length=length)
     if length == 0:
-        raise ValueError(f"{caller} needs at least one sample. Received: len(y_pred)=0.")
+        raise InvalidValueError(f"{caller} needs at least one sample. Received: len(y_pred)=0.")
 
     matrix = confusion_matrix(y_true_array, y_pred_array, num_classes)
     true_positives = np.diag(matrix).astype("float64")

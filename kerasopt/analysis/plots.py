@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from kerasopt._atomic import atomic_path
+from kerasopt.core.atomic import atomic_path
 
 
 def _figure(width: float, height: float):

@@ -17,6 +17,8 @@ import numbers
 import random
 from typing import ClassVar
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 _REGISTRY: dict[str, type[AugmentOp]] = {}
 _ALIASES: dict[str, str] = {}
 
@@ -49,11 +51,13 @@ def check_number(owner: str, name: str, value, low=None, high=None, *, integer=F
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         expected = "an integer" if integer else "a number"
-        raise TypeError(f"{owner} expects {name} to be {expected}. Received: {name}={value!r}.")
+        raise InvalidTypeError(
+            f"{owner} expects {name} to be {expected}. Received: {name}={value!r}."
+        )
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"{low if low is not None else '-inf'} <= {name} <= "
         bounds += f"{high if high is not None else 'inf'}"
-        raise ValueError(f"{owner} expects {bounds}. Received: {name}={value!r}.")
+        raise InvalidValueError(f"{owner} expects {bounds}. Received: {name}={value!r}.")
     return value
 
 
@@ -62,7 +66,7 @@ def check_choice(owner: str, name: str, value, choices: tuple[str, ...]) -> str:
     if value not in choices:
         close = difflib.get_close_matches(str(value), choices, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} expects {name} to be one of {choices}. Received: {name}={value!r}.{hint}"
         )
     return value
@@ -76,7 +80,7 @@ def check_value_range(owner: str, value_range) -> tuple[float, float]:
         or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range)
         or value_range[0] >= value_range[1]
     ):
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} expects value_range=(low, high) with low < high, the range pixel values "
             f"span: (0, 255) for uint8 images, (0, 1) for scaled floats, (0, 16) for digits. "
             f"Received: value_range={value_range!r}."
@@ -150,7 +154,7 @@ class AugmentOp:
         """Raises `ValueError` if this op cannot run on a batch of `shape`."""
         channels = shape[-1] if len(shape) == 4 else 1
         if self.needs_rgb and channels != 3:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{type(self).__name__} ({self.name}) changes colour and needs RGB images "
                 f"with 3 channels. Received: images.shape={tuple(shape)}. Remove "
                 f"'{self.name}' from the policy for grayscale data; brightness and contrast "
@@ -202,7 +206,7 @@ def one_hot_labels(owner: str, labels, num_classes: int | None):
         labels = labels[:, 0]
     if labels.shape.rank == 1:
         if num_classes is None:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} mixes labels and needs num_classes to one-hot integer labels. "
                 f"Received: labels.shape={tuple(labels.shape)}, num_classes=None. Pass "
                 f"num_classes (e.g. build_policy(spec, num_classes=10)) or one-hot labels."
@@ -210,12 +214,12 @@ def one_hot_labels(owner: str, labels, num_classes: int | None):
         return tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
     if labels.shape.rank == 2:
         if num_classes is not None and labels.shape[-1] not in (None, num_classes):
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} got one-hot labels of width {labels.shape[-1]} but "
                 f"num_classes={num_classes}. Received: labels.shape={tuple(labels.shape)}."
             )
         return tf.cast(labels, tf.float32)
-    raise ValueError(
+    raise InvalidValueError(
         f"{owner} expects integer labels (b,) or one-hot labels (b, classes). Received: "
         f"labels.shape={tuple(labels.shape)}."
     )
@@ -231,7 +235,7 @@ def apply_ops(ops_and_seeds, images, labels, *, step=None):
     labels = tf.convert_to_tensor(labels)
     rank = images.shape.rank
     if rank not in (3, 4):
-        raise ValueError(
+        raise InvalidValueError(
             "Augmentation expects a batch of images shaped (b, h, w) or (b, h, w, c). "
             f"Received: images.shape={tuple(images.shape)}. Batch the data first "
             "(make_dataset does), or add a batch axis to a single image."

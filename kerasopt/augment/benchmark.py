@@ -20,6 +20,7 @@ from kerasopt.augment.crop_pad import RandomCropPad
 from kerasopt.augment.flip import RandomFlip
 from kerasopt.augment.noise import GaussianNoise
 from kerasopt.augment.rot90 import RandomRot90
+from kerasopt.core.errors import InvalidValueError
 
 
 def _per_image_step(op, rng):
@@ -142,19 +143,19 @@ def benchmark_throughput(
     images, labels = np.asarray(images), np.asarray(labels)
     for name, value, low in (("batch_size", batch_size, 1), ("repeats", repeats, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(
+            raise InvalidValueError(
                 f"benchmark_throughput expects {name} >= {low} (an int). Received: "
                 f"{name}={value!r}."
             )
     if images.ndim not in (3, 4) or len(images) != len(labels) or len(images) == 0:
-        raise ValueError(
+        raise InvalidValueError(
             "benchmark_throughput expects images (n, h, w) or (n, h, w, c) and n labels. "
             f"Received: images.shape={images.shape}, labels.shape={labels.shape}."
         )
     num_classes = max(int(labels.max()) + 1, 2) if labels.ndim == 1 else None
     policy = build_policy(policy, seed=seed, num_classes=num_classes)
     if policy is None:
-        raise ValueError(
+        raise InvalidValueError(
             "benchmark_throughput needs a policy with at least one op. Received an empty "
             "spec; pass e.g. 'flip, rot90, crop_pad(2), brightness(0.2)'."
         )

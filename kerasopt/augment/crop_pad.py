@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kerasopt.augment._base import AugmentOp, check_choice, check_number, register_op
+from kerasopt.core.errors import InvalidValueError
 
 _FILL_MODES = ("constant", "reflect", "symmetric")
 
@@ -41,7 +42,7 @@ class RandomCropPad(AugmentOp):
     def check_images(self, shape) -> None:
         super().check_images(shape)
         if self.fill_mode != "constant" and self.pad >= min(shape[1], shape[2]):
-            raise ValueError(
+            raise InvalidValueError(
                 f"RandomCropPad with fill_mode={self.fill_mode!r} needs pad smaller than the "
                 f"image. Received: pad={self.pad}, images.shape={tuple(shape)}. Lower pad "
                 f'or use fill_mode="constant".'

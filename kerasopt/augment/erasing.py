@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from kerasopt.augment._base import AugmentOp, check_number, check_value_range, register_op
+from kerasopt.core.errors import InvalidValueError
 
 
 @register_op("erasing", "cutout")
@@ -46,7 +47,7 @@ class RandomErasing(AugmentOp):
             or not all(isinstance(v, numbers.Real) for v in scale)
             or not 0.0 < scale[0] <= scale[1] <= 1.0
         ):
-            raise ValueError(
+            raise InvalidValueError(
                 "RandomErasing expects scale=(low, high) with 0 < low <= high <= 1, the range "
                 f"of the squared side fraction. Received: scale={scale!r}."
             )

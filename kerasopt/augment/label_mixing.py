@@ -11,6 +11,7 @@ categorical cross-entropy.
 from __future__ import annotations
 
 from kerasopt.augment._base import AugmentOp, check_number, one_hot_labels, register_op
+from kerasopt.core.errors import InvalidValueError
 
 
 class _LabelMixingOp(AugmentOp):
@@ -21,7 +22,7 @@ class _LabelMixingOp(AugmentOp):
         owner = type(self).__name__
         self.alpha = float(check_number(owner, "alpha", alpha, 0.0, max_alpha))
         if self.alpha == 0.0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} expects alpha > 0 (the Beta(alpha, alpha) mixing parameter). "
                 f"Received: alpha={alpha!r}. Remove the op instead of disabling it."
             )

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from kerasopt.augment._base import AugmentOp, apply_ops, check_seed, derive_seed
 from kerasopt.augment.random_affine import RandomAffine
 from kerasopt.augment.spec import op_from_dict, parse_spec
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 _POLICY_KEYS = ("ops", "seed", "num_classes")
 _LEGACY_KEYS = ("rotation", "translation", "zoom")
@@ -34,7 +35,7 @@ def _coerce_ops(ops) -> list[AugmentOp]:
     if isinstance(ops, str):
         return parse_spec(ops)
     if not isinstance(ops, (list, tuple)):
-        raise TypeError(
+        raise InvalidTypeError(
             f"AugmentationPolicy expects ops to be a list of ops, spec strings or op tables. "
             f"Received: ops={ops!r} ({type(ops).__name__})."
         )
@@ -47,7 +48,7 @@ def _coerce_ops(ops) -> list[AugmentOp]:
         elif isinstance(op, dict):
             coerced.append(op_from_dict(op))
         else:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"AugmentationPolicy expects each op to be a kerasopt.augment op (e.g. "
                 f"RandomFlip()), a spec string or a table with 'name'. Received: "
                 f"ops[{index}]={op!r} ({type(op).__name__})."
@@ -92,7 +93,7 @@ class AugmentationPolicy:
         if num_classes is not None and (
             isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2
         ):
-            raise ValueError(
+            raise InvalidValueError(
                 f"AugmentationPolicy expects num_classes to be an integer >= 2 or None. "
                 f"Received: num_classes={num_classes!r}."
             )
@@ -162,13 +163,13 @@ class AugmentationPolicy:
     def from_config(cls, config: dict) -> AugmentationPolicy:
         """Builds a policy from the dict format (also the TOML table format)."""
         if not isinstance(config, dict) or "ops" not in config:
-            raise ValueError(
+            raise InvalidValueError(
                 f"AugmentationPolicy.from_config expects a dict with an 'ops' list (and "
                 f"optionally 'seed', 'num_classes'). Received: {config!r}."
             )
         unknown = sorted(set(config) - set(_POLICY_KEYS))
         if unknown:
-            raise ValueError(
+            raise InvalidValueError(
                 f"AugmentationPolicy config has unknown keys {unknown}. Valid keys: "
                 f"{', '.join(_POLICY_KEYS)}."
             )
@@ -206,7 +207,7 @@ class AugmentationPolicy:
         for part in table.split("."):
             if not isinstance(node, dict) or part not in node:
                 tables = sorted(k for k, v in document.items() if isinstance(v, dict))
-                raise ValueError(
+                raise InvalidValueError(
                     f"AugmentationPolicy.from_toml found no table [{table}] in {path}. "
                     f"Tables there: {tables}. Pass table=... or add [{table}] with an ops list."
                 )
@@ -259,11 +260,11 @@ def build_policy(spec, *, seed: int | None = 0, num_classes: int | None = None):
         if "ops" in spec:
             config = {"seed": seed, "num_classes": num_classes, **spec}
             return AugmentationPolicy.from_config(config)
-        raise ValueError(
+        raise InvalidValueError(
             f"build_policy expects a dict with 'ops' (the policy format) or only the legacy "
             f"RandomAffine keys {_LEGACY_KEYS}. Received keys: {sorted(spec)}."
         )
-    raise TypeError(
+    raise InvalidTypeError(
         "build_policy expects None, an AugmentationPolicy, an op, a spec string such as "
         f"'flip(horizontal), crop_pad(2)', a list or a dict. Received: {spec!r} "
         f"({type(spec).__name__})."

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasopt._atomic import atomic_path
+from kerasopt.core.atomic import atomic_path
+from kerasopt.core.errors import InvalidValueError
 
 
 def _label_text(label) -> str:
@@ -67,14 +68,16 @@ def preview(
 
     for name, value in (("samples", samples), ("repeats", repeats)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"preview expects {name} >= 1 (an int). Received: {name}={value!r}.")
+            raise InvalidValueError(
+                f"preview expects {name} >= 1 (an int). Received: {name}={value!r}."
+            )
     num_classes = None
     if labels is not None and np.asarray(labels).ndim == 1:
         num_classes = max(int(np.asarray(labels).max()) + 1, 2)
     policy = build_policy(policy, num_classes=num_classes)
     images = np.asarray(images)
     if images.ndim not in (3, 4) or len(images) == 0:
-        raise ValueError(
+        raise InvalidValueError(
             "preview expects a non-empty batch of images shaped (n, h, w) or (n, h, w, c). "
             f"Received: images.shape={images.shape}."
         )

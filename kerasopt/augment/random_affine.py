@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from kerasopt.augment._base import AugmentOp, register_op
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 
 @register_op("affine")
@@ -42,11 +43,11 @@ class RandomAffine(AugmentOp):
     ):
         for name, value in (("rotation", rotation), ("translation", translation), ("zoom", zoom)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"RandomAffine expects {name} to be a number. Received: {name}={value!r}."
                 )
             if not 0.0 <= value < 1.0:
-                raise ValueError(
+                raise InvalidValueError(
                     f"RandomAffine expects 0 <= {name} < 1 (a fraction). Received: {name}={value}."
                 )
         super().__init__(seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kerasopt.augment._base import AugmentOp, register_op
+from kerasopt.core.errors import InvalidValueError
 
 
 @register_op("rot90")
@@ -29,7 +30,7 @@ class RandomRot90(AugmentOp):
     def check_images(self, shape) -> None:
         super().check_images(shape)
         if shape[1] != shape[2]:
-            raise ValueError(
+            raise InvalidValueError(
                 f"RandomRot90 (rot90) needs square images, since a quarter turn swaps "
                 f"height and width. Received: images.shape={tuple(shape)}. Use "
                 f'flip(mode="horizontal_and_vertical") for a 180-degree-like change, or '

@@ -31,6 +31,7 @@ from kerasopt.augment import (  # noqa: F401 - importing the op modules register
     rot90,
 )
 from kerasopt.augment._base import AugmentOp, op_class, op_names
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -58,7 +59,7 @@ def _tokenize(text: str) -> list[tuple[str, object, int]]:
             return tokens
         match = _TOKEN.match(text, position)
         if match is None:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Cannot read augmentation spec {text!r} at character {position} "
                 f"({text[position : position + 10]!r}). Write ops as name(arg, key=value) "
                 f"separated by commas, e.g. 'flip(horizontal), crop_pad(2)'."
@@ -126,7 +127,7 @@ class _Parser:
                 if token and token[0] == "name" and after and after[:2] == ("punct", "="):
                     self.index += 2
                     if token[1] in kwargs:
-                        raise ValueError(f"Op {name!r} got argument {token[1]!r} twice.")
+                        raise InvalidValueError(f"Op {name!r} got argument {token[1]!r} twice.")
                     kwargs[token[1]] = self.value()
                 elif kwargs:
                     raise self.error("key=value (positional arguments go first)")
@@ -177,25 +178,27 @@ def make_op(name: str, args=(), kwargs=None) -> AugmentOp:
     kwargs = dict(kwargs or {})
     cls = op_class(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(
+        raise InvalidValueError(
             f"Unknown augmentation op {name!r}.{_did_you_mean(str(name), op_names())} "
             f"Valid ops: {', '.join(op_names())}."
         )
     params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     if len(args) > len(params):
-        raise ValueError(
+        raise InvalidValueError(
             f"Op {name!r} ({cls.__name__}) takes at most {len(params)} arguments "
             f"({', '.join(params)}). Received {len(args)}: {tuple(args)!r}."
         )
     for key in kwargs:
         if key not in params:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Unknown argument {key!r} for op {name!r} ({cls.__name__})."
                 f"{_did_you_mean(key, params)} Valid arguments: {', '.join(params)}."
             )
     for key, value in zip(params, args, strict=False):
         if key in kwargs:
-            raise ValueError(f"Op {name!r} got argument {key!r} twice: {value!r} and by name.")
+            raise InvalidValueError(
+                f"Op {name!r} got argument {key!r} twice: {value!r} and by name."
+            )
         kwargs[key] = value
     return cls(**kwargs)
 
@@ -203,7 +206,7 @@ def make_op(name: str, args=(), kwargs=None) -> AugmentOp:
 def op_from_dict(entry: dict) -> AugmentOp:
     """Builds an op from `{"name": "crop_pad", "pad": 2}` (the TOML inline-table form)."""
     if "name" not in entry:
-        raise ValueError(
+        raise InvalidValueError(
             f"An augmentation op given as a table needs a 'name' key, e.g. "
             f'{{name = "crop_pad", pad = 2}}. Received: {entry!r}.'
         )
@@ -223,5 +226,5 @@ def parse_spec(spec: str) -> list[AugmentOp]:
     >>> ops = parse_spec("flip(horizontal), crop_pad(pad=2), brightness(0.2)")
     """
     if not isinstance(spec, str):
-        raise TypeError(f"parse_spec expects a string. Received: {spec!r} ({type(spec)}).")
+        raise InvalidTypeError(f"parse_spec expects a string. Received: {spec!r} ({type(spec)}).")
     return [make_op(name, args, kwargs) for name, args, kwargs in _Parser(spec).ops()]

@@ -13,11 +13,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 
 def check_int(owner, name, value, low):
     """Raises ValueError unless `value` is an int >= `low` (bools are rejected)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} requires {name} to be an int >= {low}, got {name}={value!r}. "
             f"Pass e.g. {name}={max(low, 1)}."
         )
@@ -27,13 +29,15 @@ def check_int(owner, name, value, low):
 def check_float(owner, name, value, *, above, below=math.inf):
     """Raises TypeError/ValueError unless `value` is a real number in (above, below)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{owner} requires `{name}` to be a float, got {name}={value!r} "
             f"({type(value).__name__}). Pass a plain Python number."
         )
     if not above < value < below:
         bound = f"{above} < {name}" + (f" < {below}" if below < math.inf else "")
-        raise ValueError(f"{owner} requires {bound}, got {name}={value!r}. Pass a value in range.")
+        raise InvalidValueError(
+            f"{owner} requires {bound}, got {name}={value!r}. Pass a value in range."
+        )
     return float(value)
 
 
@@ -43,7 +47,7 @@ def unpack_batch(owner, arg, data):
         got = f"a {type(data).__name__}" + (
             f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""
         )
-        raise TypeError(
+        raise InvalidTypeError(
             f"{owner} requires `{arg}` to be a tuple (x, y) or (x, y, sample_weight), got "
             f"{got}. Pass e.g. {arg}=(x_train[:32], y_train[:32])."
         )
@@ -52,7 +56,7 @@ def unpack_batch(owner, arg, data):
         for leaf in tf.nest.flatten(value):
             array = np.asarray(leaf)
             if array.dtype.kind == "f" and not np.isfinite(array).all():
-                raise ValueError(
+                raise InvalidValueError(
                     f"{owner} requires a finite `{arg}`, but its {part} holds "
                     f"{int(np.size(array) - np.isfinite(array).sum())} NaN/Inf values. "
                     "Pick a clean batch, e.g. after x = np.nan_to_num(x)."
@@ -140,7 +144,7 @@ class GradientProbe:
 
     def __init__(self, model, batch, reserved=()):
         if keras.backend.backend() != "tensorflow":
-            raise ValueError(
+            raise InvalidValueError(
                 "kerasopt gradient probes need the TensorFlow backend, got "
                 f"KERAS_BACKEND={keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow."
             )
@@ -210,7 +214,7 @@ class GradientProbe:
     def __call__(self):
         """Returns a dict: loss, global, layers, weights ({name: norm}) and nonfinite (names)."""
         if not self._variables:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Model {self.model.name!r} has no trainable variables to take gradients of. "
                 "Unfreeze a layer (layer.trainable = True) before training."
             )

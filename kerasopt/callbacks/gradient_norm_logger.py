@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from kerasopt.callbacks._common import GradientProbe, check_int, unpack_batch
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 _FIXED_COLUMNS = ("step", "epoch", "global")
 
@@ -61,13 +62,13 @@ class GradientNormLogger(keras.callbacks.Callback):
         self.every_n_steps = check_int(owner, "every_n_steps", every_n_steps, 1)
         for name, value in (("csv_path", csv_path), ("log_dir", log_dir)):
             if value is not None and not isinstance(value, (str, os.PathLike)):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"{owner} requires {name} to be a path (str or os.PathLike) or None, got "
                     f"{name}={value!r} ({type(value).__name__}). Pass e.g. "
                     f"{name}='logs/grad_norms{'.csv' if name == 'csv_path' else ''}'."
                 )
         if not isinstance(append, bool):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{owner} requires append to be a bool, got {append=}. Pass True/False."
             )
         self.csv_path = None if csv_path is None else Path(csv_path)
@@ -88,7 +89,7 @@ class GradientNormLogger(keras.callbacks.Callback):
         )
         columns = [*_FIXED_COLUMNS, *self._probe.layer_names]
         if self.columns is not None and columns != self.columns:
-            raise ValueError(
+            raise InvalidValueError(
                 f"GradientNormLogger started with columns {self.columns}, but the model now "
                 f"has trainable layers {columns[3:]}. Use a new GradientNormLogger after "
                 "changing which layers are trainable."
@@ -105,7 +106,7 @@ class GradientNormLogger(keras.callbacks.Callback):
             with open(path, newline="") as f:
                 header = next(csv.reader(f), None)
             if header != self.columns:
-                raise ValueError(
+                raise InvalidValueError(
                     f"GradientNormLogger cannot append to {str(path)!r}: its header {header} "
                     f"differs from this model's columns {self.columns}. Pass another "
                     "csv_path or append=False to overwrite it."
@@ -164,7 +165,7 @@ class GradientNormLogger(keras.callbacks.Callback):
     @classmethod
     def from_config(cls, config, sample_data=None):
         if sample_data is None:
-            raise ValueError(
+            raise InvalidValueError(
                 "GradientNormLogger.from_config needs the sample batch, which the config "
                 "does not store. Call GradientNormLogger.from_config(config, "
                 "sample_data=(x, y))."

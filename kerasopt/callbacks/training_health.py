@@ -19,9 +19,10 @@ from kerasopt.callbacks._diagnosis import (
     overfitting_text,
     vanishing_text,
 )
+from kerasopt.core.errors import InvalidValueError, KerasoptError
 
 
-class TrainingDivergedError(RuntimeError):
+class TrainingDivergedError(KerasoptError, RuntimeError):
     """Raised by `TrainingHealth(on_nan="raise")`; carries `diagnosis` and the `event` dict."""
 
     def __init__(self, diagnosis, event):
@@ -120,7 +121,7 @@ class TrainingHealth(keras.callbacks.Callback):
         )
         self.check_every = check_int(owner, "check_every", check_every, 1)
         if on_nan not in ("stop", "raise"):
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} requires on_nan to be 'stop' or 'raise', got {on_nan=}. Use "
                 "on_nan='stop' to end fit with a warning, or 'raise' for TrainingDivergedError."
             )

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from kerasopt.core.errors import InvalidValueError, MissingFileError
+
 DESCRIPTION = """\
 Train, compress, export and verify Keras 3 models for phones.
 
@@ -249,7 +251,7 @@ def _run(args) -> int:
 
     if args.scenario == "imdb":
         if _compression_flags(args):
-            raise ValueError("The compression flags apply to the image scenarios, not imdb.")
+            raise InvalidValueError("The compression flags apply to the image scenarios, not imdb.")
         report = run_imdb(
             model=args.model or "bow",
             out_dir=args.out,
@@ -269,7 +271,7 @@ def _run(args) -> int:
         print(f"\nTotal {report['timings']['total']:.1f} s. Artifacts and report.md in {out}/")
         return 0
     if args.model:
-        raise ValueError(f"--model applies to imdb; {args.scenario} trains its CNN.")
+        raise InvalidValueError(f"--model applies to imdb; {args.scenario} trains its CNN.")
     report = run_scenario(
         args.scenario,
         out_dir=args.out,
@@ -294,7 +296,7 @@ def _run(args) -> int:
 def _compression_flags(args) -> dict | None:
     if args.prune is None and args.channels is None and args.cluster is None and not args.qat:
         if args.structure:
-            raise ValueError("--structure 2:4 needs --prune SPARSITY.")
+            raise InvalidValueError("--structure 2:4 needs --prune SPARSITY.")
         return None
     return {
         "prune": args.prune,
@@ -315,7 +317,7 @@ def _evaluate(args) -> int:
     path = Path(args.model)
     if path.suffix == ".tflite":
         if not path.is_file():
-            raise FileNotFoundError(f"No TFLite file at {str(path)!r}.")
+            raise MissingFileError(f"No TFLite file at {str(path)!r}.")
         result = verify_tflite(path.read_bytes(), data.x_test, data.y_test)
         print(
             f"{path.name}: accuracy {result['accuracy']:.4f} on {len(data.y_test)} test samples, "
@@ -331,7 +333,7 @@ def _evaluate(args) -> int:
 
 
 def _export(args) -> int:
-    from kerasopt._atomic import write_bytes_atomic
+    from kerasopt.core.atomic import write_bytes_atomic
     from kerasopt.data import load_dataset
     from kerasopt.export import convert_to_tflite, verify_tflite
     from kerasopt.models import load_model_safely
@@ -368,7 +370,7 @@ def _compress(args) -> int:
 
     source, out = Path(args.model).resolve(), Path(args.out).resolve()
     if source == out / "model.keras":
-        raise ValueError(
+        raise InvalidValueError(
             f"--out {args.out} would overwrite the input model {args.model}; MODEL is never "
             "modified. Choose another --out folder."
         )
@@ -419,8 +421,8 @@ def _bench(args) -> int:
 def _bench_techniques(args) -> int:
     import json
 
-    from kerasopt._atomic import write_text_atomic
     from kerasopt.analysis import plot_technique_comparison
+    from kerasopt.core.atomic import write_text_atomic
     from kerasopt.data import load_dataset
     from kerasopt.models import build_cnn
     from kerasopt.scenarios.registry import SCENARIOS

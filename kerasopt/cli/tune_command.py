@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from kerasopt.core.errors import InvalidValueError
+
 DESCRIPTION = """\
 Run the hyperparameter search a TOML spec describes (specs live in tuning/). Writes
 trials.csv, best_hyperparameters.json, best_model.keras, objective.png and search.json to
@@ -65,12 +67,12 @@ def run_tune(args) -> int:
     out = Path(args.out) if args.out else Path("saved_models") / f"tune_{spec.name}"
     if args.engine == "sklearn":
         if args.distributed or args.tensorboard:
-            raise ValueError("--distributed and --tensorboard need --engine keras-tuner.")
+            raise InvalidValueError("--distributed and --tensorboard need --engine keras-tuner.")
         sklearn_grid_search(spec.with_max_trials(args.max_trials), out, data_path=args.data)
         return 0
     if args.trials_per_process:
         if args.distributed:
-            raise ValueError("--trials-per-process runs a local search; drop --distributed.")
+            raise InvalidValueError("--trials-per-process runs a local search; drop --distributed.")
         from kerasopt.tuning.process_recycling import run_in_fresh_processes
 
         passthrough = ["--overwrite"] if args.overwrite else []

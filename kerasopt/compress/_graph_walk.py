@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 #: Softmax mixes the units it normalizes, so removing one changes all the others.
 _CHANNEL_MIXING_ACTIVATIONS = ("softmax", "log_softmax")
 
@@ -45,12 +47,12 @@ class LayerGraph:
         if isinstance(model, keras.Sequential):
             functional = getattr(model, "_functional", None)
             if functional is None:
-                raise ValueError(
+                raise InvalidValueError(
                     f"prune_channels needs a built model; Sequential {model.name!r} is not "
                     "built. Start it with `keras.Input(shape)` or call `model.build(shape)`."
                 )
         if not hasattr(functional, "_nodes_by_depth"):
-            raise TypeError(
+            raise InvalidTypeError(
                 "prune_channels supports Sequential and Functional models, whose layer graph "
                 f"it can read. Received: {type(model).__name__} {model.name!r} (a subclassed "
                 "model). Rebuild it with `keras.Model(inputs, outputs)`."
@@ -169,7 +171,7 @@ class LayerGraph:
     @staticmethod
     def _fail(producer, layer, reason: str, skip: list[str] | None = None):
         skip = skip or [producer.name]
-        raise ValueError(
+        raise InvalidValueError(
             f"prune_channels cannot follow the channels of layer {producer.name!r} through "
             f"layer {layer.name!r} ({type(layer).__name__}): {reason}. Expected a chain of "
             "Conv/Dense layers with BatchNormalization, activation, dropout, pooling or "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from kerasopt.compress._tfmot import tf_keras
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 
 def ends_in_softmax(model: keras.Model) -> bool:
@@ -17,19 +18,19 @@ def ends_in_softmax(model: keras.Model) -> bool:
 def check_finetune_arguments(owner: str, model, skip_layers, epochs: int, batch_size: int):
     """Checks the arguments every TF-MOT fine-tuning entry point shares."""
     if isinstance(skip_layers, str):
-        raise TypeError(
+        raise InvalidTypeError(
             f"skip_layers takes a list of layer names. Received the string {skip_layers!r}; "
             f"pass [{skip_layers!r}]."
         )
     names = [layer.name for layer in model.layers]
     unknown = sorted(set(skip_layers) - set(names))
     if unknown:
-        raise ValueError(
+        raise InvalidValueError(
             f"skip_layers names layer(s) {unknown} that model {model.name!r} does not have. "
             f"Its layers are: {names}."
         )
     if epochs < 1 or batch_size < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} needs epochs >= 1 and batch_size >= 1. Received: {epochs=}, {batch_size=}."
         )
 

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 
 from kerasopt.compress._tfmot import tf_keras
+from kerasopt.core.errors import InvalidTypeError, KerasoptError
 
 #: Layers checked to predict the same in both Keras versions (Bidirectional: of LSTM/GRU).
 SUPPORTED_LAYERS = tuple(
@@ -36,7 +37,7 @@ _KWARGS_KEYS = {"zero_output_for_mask", "batch_input_shape"}
 _TF_KERAS_IMPLIES = {"data_format": "channels_last"}
 
 
-class BridgeError(ValueError):
+class BridgeError(KerasoptError, ValueError):
     """Raised when a Keras 3 model cannot be carried to `tf_keras` (or back) faithfully."""
 
 
@@ -148,7 +149,7 @@ def from_tf_keras(tf_keras_model, like: keras.Model) -> keras.Model:
 
 def _check_model(model, caller: str) -> None:
     if not isinstance(model, keras.Model):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{caller} expects a Keras 3 keras.Model. Received: an object of type "
             f"{type(model).__module__}.{type(model).__name__}."
         )

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from kerasopt.compress._graph_walk import LayerGraph, is_prunable_kind
+from kerasopt.core.errors import InvalidValueError
 
 IMPORTANCE_CRITERIA = ("l1", "l2", "bn_gamma")
 
@@ -133,17 +134,17 @@ def prune_channels(
 
 def _check_arguments(model, fraction, importance, skip_layers, min_channels):
     if not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
-        raise ValueError(
+        raise InvalidValueError(
             f"prune_channels needs 0 <= fraction < 1 (the share of filters/units to remove). "
             f"Received: {fraction=}."
         )
     if importance not in IMPORTANCE_CRITERIA:
-        raise ValueError(
+        raise InvalidValueError(
             f"prune_channels got unknown {importance=}. Expected one of "
             f"{list(IMPORTANCE_CRITERIA)}."
         )
     if not isinstance(min_channels, int) or isinstance(min_channels, bool) or min_channels < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"prune_channels needs an integer min_channels >= 1. Received: {min_channels=}."
         )
     skip = {skip_layers} if isinstance(skip_layers, str) else set(skip_layers)
@@ -152,7 +153,7 @@ def _check_arguments(model, fraction, importance, skip_layers, min_channels):
         if name not in names:
             close = difflib.get_close_matches(name, names, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
+            raise InvalidValueError(
                 f"skip_layers names {name!r}, which is not a layer of model "
                 f"{model.name!r}.{hint} Its layers are {names}."
             )

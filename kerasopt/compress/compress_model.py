@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.data.splits import DatasetSplits
 
 BACKENDS = ("native", "tfmot")
@@ -161,30 +162,32 @@ def compress_model(
 def _check_arguments(prune, structure, backend, channels, cluster, qat, epochs):
     for name, value in (("prune", prune), ("channels", channels)):
         if value is not None and not 0.0 < value < 1.0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"compress_model expects {name} in (0, 1) or None. Received: {name}={value!r}."
             )
     if structure not in STRUCTURES:
-        raise ValueError(
+        raise InvalidValueError(
             f"compress_model supports structure=None or '2:4'. Received: {structure!r}."
         )
     if structure is not None and prune is None:
-        raise ValueError(
+        raise InvalidValueError(
             f"structure={structure!r} needs magnitude pruning: pass prune (--prune), e.g. 0.5."
         )
     if backend not in BACKENDS:
-        raise ValueError(
+        raise InvalidValueError(
             f"compress_model backend must be one of {BACKENDS}. Received: {backend!r}."
         )
     if prune is None and channels is None and cluster is None and not qat:
-        raise ValueError(
+        raise InvalidValueError(
             "compress_model has nothing to do: pass prune (--prune SPARSITY), channels "
             "(--channels FRACTION), cluster (--cluster N) and/or qat (--qat)."
         )
     if cluster is not None and (isinstance(cluster, bool) or not isinstance(cluster, int)):
-        raise ValueError(f"compress_model expects an integer cluster >= 2. Received: {cluster!r}.")
+        raise InvalidValueError(
+            f"compress_model expects an integer cluster >= 2. Received: {cluster!r}."
+        )
     if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"compress_model expects epochs >= 1. Received: {epochs!r}.")
+        raise InvalidValueError(f"compress_model expects epochs >= 1. Received: {epochs!r}.")
 
 
 def _channel_stage(model, data, fraction, epochs, learning_rate, seed, verbose):
@@ -319,8 +322,8 @@ def _measure_float32(model, data) -> dict:
 
 
 def _write_artifacts(report: dict, model, content: bytes, out: Path) -> None:
-    from kerasopt._atomic import atomic_path, write_bytes_atomic, write_text_atomic
     from kerasopt.compress.compression_report import markdown_report, plot_compression
+    from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "model.keras") as tmp:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from kerasopt._atomic import atomic_path
-from kerasopt._tables import markdown_table, text_table
+from kerasopt.core.atomic import atomic_path
+from kerasopt.core.tables import markdown_table, text_table
 
 _HEADER = [
     "stage",

@@ -12,6 +12,7 @@ from kerasopt.compress.sparsity_mask import (
 )
 from kerasopt.compress.sparsity_schedules import PruningSchedule
 from kerasopt.compress.sparsity_table import kernel_layers
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 
 def pruning_masks(model: keras.Model) -> list[tuple]:
@@ -75,7 +76,7 @@ class MagnitudePruning(keras.callbacks.Callback):
     def __init__(self, schedule: PruningSchedule, structure: str | None = None):
         super().__init__()
         if not isinstance(schedule, PruningSchedule):
-            raise TypeError(
+            raise InvalidTypeError(
                 "MagnitudePruning expects a PruningSchedule (ConstantSparsity or "
                 f"PolynomialSparsity). Received: schedule={schedule!r}. Pass e.g. "
                 "ConstantSparsity(0.8, frequency=100)."
@@ -92,13 +93,13 @@ class MagnitudePruning(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._masks = pruning_masks(self.model)
         if not self._masks:
-            raise ValueError(
+            raise InvalidValueError(
                 f"MagnitudePruning found no PruningMask on model {self.model.name!r}: "
                 "its kernels have no pruning constraint. Call "
                 "model = prepare_for_pruning(model) before compile() and fit()."
             )
         if getattr(self.model, "optimizer", None) is None:
-            raise ValueError(
+            raise InvalidValueError(
                 f"MagnitudePruning needs a compiled model; model {self.model.name!r} has no "
                 "optimizer. Call model.compile(...) before fit()."
             )
@@ -106,7 +107,7 @@ class MagnitudePruning(keras.callbacks.Callback):
             m, n = self._m_by_n
             bad = [layer.name for layer, mask in self._masks if mask.shape[-2] % n]
             if bad:
-                raise ValueError(
+                raise InvalidValueError(
                     f"structure='{m}:{n}' groups the input axis in blocks of {n}, but layers "
                     f"{bad} have an input axis that is not a multiple of {n}. Rebuild with "
                     f"prepare_for_pruning(model, skip_layers={tuple(bad)!r})."

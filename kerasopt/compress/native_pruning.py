@@ -24,6 +24,7 @@ from kerasopt.compress.sparsity_schedules import (
     PruningSchedule,
 )
 from kerasopt.compress.sparsity_table import kernel_layers
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 PRUNABLE_LAYERS = ("Conv1D", "Conv2D", "DepthwiseConv2D", "Dense")
 SCHEDULES = ("polynomial", "constant")
@@ -41,12 +42,12 @@ def _constraint_key(layer) -> str:
 
 def _check_model(model, owner: str) -> None:
     if not isinstance(model, keras.Model):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{owner} expects a keras.Model. Received: {type(model).__name__}. Pass a "
             "Functional or Sequential Keras 3 model."
         )
     if not model.built or not model.weights:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} needs a built model with weights; model {model.name!r} is not built. "
             "Call the model on data or give it a keras.Input first."
         )
@@ -56,7 +57,7 @@ def _clone(model, clone_function, owner: str) -> keras.Model:
     try:
         return keras.models.clone_model(model, clone_function=clone_function, recursive=True)
     except (ValueError, TypeError) as error:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} rebuilds the model from its config and could not clone model "
             f"{model.name!r} ({error}). Use a Functional or Sequential model; subclassed "
             "models need get_config()."
@@ -97,13 +98,13 @@ def prepare_for_pruning(
     names = [layer.name for layer in prunable]
     unknown = [name for name in skip_layers if name not in names]
     if unknown:
-        raise ValueError(
+        raise InvalidValueError(
             f"skip_layers names {unknown}, which match no prunable layer of model "
             f"{model.name!r}. Prunable layers ({', '.join(PRUNABLE_LAYERS)}): {names}."
         )
     targets = [layer for layer in prunable if layer.name not in skip_layers]
     if not targets:
-        raise ValueError(
+        raise InvalidValueError(
             f"Nothing to prune in model {model.name!r}: prunable layers {names}, "
             f"skip_layers={list(skip_layers)}. Skip fewer layers."
         )
@@ -111,7 +112,7 @@ def prepare_for_pruning(
     if m_by_n is not None:
         bad = [layer.name for layer in targets if layer.kernel.shape[-2] % m_by_n[1]]
         if bad:
-            raise ValueError(
+            raise InvalidValueError(
                 f"structure={structure!r} needs each kernel's input axis to be a multiple "
                 f"of {m_by_n[1]}; layers {bad} are not. Pass "
                 f"skip_layers={tuple(skip_layers) + tuple(bad)!r} to leave them dense."
@@ -187,7 +188,7 @@ def build_sparsity_schedule(
         end_step = max(1, total_steps // 2)
         frequency = max(1, end_step // 10)
         return PolynomialSparsity(0.0, sparsity, 0, end_step, frequency=frequency)
-    raise ValueError(
+    raise InvalidValueError(
         f"prune_native expects schedule in {list(SCHEDULES)} or a PruningSchedule. "
         f"Received: schedule={schedule!r}."
     )
@@ -196,7 +197,7 @@ def build_sparsity_schedule(
 def _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate) -> None:
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"prune_native requires an int {name} >= 1. Received: {name}={value!r}."
             )
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) and (
@@ -204,12 +205,12 @@ def _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate) -> N
         or not isinstance(learning_rate, numbers.Real)
         or not learning_rate > 0
     ):
-        raise ValueError(
+        raise InvalidValueError(
             f"prune_native requires learning_rate > 0. Received: {learning_rate=}. Use a "
             "fine-tuning rate such as 1e-3."
         )
     if not isinstance(sparsity, numbers.Real) or not 0 <= sparsity < 1:
-        raise ValueError(
+        raise InvalidValueError(
             "prune_native requires 0 <= sparsity < 1 (the fraction of each kernel set to "
             f"zero). Received: {sparsity=}. Pass e.g. sparsity=0.8."
         )
@@ -217,7 +218,7 @@ def _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate) -> N
         k for k in ("x_train", "y_train", "x_val", "y_val") if getattr(data, k, None) is None
     ]
     if missing:
-        raise ValueError(
+        raise InvalidValueError(
             "prune_native needs data with x_train, y_train, x_val and y_val; "
             f"{type(data).__name__} lacks {missing}. Pass kerasopt.data.load_dataset(...)."
         )

@@ -27,6 +27,7 @@ import numpy as np
 from kerasopt.compress._tf_keras_finetune import compile_like
 from kerasopt.compress._tfmot import tf_keras, tfmot
 from kerasopt.compress.bridge import to_tf_keras
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.export.tflite_converter import ConversionError, configure_full_integer
 
 #: Layers that get an output-only quantizer because TF-MOT's registry has no rule for them.
@@ -124,7 +125,7 @@ def quantize_aware(
     """
     _check_arguments(epochs, batch_size, learning_rate, calibration_batches)
     if preserve not in PRESERVE_SCHEMES:
-        raise ValueError(
+        raise InvalidValueError(
             f"quantize_aware preserve must be one of {list(PRESERVE_SCHEMES)}. Received: "
             f"{preserve!r}. Use 'sparsity' after pruning, 'clusters' after clustering."
         )
@@ -194,7 +195,7 @@ def _quantize_model(model: keras.Model, preserve: str | None = None):
                 "TF-MOT quantizes a BatchNormalization only right after a linear Conv2D, "
                 "DepthwiseConv2D or Dense layer, by folding it into that layer"
             )
-        raise ValueError(
+        raise InvalidValueError(
             f"quantize_aware cannot quantize layer {name!r} ({kind}) of model "
             f"{model.name!r}: {why}. {_FALLBACK}"
         ) from error
@@ -259,14 +260,16 @@ def _convert(qat_model, x_train: np.ndarray, name: str) -> bytes:
 
 def _check_arguments(epochs, batch_size, learning_rate, calibration_batches):
     if epochs < 1 or batch_size < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"quantize_aware needs epochs >= 1 and batch_size >= 1. Received: {epochs=}, "
             f"{batch_size=}."
         )
     if learning_rate <= 0:
-        raise ValueError(f"quantize_aware needs learning_rate > 0. Received: {learning_rate=}.")
+        raise InvalidValueError(
+            f"quantize_aware needs learning_rate > 0. Received: {learning_rate=}."
+        )
     if calibration_batches < 1:
-        raise ValueError(
+        raise InvalidValueError(
             "quantize_aware needs calibration_batches >= 1: an uncalibrated QAT model clips "
             f"its inputs and predicts at chance. Received: {calibration_batches=}."
         )

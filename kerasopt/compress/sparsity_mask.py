@@ -17,6 +17,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def parse_structure(structure: str | None) -> tuple[int, int] | None:
     """Parses an m:n structure such as `"2:4"` (keep 2 of every 4) into `(m, n)`.
@@ -33,7 +35,7 @@ def parse_structure(structure: str | None) -> tuple[int, int] | None:
     except ValueError:
         m = n = 0
     if not 0 < m < n:
-        raise ValueError(
+        raise InvalidValueError(
             f"Expected structure as 'm:n' with 0 < m < n (keep m of every n consecutive "
             f"weights along the input axis). Received: structure={structure!r}. Pass e.g. "
             "structure='2:4', or None for unstructured pruning."
@@ -73,7 +75,7 @@ def m_by_n_mask(kernel: np.ndarray, m: int, n: int) -> np.ndarray:
     """
     kernel = np.asarray(kernel, dtype="float64")
     if kernel.ndim < 2 or kernel.shape[-2] % n:
-        raise ValueError(
+        raise InvalidValueError(
             f"An {m}:{n} mask groups the input axis (axis -2) in blocks of {n}; it needs a "
             f"kernel whose axis -2 is a multiple of {n}. Received: kernel.shape="
             f"{kernel.shape}. Skip this layer (skip_layers=...) or use structure=None."
@@ -131,7 +133,7 @@ class PruningMask(keras.constraints.Constraint):
     def __init__(self, shape: Sequence[int], mask=None, constraint=None):
         self.shape = tuple(int(d) for d in shape)
         if not self.shape or min(self.shape) < 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"PruningMask needs the kernel's shape (positive sizes). Received: "
                 f"shape={shape!r}. Pass layer.kernel.shape."
             )
@@ -147,12 +149,12 @@ class PruningMask(keras.constraints.Constraint):
     def _check_mask(self, mask) -> np.ndarray:
         values = np.asarray(keras.ops.convert_to_numpy(mask), dtype="float32")
         if values.shape != self.shape:
-            raise ValueError(
+            raise InvalidValueError(
                 f"PruningMask covers a kernel of shape {self.shape}; received a mask of "
                 f"shape {values.shape}. Pass a mask computed from this kernel."
             )
         if not np.isin(values, (0.0, 1.0)).all():
-            raise ValueError(
+            raise InvalidValueError(
                 "PruningMask expects a mask of 0s and 1s. Received values "
                 f"{sorted(set(np.unique(values).tolist()))[:5]}. Threshold it, e.g. "
                 "(abs(kernel) > t).astype('float32')."

@@ -12,10 +12,12 @@ import numbers
 
 import keras
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def _check_int(owner: str, name: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} requires {name} to be an int >= {minimum}, got {name}={value!r}. "
             f"Pass a step count such as {max(minimum, 100)}."
         )
@@ -24,7 +26,7 @@ def _check_int(owner: str, name: str, value, minimum: int) -> int:
 
 def _check_sparsity(owner: str, name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} requires 0 <= {name} < 1 (the fraction of kernel weights set to "
             f"zero), got {name}={value!r}. Pass e.g. {name}=0.8 for 80 % zeros."
         )
@@ -62,7 +64,7 @@ class PruningSchedule:
         if end_step is not None:
             end_step = _check_int(owner, "end_step", end_step, 0)
             if end_step < self.begin_step:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{owner} requires end_step >= begin_step, got {end_step=} with "
                     f"begin_step={self.begin_step}. Pass a later end_step, or None to keep "
                     "updating masks until training stops."
@@ -179,20 +181,20 @@ class PolynomialSparsity(PruningSchedule):
         self.initial_sparsity = _check_sparsity(owner, "initial_sparsity", initial_sparsity)
         self.target_sparsity = _check_sparsity(owner, "target_sparsity", target_sparsity)
         if isinstance(power, bool) or not isinstance(power, numbers.Real) or power <= 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} requires power > 0, got {power=}. Pass e.g. power=3 (TF-MOT's "
                 "default) or power=1 for a linear rise."
             )
         self.power = float(power)
         if end_step is None:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} requires an end_step (the step at which target_sparsity is "
                 "reached), got end_step=None. Pass e.g. end_step=0.5 * total_steps, or use "
                 "ConstantSparsity for an open-ended schedule."
             )
         super().__init__(begin_step=begin_step, end_step=end_step, frequency=frequency)
         if self.end_step == self.begin_step:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} requires end_step > begin_step, got end_step={self.end_step} and "
                 f"begin_step={self.begin_step}. Pass a later end_step, or use "
                 "ConstantSparsity to prune all at once."

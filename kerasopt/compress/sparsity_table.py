@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from kerasopt.compress.sparsity_mask import parse_structure
+from kerasopt.core.errors import InvalidTypeError
 
 
 def kernel_layers(model: keras.Model) -> list:
@@ -68,7 +69,7 @@ def sparsity_table(model: keras.Model, structure: str | None = None) -> list[dic
     >>> print(format_sparsity_table(rows))  # doctest: +SKIP
     """
     if not isinstance(model, keras.Model):
-        raise TypeError(
+        raise InvalidTypeError(
             f"sparsity_table expects a keras.Model. Received: {type(model).__name__}. Pass "
             "the model itself (e.g. keras.saving.load_model(path))."
         )

@@ -24,6 +24,7 @@ from kerasopt.compress._tf_keras_finetune import (
 )
 from kerasopt.compress._tfmot import tfmot
 from kerasopt.compress.bridge import from_tf_keras
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 
 #: Centroid initializations, by kerasopt name, mapped to TF-MOT's `CentroidInitialization`.
 INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED"}
@@ -126,24 +127,26 @@ def _check_arguments(
     model, clusters, init, preserve_sparsity, skip_layers, epochs, batch_size, learning_rate
 ):
     if isinstance(clusters, bool) or not isinstance(clusters, numbers.Integral):
-        raise TypeError(
+        raise InvalidTypeError(
             f"cluster_with_tfmot needs an integer number of clusters. Received: {clusters=} "
             f"of type {type(clusters).__name__}. Pass e.g. clusters=16."
         )
     least = 3 if preserve_sparsity else 2
     if clusters < least:
         reason = " (preserve_sparsity=True keeps one of them for zero)" if least == 3 else ""
-        raise ValueError(
+        raise InvalidValueError(
             f"cluster_with_tfmot needs clusters >= {least}{reason}. Received: {clusters=}. "
             f"Pass clusters={least} or more; 8 or 16 are usual."
         )
     if init not in INITS:
-        raise ValueError(f"Expected init in {sorted(INITS)}. Received: {init=}.")
+        raise InvalidValueError(f"Expected init in {sorted(INITS)}. Received: {init=}.")
     if not isinstance(preserve_sparsity, bool):
-        raise TypeError(f"preserve_sparsity takes True or False. Received: {preserve_sparsity=}.")
+        raise InvalidTypeError(
+            f"preserve_sparsity takes True or False. Received: {preserve_sparsity=}."
+        )
     check_finetune_arguments("cluster_with_tfmot", model, skip_layers, epochs, batch_size)
     if learning_rate <= 0:
-        raise ValueError(
+        raise InvalidValueError(
             f"cluster_with_tfmot needs learning_rate > 0. Received: {learning_rate=}. "
             "Pass a small positive rate such as 1e-4."
         )

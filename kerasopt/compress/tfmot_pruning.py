@@ -27,6 +27,7 @@ from kerasopt.compress._tf_keras_finetune import (
 )
 from kerasopt.compress._tfmot import tfmot
 from kerasopt.compress.bridge import from_tf_keras
+from kerasopt.core.errors import InvalidValueError
 
 SCHEDULES = ("polynomial", "constant")
 STRUCTURES = (None, "2:4")
@@ -99,10 +100,12 @@ def prune_with_tfmot(
     """
     _check_arguments(model, sparsity, schedule, structure, skip_layers, epochs, batch_size)
     if learning_rate <= 0:
-        raise ValueError(f"prune_with_tfmot needs learning_rate > 0. Received: {learning_rate=}.")
+        raise InvalidValueError(
+            f"prune_with_tfmot needs learning_rate > 0. Received: {learning_rate=}."
+        )
     steps = epochs * math.ceil(len(data.y_train) / batch_size)
     if steps < 4:
-        raise ValueError(
+        raise InvalidValueError(
             f"prune_with_tfmot needs at least 4 fine-tuning steps to prune; {len(data.y_train)} "
             f"samples with {batch_size=} and {epochs=} give {steps}. Raise epochs or lower "
             "batch_size."
@@ -169,7 +172,7 @@ def dense_layers_left(
     ['conv2d']
     """
     if structure not in STRUCTURES:
-        raise ValueError(f"Expected structure in {STRUCTURES}. Received: {structure=}.")
+        raise InvalidValueError(f"Expected structure in {STRUCTURES}. Received: {structure=}.")
     left = {}
     for layer in model.layers:
         if layer.name in skip_layers:
@@ -221,11 +224,11 @@ def _schedule(sparsity_api, schedule: str, sparsity: float, steps: int):
 
 def _check_arguments(model, sparsity, schedule, structure, skip_layers, epochs, batch_size):
     if not 0.0 < sparsity < 1.0:
-        raise ValueError(f"prune_with_tfmot needs 0 < sparsity < 1. Received: {sparsity=}.")
+        raise InvalidValueError(f"prune_with_tfmot needs 0 < sparsity < 1. Received: {sparsity=}.")
     if schedule not in SCHEDULES:
-        raise ValueError(f"Expected schedule in {SCHEDULES}. Received: {schedule=}.")
+        raise InvalidValueError(f"Expected schedule in {SCHEDULES}. Received: {schedule=}.")
     if structure not in STRUCTURES:
-        raise ValueError(
+        raise InvalidValueError(
             f"Expected structure in {STRUCTURES} (None: unstructured). Received: "
             f"{structure=}. Other m:n patterns need backend='native'."
         )
@@ -233,7 +236,7 @@ def _check_arguments(model, sparsity, schedule, structure, skip_layers, epochs, 
     if structure == "2:4":
         rank3 = [layer.name for layer in model.layers if type(layer).__name__ == "Conv1D"]
         if sorted(set(rank3) - set(skip_layers)):
-            raise ValueError(
+            raise InvalidValueError(
                 f"TF-MOT's 2:4 pruning takes rank-2 and rank-4 kernels only; Conv1D layer(s) "
                 f"{rank3} have rank-3 kernels. Add them to skip_layers, or use "
                 "backend='native'."

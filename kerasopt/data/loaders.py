@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError, KerasoptError, MissingFileError
 from kerasopt.data.splits import SPLIT_SEED, DatasetSplits, carve_validation
 from kerasopt.data.validation import InvalidDataError
 
@@ -23,7 +24,7 @@ KERAS_DATASETS = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10}
 DATASETS = ("digits", *KERAS_DATASETS)
 
 
-class DatasetUnavailableError(RuntimeError):
+class DatasetUnavailableError(KerasoptError, RuntimeError):
     """Raised when a dataset is neither cached, downloadable, nor given as a file."""
 
 
@@ -48,13 +49,13 @@ def load_dataset(name: str, data_path: str | os.PathLike | None = None) -> Datas
     360
     """
     if name not in DATASETS:
-        raise ValueError(
+        raise InvalidValueError(
             f"Unknown dataset {name!r}. Expected one of {list(DATASETS)}, or pass a "
             "local .npz with data_path (--data PATH)."
         )
     if name == "digits":
         if data_path is not None:
-            raise ValueError(
+            raise InvalidValueError(
                 "The 'digits' dataset ships with scikit-learn and takes no data_path "
                 f"(--data). Received: data_path={str(data_path)!r}."
             )
@@ -85,7 +86,7 @@ def load_dataset_or_file(name_or_path: str, data_path: str | os.PathLike | None 
         return load_dataset(name_or_path, data_path)
     path = Path(name_or_path)
     if path.suffix != ".npz" and not path.is_file():
-        raise ValueError(
+        raise InvalidValueError(
             f"Unknown dataset {name_or_path!r}. Expected one of {list(DATASETS)}, or the "
             "path of a .npz with x_train, y_train, x_test, y_test."
         )
@@ -109,7 +110,7 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, ...]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"No dataset file at {str(path)!r}. Pass the path of a .npz with keys "
             f"{', '.join(NPZ_KEYS)} (for MNIST, the mnist.npz that Keras downloads)."
         )

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def make_dataset(
     x: np.ndarray,
@@ -41,7 +43,7 @@ def make_dataset(
     import tensorflow as tf
 
     if batch_size < 1:
-        raise ValueError(f"make_dataset needs batch_size >= 1. Received: {batch_size=}.")
+        raise InvalidValueError(f"make_dataset needs batch_size >= 1. Received: {batch_size=}.")
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if cache:
         ds = ds.cache()

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kerasopt.core.errors import KerasoptError
 
-class InvalidDataError(ValueError):
+
+class InvalidDataError(KerasoptError, ValueError):
     """Raised when an input array cannot be trained or evaluated on."""
 
 

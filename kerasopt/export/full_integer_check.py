@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerasopt.core.errors import KerasoptError
+
 _FLOAT_TYPES = (np.float16, np.float32, np.float64)
 _VARIABLE_OPS = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE"}
 
 
-class NotFullIntegerError(ValueError):
+class NotFullIntegerError(KerasoptError, ValueError):
     """Raised when a model meant to be full-integer still computes in float."""
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError, MissingFileError
+
 
 def tflite_sizes(model_content: bytes) -> dict[str, int]:
     """Raw and gzip-compressed size in bytes (gzip shows what sparsity saves)."""
@@ -57,7 +59,7 @@ class LiteRTEvaluator:
         if isinstance(model, (str, os.PathLike)):
             path = Path(model)
             if not path.is_file():
-                raise FileNotFoundError(f"No TFLite file at {str(path)!r}.")
+                raise MissingFileError(f"No TFLite file at {str(path)!r}.")
             model = path.read_bytes()
         self.model_content = bytes(model)
         self.num_threads = num_threads
@@ -71,7 +73,7 @@ class LiteRTEvaluator:
         try:
             return Interpreter(model_content=self.model_content, num_threads=self.num_threads)
         except ValueError as error:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Could not load the model as TFLite ({error}). Is it a .tflite flatbuffer?"
             ) from error
 

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError, KerasoptError
+
 TFLITE_VARIANTS = ("float32", "dynamic", "float16", "int8")
 
 
-class ConversionError(RuntimeError):
+class ConversionError(KerasoptError, RuntimeError):
     """Raised when the TFLite converter rejects a model."""
 
 
@@ -57,16 +59,16 @@ def convert_to_tflite(
     import tensorflow as tf
 
     if variant not in TFLITE_VARIANTS:
-        raise ValueError(
+        raise InvalidValueError(
             f"Unknown TFLite variant {variant!r}. Expected one of {list(TFLITE_VARIANTS)}."
         )
     if variant == "int8" and (representative_data is None or len(representative_data) == 0):
-        raise ValueError(
+        raise InvalidValueError(
             "The int8 variant needs representative_data: pass raw training samples "
             "(a few hundred) so the converter can calibrate activation ranges."
         )
     if len(model.inputs) != 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"convert_to_tflite supports models with one input; {model.name!r} has "
             f"{len(model.inputs)}."
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def build_cnn(
     input_shape: Sequence[int],
@@ -59,20 +61,20 @@ def build_cnn(
 
     input_shape = tuple(int(d) for d in input_shape)
     if len(input_shape) not in (2, 3):
-        raise ValueError(
+        raise InvalidValueError(
             "build_cnn expects input_shape (height, width) or (height, width, channels). "
             f"Received: input_shape={input_shape}."
         )
     if num_classes < 2:
-        raise ValueError(f"build_cnn needs num_classes >= 2. Received: {num_classes=}.")
+        raise InvalidValueError(f"build_cnn needs num_classes >= 2. Received: {num_classes=}.")
     if not filters or any(int(f) < 1 for f in filters):
-        raise ValueError(f"build_cnn needs positive filter counts. Received: {filters=}.")
+        raise InvalidValueError(f"build_cnn needs positive filter counts. Received: {filters=}.")
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"build_cnn needs 0 <= dropout < 1. Received: {dropout=}.")
+        raise InvalidValueError(f"build_cnn needs 0 <= dropout < 1. Received: {dropout=}.")
     if input_max <= 0:
-        raise ValueError(f"build_cnn needs input_max > 0. Received: {input_max=}.")
+        raise InvalidValueError(f"build_cnn needs input_max > 0. Received: {input_max=}.")
     if l2 < 0:
-        raise ValueError(f"build_cnn needs l2 >= 0. Received: {l2=}.")
+        raise InvalidValueError(f"build_cnn needs l2 >= 0. Received: {l2=}.")
 
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=input_shape, name="pixels")

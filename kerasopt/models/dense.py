@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def build_dense_classifier(
     input_shape: Sequence[int],
@@ -41,12 +43,14 @@ def build_dense_classifier(
     import keras
 
     if units < 1 or layers < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"build_dense_classifier needs units >= 1 and layers >= 1. Received: {units=}, "
             f"{layers=}."
         )
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"build_dense_classifier needs 0 <= dropout < 1. Received: {dropout=}.")
+        raise InvalidValueError(
+            f"build_dense_classifier needs 0 <= dropout < 1. Received: {dropout=}."
+        )
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(int(d) for d in input_shape), name="inputs")
     x = keras.layers.Flatten(name="flatten")(inputs)

@@ -6,8 +6,10 @@ import os
 import zipfile
 from pathlib import Path
 
+from kerasopt.core.errors import KerasoptError
 
-class ModelFileError(ValueError):
+
+class ModelFileError(KerasoptError, ValueError):
     """Raised when a file is not a loadable, safe `.keras` model."""
 
 

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.optimizers._common import check_beta, check_positive, one_minus_power
 
 
@@ -73,13 +74,13 @@ class AdaBound(keras.optimizers.Optimizer):
             # be 0: a warmup would divide final_lr by zero and turn every weight NaN.
             first = float(keras.ops.convert_to_numpy(learning_rate(0)))
             if not first > 0:
-                raise ValueError(
+                raise InvalidValueError(
                     f"AdaBound scales final_lr by lr / base_lr, and {learning_rate!r} starts "
                     f"at lr={first} (a warmup?). Pass base_lr=<the peak learning rate>, e.g. "
                     "AdaBound(schedule, base_lr=1e-3)."
                 )
         elif callable(learning_rate):
-            raise ValueError(
+            raise InvalidValueError(
                 f"AdaBound cannot tell the initial learning rate of {learning_rate=}. Pass "
                 "base_lr=<initial learning rate> so final_lr can be scaled by lr / base_lr."
             )

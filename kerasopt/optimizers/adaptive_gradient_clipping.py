@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.optimizers._common import check_positive
 from kerasopt.optimizers.optimizer_wrapper import OptimizerWrapper
 
@@ -91,7 +92,7 @@ class AdaptiveGradientClipping(OptimizerWrapper):
         trainable_variables = self._resolve_variables(trainable_variables)
         grads = list(grads)
         if len(grads) != len(trainable_variables):
-            raise ValueError(
+            raise InvalidValueError(
                 f"AdaptiveGradientClipping.apply() needs one gradient per variable, got "
                 f"{len(grads)} gradients for {len(trainable_variables)} variables. Pass "
                 "matching lists."

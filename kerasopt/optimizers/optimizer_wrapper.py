@@ -2,6 +2,8 @@
 
 import keras
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 # Base-optimizer arguments that `get_config` always writes. A wrapper only accepts their
 # defaults: it never uses them itself, they belong on the wrapped optimizer.
 _BASE_DEFAULTS = {
@@ -61,31 +63,31 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
         if isinstance(optimizer, (str, dict)):
             optimizer = keras.optimizers.get(optimizer)
         if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"{owner} requires `optimizer` to be a keras.optimizers.Optimizer, got "
                 f"{optimizer!r} ({type(optimizer).__name__}). Wrap a Keras 3 optimizer, "
                 f"e.g. {owner}({example}())."
             )
         if optimizer.built:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} requires an unbuilt inner optimizer, got {optimizer.name!r}, which "
                 "is already built on other variables. Pass a freshly created optimizer."
             )
         learning_rate = kwargs.pop("learning_rate", None)
         if learning_rate not in (None, 0.0):
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner} uses the inner optimizer's learning rate, got {learning_rate=}. "
                 f"Set it on the inner optimizer: {owner}({example}(learning_rate))."
             )
         for key, value in kwargs.items():
             if key in _BASE_DEFAULTS and value != _BASE_DEFAULTS[key]:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{owner} does not apply `{key}` itself, got {key}={value!r}. Set it on "
                     f"the inner optimizer: {owner}({example}({key}={value!r}))."
                 )
             if key not in _BASE_DEFAULTS:
                 accepted = ["optimizer", *self._own_arguments]
-                raise ValueError(
+                raise InvalidValueError(
                     f"{owner} got an unexpected argument {key}={value!r}. It accepts "
                     f"{', '.join(accepted)} and name."
                 )
@@ -104,7 +106,7 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
         """Returns the variables `apply` works on, building on the first call."""
         if trainable_variables is None:
             if not self.built:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{type(self).__name__}.apply() got no variables and is not built yet. "
                     "Call optimizer.build(trainable_variables) or pass the variables."
                 )

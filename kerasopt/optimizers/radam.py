@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.optimizers._common import check_beta, check_number, check_positive, one_minus_power
 
 
@@ -65,7 +66,7 @@ class RAdam(keras.optimizers.Optimizer):
         epsilon = check_positive("RAdam", "epsilon", epsilon, allow_zero=True)
         sma_threshold = check_number("RAdam", "sma_threshold", sma_threshold)
         if sma_threshold <= 4.0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"RAdam requires sma_threshold > 4, got {sma_threshold=}. The rectification "
                 "term is only defined for rho_t > 4; use the default 5.0."
             )

@@ -5,6 +5,8 @@ import warnings
 import keras
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
+
 
 @keras.saving.register_keras_serializable(package="kerasopt")
 class SWA(keras.callbacks.Callback):
@@ -63,7 +65,7 @@ class SWA(keras.callbacks.Callback):
             ("bn_steps", 1 if bn_steps is None else bn_steps, 1),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(
+                raise InvalidValueError(
                     f"SWA requires {arg} to be an int >= {low}, got {arg}={value!r}. "
                     f"Pass e.g. {arg}={max(low, 1)}."
                 )

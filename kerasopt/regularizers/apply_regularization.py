@@ -6,6 +6,7 @@ import fnmatch
 import logging
 from collections.abc import Sequence
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 from kerasopt.regularizers._layers import ARGUMENTS, layer_slots, short_repr, walk_layers
 from kerasopt.regularizers.specs import parse_constraint, parse_regularizer
 
@@ -19,7 +20,7 @@ def _as_list(value, argument: str) -> list | None:
         return [value]
     if isinstance(value, Sequence) and value and all(isinstance(v, str | type) for v in value):
         return list(value)
-    raise TypeError(
+    raise InvalidTypeError(
         f"apply_regularization expects {argument} to be a string, a layer class, or a "
         f"non-empty list of them. Received: {argument}={value!r}."
     )
@@ -40,7 +41,7 @@ def _select(layers, requested, layer_names, layer_types):
     capable = [path for path, _, slots in layers if set(slots) & set(requested)]
 
     def fail(argument, value, problem):
-        raise ValueError(
+        raise InvalidValueError(
             f"apply_regularization: {argument}={value!r} {problem}. Layers that can take "
             f"{', '.join(requested)}: {capable}. Pass names or types of those layers."
         )
@@ -152,11 +153,11 @@ def apply_regularization(
     import keras
 
     if not isinstance(model, keras.Model):
-        raise TypeError(
+        raise InvalidTypeError(
             f"apply_regularization expects a keras.Model. Received: {type(model).__name__}."
         )
     if not model.built:
-        raise ValueError(
+        raise InvalidValueError(
             f"apply_regularization: model {model.name!r} is not built, so it has no weights "
             "to copy. Start it with keras.Input(shape) or call it on a batch first."
         )
@@ -179,7 +180,7 @@ def apply_regularization(
         if v is not None
     }
     if not requested:
-        raise ValueError(
+        raise InvalidValueError(
             f"apply_regularization received nothing to attach: all of {list(ARGUMENTS)} are "
             "None. Pass at least one, e.g. kernel_regularizer='l2(1e-4)'."
         )
@@ -204,7 +205,7 @@ def apply_regularization(
     except ValueError as error:
         if "only supported for Sequential" not in str(error):
             raise
-        raise TypeError(
+        raise InvalidTypeError(
             f"apply_regularization can only rebuild Sequential and Functional models; "
             f"{model.name!r} is a subclassed {type(model).__name__}. Pass the regularizers "
             "to its layers in __init__ instead."

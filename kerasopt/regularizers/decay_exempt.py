@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 _NORMALIZATION_TYPES = (
     "BatchNormalization",
     "LayerNormalization",
@@ -56,25 +58,25 @@ def decay_exempt(optimizer, model) -> list[str]:
     import keras
 
     if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise TypeError(
+        raise InvalidTypeError(
             "decay_exempt expects a keras.optimizers.Optimizer. Received: "
             f"{type(optimizer).__name__}."
         )
     if not optimizer.weight_decay:
-        raise ValueError(
+        raise InvalidValueError(
             f"decay_exempt: optimizer {type(optimizer).__name__} has "
             f"weight_decay={optimizer.weight_decay!r}, so there is nothing to exempt from. "
             "Use keras.optimizers.AdamW(weight_decay=0.01) (or set weight_decay on this "
             "optimizer)."
         )
     if optimizer.built:
-        raise ValueError(
+        raise InvalidValueError(
             f"decay_exempt: optimizer {type(optimizer).__name__} is already built (it has "
             "taken a step or was compiled into a loaded model); Keras only accepts "
             "exclusions before that. Create a fresh optimizer and call decay_exempt first."
         )
     if not isinstance(model, keras.Model) or not model.built:
-        raise ValueError(
+        raise InvalidValueError(
             "decay_exempt expects a built keras.Model (start it with keras.Input). "
             f"Received: {type(model).__name__}."
         )

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 
 @keras.saving.register_keras_serializable(package="kerasopt")
 class SmoothedSparseCategoricalCrossentropy(keras.losses.Loss):
@@ -52,17 +54,17 @@ class SmoothedSparseCategoricalCrossentropy(keras.losses.Loss):
         dtype=None,
     ):
         if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, int | float):
-            raise TypeError(
+            raise InvalidTypeError(
                 "SmoothedSparseCategoricalCrossentropy requires label_smoothing to be a "
                 f"float, got {label_smoothing=!r} ({type(label_smoothing).__name__})."
             )
         if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(
+            raise InvalidValueError(
                 "SmoothedSparseCategoricalCrossentropy requires 0 <= label_smoothing < 1, "
                 f"got {label_smoothing=}. Typical values are 0.05 to 0.2."
             )
         if not isinstance(from_logits, bool):
-            raise TypeError(
+            raise InvalidTypeError(
                 "SmoothedSparseCategoricalCrossentropy requires from_logits to be a bool, "
                 f"got {from_logits=!r}."
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import difflib
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 # spec name -> (Keras class name, positional parameter names in order)
 REGULARIZERS = {
     "l1": ("L1", ("l1",)),
@@ -42,7 +44,7 @@ def _literal(node, argument: str, text: str):
     if isinstance(value, list | tuple) and all(isinstance(v, int) for v in value):
         ok, value = True, list(value)
     if not ok:
-        raise ValueError(
+        raise InvalidValueError(
             f"{argument}={text!r}: arguments must be numbers, strings or lists of axes, got "
             f"{ast.unparse(node)!r}. Example: 'l1_l2(l1=1e-5, l2=1e-4)'."
         )
@@ -61,13 +63,13 @@ def _split_call(text: str, argument: str) -> tuple[str, list, dict]:
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as error:
-        raise ValueError(f"Could not parse {argument}. {usage}") from error
+        raise InvalidValueError(f"Could not parse {argument}. {usage}") from error
     if isinstance(node, ast.Name):
         return node.id, [], {}
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        raise ValueError(f"Could not parse {argument}. {usage}")
+        raise InvalidValueError(f"Could not parse {argument}. {usage}")
     if any(k.arg is None for k in node.keywords):
-        raise ValueError(f"{argument}={text!r} cannot use **kwargs. {usage}")
+        raise InvalidValueError(f"{argument}={text!r} cannot use **kwargs. {usage}")
     args = [_literal(a, argument, text) for a in node.args]
     kwargs = {k.arg: _literal(k.value, argument, text) for k in node.keywords}
     return node.func.id, args, kwargs
@@ -76,25 +78,25 @@ def _split_call(text: str, argument: str) -> tuple[str, list, dict]:
 def _build(module, entry, args, kwargs, argument, text):
     spec_name, class_name, params = entry
     if len(args) > len(params):
-        raise ValueError(
+        raise InvalidValueError(
             f"{argument}={text!r}: {spec_name} takes at most {len(params)} positional "
             f"argument(s) {params}, got {len(args)}."
         )
     unknown = sorted(set(kwargs) - set(params))
     if unknown:
-        raise ValueError(
+        raise InvalidValueError(
             f"{argument}={text!r}: {spec_name} has no parameter(s) {unknown}. "
             f"Valid parameters: {list(params)}."
         )
     merged = dict(zip(params, args, strict=False))
     duplicated = sorted(set(merged) & set(kwargs))
     if duplicated:
-        raise ValueError(f"{argument}={text!r}: {duplicated} given twice.")
+        raise InvalidValueError(f"{argument}={text!r}: {duplicated} given twice.")
     merged.update(kwargs)
     try:
         return getattr(module, class_name)(**merged)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"Could not build {argument} from {text!r}: {error}") from error
+        raise InvalidValueError(f"Could not build {argument} from {text!r}: {error}") from error
 
 
 def _parse(spec, argument: str, kind: str):
@@ -110,7 +112,7 @@ def _parse(spec, argument: str, kind: str):
     if isinstance(spec, dict):
         return module.deserialize(spec)
     if not isinstance(spec, str):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{argument} must be a keras.{module.__name__.split('.')[-1]}.{base.__name__}, "
             f"a spec string such as {example!r} or a serialized config dict. "
             f"Received: {argument}={spec!r} ({type(spec).__name__}). Plain functions are "
@@ -123,7 +125,7 @@ def _parse(spec, argument: str, kind: str):
     if _normalize(name) in _lookup(other):
         other_kind = "constraint" if kind == "regularizer" else "regularizer"
         fixed = argument.replace(kind, other_kind)
-        raise ValueError(
+        raise InvalidValueError(
             f"{argument}={spec!r} names a {other_kind}, not a {kind}. Pass it as {fixed}={spec!r}."
         )
     if not args and not kwargs:
@@ -134,7 +136,9 @@ def _parse(spec, argument: str, kind: str):
     known = sorted(table)
     close = difflib.get_close_matches(name.lower(), known + list(_lookup(table)), n=1, cutoff=0.5)
     hint = f"Did you mean {_lookup(table)[_normalize(close[0])][0]!r}? " if close else ""
-    raise ValueError(f"Unknown {kind} {name!r} in {argument}={spec!r}. {hint}Known: {known}.")
+    raise InvalidValueError(
+        f"Unknown {kind} {name!r} in {argument}={spec!r}. {hint}Known: {known}."
+    )
 
 
 def parse_regularizer(spec, argument: str = "kernel_regularizer"):

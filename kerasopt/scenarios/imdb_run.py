@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasopt._atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.training.config import TrainConfig
 
 IMDB_TRAIN = TrainConfig(
@@ -83,7 +84,7 @@ def run_imdb(
     from kerasopt.training import train
 
     if model not in TEXT_MODEL_FAMILIES:
-        raise ValueError(
+        raise InvalidValueError(
             f"Unknown IMDB model {model!r}. Expected one of {list(TEXT_MODEL_FAMILIES)}."
         )
     out = Path(out_dir) if out_dir is not None else Path("saved_models") / f"imdb_{model}"
@@ -204,7 +205,7 @@ def confident_mistakes(probabilities, labels, texts, count: int = MISTAKES_SHOWN
 
 def imdb_markdown(report: dict) -> str:
     """`report.md` of an IMDB run: the summary table, the tokenizer check, the mistakes."""
-    from kerasopt._tables import markdown_table
+    from kerasopt.core.tables import markdown_table
     from kerasopt.scenarios.report import _HEADER, summary_rows
 
     ((mode, lite),) = report["tflite"].items()

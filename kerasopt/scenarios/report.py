@@ -8,8 +8,8 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from kerasopt._atomic import write_text_atomic
-from kerasopt._tables import markdown_table, text_table
+from kerasopt.core.atomic import write_text_atomic
+from kerasopt.core.tables import markdown_table, text_table
 
 _PACKAGES = (
     "kerasopt",

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from kerasopt._atomic import atomic_path, write_bytes_atomic
+from kerasopt.core.atomic import atomic_path, write_bytes_atomic
 from kerasopt.scenarios.registry import get_scenario
 
 DEFAULT_OUT_ROOT = Path("saved_models")

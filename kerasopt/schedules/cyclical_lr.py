@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
+
 _MODES = ("triangular", "triangular2", "exp_range")
 
 
@@ -49,22 +51,22 @@ class CyclicalLR(keras.optimizers.schedules.LearningRateSchedule):
         gamma: float = 1.0,
     ):
         if not 0 <= base_learning_rate < max_learning_rate:
-            raise ValueError(
+            raise InvalidValueError(
                 "CyclicalLR requires 0 <= base_learning_rate < max_learning_rate, got "
                 f"{base_learning_rate=} with {max_learning_rate=}. Pass the lower bound first."
             )
         if not step_size > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"CyclicalLR requires step_size > 0, got {step_size=}. "
                 "Pass half a cycle in batches, e.g. 4 * steps_per_epoch."
             )
         if mode not in _MODES:
-            raise ValueError(
+            raise InvalidValueError(
                 f"CyclicalLR requires mode to be one of {_MODES}, got {mode=}. "
                 "Pass one of those strings."
             )
         if not 0 < gamma <= 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"CyclicalLR requires 0 < gamma <= 1, got {gamma=}. "
                 "Pass a per-step decay close to 1, e.g. 0.99994."
             )

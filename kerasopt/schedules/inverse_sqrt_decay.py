@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
+
 
 @keras.saving.register_keras_serializable(package="kerasopt")
 class InverseSqrtDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -35,12 +37,12 @@ class InverseSqrtDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, initial_learning_rate: float, warmup_steps: int = 0):
         if not initial_learning_rate > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 "InverseSqrtDecay requires initial_learning_rate > 0, got "
                 f"{initial_learning_rate=}. Pass a positive learning rate such as 1e-3."
             )
         if not warmup_steps >= 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"InverseSqrtDecay requires warmup_steps >= 0, got {warmup_steps=}. "
                 "Pass 0 for no warmup or a positive number of batches."
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from kerasopt.core.errors import InvalidValueError
+
 
 @keras.saving.register_keras_serializable(package="kerasopt")
 class LinearDecay(keras.optimizers.schedules.PolynomialDecay):
@@ -33,17 +35,17 @@ class LinearDecay(keras.optimizers.schedules.PolynomialDecay):
         self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0
     ):
         if not initial_learning_rate > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"LinearDecay requires initial_learning_rate > 0, got {initial_learning_rate=}. "
                 "Pass a positive learning rate such as 0.1."
             )
         if not decay_steps > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"LinearDecay requires decay_steps > 0, got {decay_steps=}. "
                 "Pass the number of batches to decay over, e.g. epochs * steps_per_epoch."
             )
         if not 0 <= end_learning_rate <= initial_learning_rate:
-            raise ValueError(
+            raise InvalidValueError(
                 "LinearDecay requires 0 <= end_learning_rate <= initial_learning_rate, got "
                 f"{end_learning_rate=} with {initial_learning_rate=}. Pass a smaller "
                 "end_learning_rate (0 decays all the way)."

@@ -8,6 +8,8 @@ import math
 import keras
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
+
 
 @dataclasses.dataclass(frozen=True)
 class LRFinderResult:
@@ -77,19 +79,19 @@ def find_lr(
     >>> model.compile(optimizer=keras.optimizers.SGD(result.suggestion), loss="binary_crossentropy")
     """
     if not (0 < min_lr < max_lr and steps >= 2 and batch_size >= 1 and 0 <= smoothing < 1):
-        raise ValueError(
+        raise InvalidValueError(
             "find_lr requires 0 < min_lr < max_lr, steps >= 2, batch_size >= 1 and "
             f"0 <= smoothing < 1, got {min_lr=}, {max_lr=}, {steps=}, {batch_size=}, "
             f"{smoothing=}. Pass values in those ranges, e.g. the defaults."
         )
     if loss is None and model.loss is None:
-        raise ValueError(
+        raise InvalidValueError(
             "find_lr requires a loss, got loss=None and a model that is not compiled. "
             "Compile the model first or pass loss=..., e.g. loss='binary_crossentropy'."
         )
     n = len(keras.tree.flatten(x)[0])
     if n == 0 or n != len(y):
-        raise ValueError(
+        raise InvalidValueError(
             f"find_lr requires as many targets as inputs (at least one), got {n} inputs and "
             f"{len(y)} targets. Pass matching x and y."
         )
@@ -141,7 +143,7 @@ def find_lr(
     finally:
         model.set_weights(original_weights)
     if not losses:
-        raise ValueError(
+        raise InvalidValueError(
             f"find_lr got a non-finite loss on the first batch at lr={min_lr}. "
             "Check x and y for NaN or inf values, or lower min_lr."
         )

@@ -7,6 +7,8 @@ import math
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def _cosine_anneal(start, end, pct):
     return end + (start - end) * 0.5 * (1.0 + ops.cos(math.pi * pct))
@@ -53,23 +55,23 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         final_div_factor: float = 1e4,
     ):
         if not max_learning_rate > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"OneCycle requires max_learning_rate > 0, got {max_learning_rate=}. "
                 "Pass a positive rate, e.g. the suggestion of kerasopt.schedules.find_lr."
             )
         if not total_steps > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"OneCycle requires total_steps > 0, got {total_steps=}. "
                 "Pass epochs * steps_per_epoch."
             )
         if not 0 < pct_start < 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"OneCycle requires 0 < pct_start < 1, got {pct_start=}. "
                 "Pass the fraction of steps spent warming up, e.g. 0.3."
             )
         for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
             if not value > 0:
-                raise ValueError(
+                raise InvalidValueError(
                     f"OneCycle requires {name} > 0, got {name}={value!r}. "
                     "Pass a positive divisor such as the default."
                 )

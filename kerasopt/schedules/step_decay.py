@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from kerasopt.core.errors import InvalidValueError
+
 
 @keras.saving.register_keras_serializable(package="kerasopt")
 class StepDecay(keras.optimizers.schedules.ExponentialDecay):
@@ -32,17 +34,17 @@ class StepDecay(keras.optimizers.schedules.ExponentialDecay):
 
     def __init__(self, initial_learning_rate: float, drop_rate: float, step_size: int):
         if not initial_learning_rate > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"StepDecay requires initial_learning_rate > 0, got {initial_learning_rate=}. "
                 "Pass a positive learning rate such as 0.1."
             )
         if not 0 < drop_rate <= 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"StepDecay requires 0 < drop_rate <= 1, got {drop_rate=}. "
                 "Pass the factor to multiply by at each drop, e.g. 0.5 to halve it."
             )
         if not step_size > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"StepDecay requires step_size > 0, got {step_size=}. Pass the number of "
                 "batches between drops, e.g. epochs_drop * steps_per_epoch."
             )

@@ -7,6 +7,8 @@ import math
 import keras
 from keras import ops
 
+from kerasopt.core.errors import InvalidValueError
+
 
 @keras.saving.register_keras_serializable(package="kerasopt")
 class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
@@ -50,27 +52,27 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         cycles: int = 1,
     ):
         if not peak_learning_rate > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"WarmupCosine requires peak_learning_rate > 0, got {peak_learning_rate=}. "
                 "Pass a positive learning rate such as 1e-3."
             )
         if not total_steps > 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"WarmupCosine requires total_steps > 0, got {total_steps=}. "
                 "Pass epochs * steps_per_epoch."
             )
         if not 0 <= warmup_steps < total_steps:
-            raise ValueError(
+            raise InvalidValueError(
                 f"WarmupCosine requires 0 <= warmup_steps < total_steps, got {warmup_steps=} "
                 f"with {total_steps=}. Pass fewer warmup steps (often 1-10% of total_steps)."
             )
         if not 0 <= min_learning_rate <= peak_learning_rate:
-            raise ValueError(
+            raise InvalidValueError(
                 "WarmupCosine requires 0 <= min_learning_rate <= peak_learning_rate, got "
                 f"{min_learning_rate=} with {peak_learning_rate=}. Pass a smaller floor."
             )
         if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"WarmupCosine requires cycles to be an int >= 1, got {cycles=}. "
                 "Pass 1 for a single decay or the number of warm restarts plus one."
             )

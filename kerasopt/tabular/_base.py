@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 
 class NaNTolerantTransformer(TransformerMixin, BaseEstimator):
     """Base of the kerasopt transformers that let NaN through for a later imputer."""
@@ -25,7 +27,7 @@ def to_float_array(estimator, X, *, reset: bool) -> np.ndarray:
     """
     owner = type(estimator).__name__
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{owner} does not accept sparse input. Convert it with X.toarray() first; "
             "tabular cleaning works on dense columns."
         )
@@ -35,7 +37,7 @@ def to_float_array(estimator, X, *, reset: bool) -> np.ndarray:
         else:
             array = np.asarray(X)
             if np.issubdtype(array.dtype, np.complexfloating):
-                raise ValueError("Complex data not supported")
+                raise InvalidValueError("Complex data not supported")
             array = array.astype(np.float64)
     except (TypeError, ValueError) as error:
         raise type(error)(
@@ -44,13 +46,13 @@ def to_float_array(estimator, X, *, reset: bool) -> np.ndarray:
             "to DatetimeFeatures."
         ) from error
     if array.ndim != 2:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner} expects a 2-D input (samples, features). Received: X.shape="
             f"{array.shape}. Reshape your data with X.reshape(-1, 1) (or df[[column]]) for "
             "a single column."
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(
+        raise InvalidValueError(
             f"{owner}: found array with {array.shape[0]} sample(s) and {array.shape[1]} "
             f"feature(s) (shape={array.shape}) while a minimum of 1 is required."
         )
@@ -75,7 +77,7 @@ def check_columns(estimator, n_features: int) -> None:
     """Raises unless the estimator is fitted on `n_features` columns."""
     check_is_fitted(estimator, "n_features_in_")
     if n_features != estimator.n_features_in_:
-        raise ValueError(
+        raise InvalidValueError(
             f"X has {n_features} features, but {type(estimator).__name__} is expecting "
             f"{estimator.n_features_in_} features as input. Pass the same columns, in the "
             "same order, as at fit time."
@@ -88,7 +90,7 @@ def input_feature_names(estimator, input_features=None) -> np.ndarray:
     if input_features is not None:
         names = np.asarray(input_features, dtype=object)
         if len(names) != estimator.n_features_in_:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{type(estimator).__name__}.get_feature_names_out got {len(names)} "
                 f"input_features but was fitted on {estimator.n_features_in_} columns."
             )

@@ -7,6 +7,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 from kerasopt.tabular._base import (
     NaNTolerantTransformer,
     check_columns,
@@ -51,7 +52,7 @@ class DatetimeFeatures(NaNTolerantTransformer):
     def _check_params(self):
         parts = self.parts
         if not isinstance(parts, list | tuple) or not parts:
-            raise TypeError(
+            raise InvalidTypeError(
                 "DatetimeFeatures requires parts to be a non-empty tuple of part names. "
                 f"Received: parts={parts!r}. Valid parts: {list(PARTS)}."
             )
@@ -59,19 +60,19 @@ class DatetimeFeatures(NaNTolerantTransformer):
             if part not in PARTS:
                 close = difflib.get_close_matches(str(part), PARTS, n=1)
                 hint = f"Did you mean {close[0]!r}? " if close else ""
-                raise ValueError(
+                raise InvalidValueError(
                     f"DatetimeFeatures got an unknown part {part!r} in parts={parts!r}. "
                     f"{hint}Valid parts: {list(PARTS)}."
                 )
         if len(set(parts)) != len(parts):
-            raise ValueError(f"DatetimeFeatures got duplicate parts. Received: {parts=}.")
+            raise InvalidValueError(f"DatetimeFeatures got duplicate parts. Received: {parts=}.")
 
     def _frame(self, X) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
             return X
         array = np.asarray(X)
         if array.ndim != 2:
-            raise ValueError(
+            raise InvalidValueError(
                 "DatetimeFeatures expects a 2-D input (samples, columns). Received: "
                 f"X.shape={array.shape}. Use df[[column]] or X.reshape(-1, 1)."
             )
@@ -83,7 +84,7 @@ class DatetimeFeatures(NaNTolerantTransformer):
         try:
             return pd.to_datetime(column, errors="raise")
         except (ValueError, TypeError, OverflowError) as error:
-            raise ValueError(
+            raise InvalidValueError(
                 f"DatetimeFeatures could not parse column {name!r} as datetimes ({error}). "
                 f"Received values such as {column.head(3).tolist()}. Convert the column with "
                 "pandas.to_datetime(..., format=...) first."

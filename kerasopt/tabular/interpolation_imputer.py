@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.tabular._base import NaNTolerantTransformer, input_feature_names, to_float_array
 
 
@@ -37,7 +38,7 @@ class InterpolationImputer(NaNTolerantTransformer):
         empty = np.flatnonzero(np.isnan(X).all(axis=0))
         if empty.size:
             names = list(input_feature_names(self)[empty])
-            raise ValueError(
+            raise InvalidValueError(
                 f"InterpolationImputer: column(s) {names} have no observed value in the "
                 f"{len(X)} training rows, so there is nothing to interpolate from. Drop "
                 "them or fill them with a constant first."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 from kerasopt.tabular._base import NaNTolerantTransformer, input_feature_names, to_float_array
 
 
@@ -15,11 +16,11 @@ def _check_steps(name: str, steps) -> None:
     if not isinstance(steps, list | tuple) or not all(
         isinstance(s, int | np.integer) and not isinstance(s, bool) for s in steps
     ):
-        raise TypeError(
+        raise InvalidTypeError(
             f"LagFeatures requires {name} to be a tuple of ints. Received: {name}={steps!r}. {hint}"
         )
     if any(s < 1 for s in steps) or len(set(steps)) != len(steps):
-        raise ValueError(
+        raise InvalidValueError(
             f"LagFeatures requires {name} to hold distinct positive ints. Received: "
             f"{name}={steps!r}. {hint}"
         )
@@ -60,7 +61,7 @@ class LagFeatures(NaNTolerantTransformer):
         _check_steps("lags", self.lags)
         _check_steps("diffs", self.diffs)
         if not self.lags and not self.diffs:
-            raise ValueError(
+            raise InvalidValueError(
                 "LagFeatures needs at least one lag or diff. Received: lags=() and diffs=(). "
                 "Pass lags=(1,) or leave the step out."
             )

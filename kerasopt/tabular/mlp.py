@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kerasopt.core.errors import InvalidValueError
+
 
 def build_mlp(
     input_dim: int,
@@ -54,26 +56,26 @@ def build_mlp(
     import keras
 
     if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"build_mlp needs a positive int input_dim (X.shape[1] after preprocessing). "
             f"Received: {input_dim=!r}."
         )
     if num_classes is not None and (
         isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2
     ):
-        raise ValueError(
+        raise InvalidValueError(
             "build_mlp needs num_classes >= 2 for classification, or None for regression. "
             f"Received: {num_classes=!r}."
         )
     if not hidden or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in hidden):
-        raise ValueError(
+        raise InvalidValueError(
             f"build_mlp needs hidden to be a non-empty tuple of positive ints. Received: "
             f"{hidden=!r}."
         )
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"build_mlp needs 0 <= dropout < 1. Received: {dropout=}.")
+        raise InvalidValueError(f"build_mlp needs 0 <= dropout < 1. Received: {dropout=}.")
     if l2 < 0:
-        raise ValueError(f"build_mlp needs l2 >= 0. Received: {l2=}.")
+        raise InvalidValueError(f"build_mlp needs l2 >= 0. Received: {l2=}.")
 
     regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=(input_dim,), name="features")

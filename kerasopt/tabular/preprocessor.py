@@ -10,6 +10,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 from kerasopt.tabular.datetime_features import DEFAULT_PARTS, DatetimeFeatures
 from kerasopt.tabular.finite_float32 import FiniteFloat32
 from kerasopt.tabular.interpolation_imputer import InterpolationImputer
@@ -24,7 +25,7 @@ ENCODING = ("onehot", "ordinal")
 
 def _check_option(name, value, valid, hint=""):
     if value not in valid:
-        raise ValueError(
+        raise InvalidValueError(
             f"build_preprocessor got {name}={value!r}; expected one of {list(valid)}.{hint}"
         )
 
@@ -37,7 +38,7 @@ def _columns(name, columns) -> list:
     if not isinstance(columns, Sequence) or not all(
         isinstance(c, str | int | np.integer) and not isinstance(c, bool) for c in columns
     ):
-        raise TypeError(
+        raise InvalidTypeError(
             f"build_preprocessor expects {name} to be a list of column names (DataFrame) or "
             f"column indices (NumPy array). Received: {name}={columns!r}."
         )
@@ -142,7 +143,7 @@ def build_preprocessor(
         "datetime": _columns("datetime", datetime),
     }
     if not any(groups.values()):
-        raise ValueError(
+        raise InvalidValueError(
             "build_preprocessor needs at least one column: pass numeric=[...], "
             "categorical=[...] or datetime=[...]."
         )
@@ -150,25 +151,25 @@ def build_preprocessor(
     for group, columns in groups.items():
         for column in columns:
             if column in seen:
-                raise ValueError(
+                raise InvalidValueError(
                     f"build_preprocessor: column {column!r} is listed in both {seen[column]} "
                     f"and {group}. List each column once."
                 )
             seen[column] = group
     kinds = {type(c) is str for c in seen}
     if len(kinds) > 1:
-        raise TypeError(
+        raise InvalidTypeError(
             "build_preprocessor: columns mix names and indices. Use names for a DataFrame "
             f"and indices for a NumPy array. Received: {list(seen)}."
         )
     if (lags or diffs) and missing == "drop":
-        raise ValueError(
+        raise InvalidValueError(
             f"build_preprocessor: lags={lags!r}/diffs={diffs!r} leave NaN in the leading rows, "
             "which must be imputed, but missing='drop' imputes nothing. Use "
             "missing='interpolate' or 'median'."
         )
     if (lags or diffs) and not groups["numeric"]:
-        raise ValueError(
+        raise InvalidValueError(
             f"build_preprocessor: lags={lags!r}/diffs={diffs!r} are computed from numeric "
             "columns, but numeric is empty. List the time series in numeric=[...]."
         )

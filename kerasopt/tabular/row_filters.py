@@ -15,6 +15,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from kerasopt.core.errors import InvalidValueError
+
 logger = logging.getLogger("kerasopt.tabular")
 
 METHODS = ("iqr", "zscore")
@@ -28,7 +30,7 @@ def _select(X, columns, *, numeric_only: bool, caller: str):
         else:
             missing = [c for c in columns if c not in X.columns]
             if missing:
-                raise ValueError(
+                raise InvalidValueError(
                     f"{caller}: column(s) {missing} are not in X. Available columns: "
                     f"{list(X.columns)}."
                 )
@@ -36,7 +38,7 @@ def _select(X, columns, *, numeric_only: bool, caller: str):
         return frame, [str(c) for c in frame.columns]
     array = np.asarray(X)
     if array.ndim != 2:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller} expects a 2-D X (samples, features). Received: X.shape={array.shape}."
         )
     index = list(range(array.shape[1])) if columns is None else list(columns)
@@ -46,7 +48,7 @@ def _select(X, columns, *, numeric_only: bool, caller: str):
         if not isinstance(c, int | np.integer) or not -array.shape[1] <= c < array.shape[1]
     ]
     if bad:
-        raise ValueError(
+        raise InvalidValueError(
             f"{caller}: columns {bad} are not column indices of an array with "
             f"{array.shape[1]} columns. Column names need a pandas DataFrame."
         )
@@ -55,7 +57,9 @@ def _select(X, columns, *, numeric_only: bool, caller: str):
 
 def _apply(X, y, keep, caller):
     if y is not None and len(y) != len(X):
-        raise ValueError(f"{caller}: X has {len(X)} rows but y has {len(y)}. Pass the labels of X.")
+        raise InvalidValueError(
+            f"{caller}: X has {len(X)} rows but y has {len(y)}. Pass the labels of X."
+        )
     y_kept = None if y is None else (y[keep] if hasattr(y, "iloc") else np.asarray(y)[keep])
     X_kept = X[keep] if isinstance(X, pd.DataFrame) else np.asarray(X)[keep]
     return X_kept, y_kept, keep
@@ -127,19 +131,21 @@ def drop_outliers(X, y=None, *, method="iqr", columns=None, factor=1.5, threshol
     array([ True,  True,  True,  True, False])
     """
     if method not in METHODS:
-        raise ValueError(
+        raise InvalidValueError(
             f"drop_outliers got method={method!r}; expected one of {list(METHODS)}. To clip "
             "instead of dropping rows, use Winsorizer (build_preprocessor(outliers="
             "'winsorize'))."
         )
     for name, value in (("factor", factor), ("threshold", threshold)):
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValueError(f"drop_outliers requires {name} > 0. Received: {name}={value!r}.")
+            raise InvalidValueError(
+                f"drop_outliers requires {name} > 0. Received: {name}={value!r}."
+            )
     frame, names = _select(X, columns, numeric_only=True, caller="drop_outliers")
     try:
         values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as error:
-        raise ValueError(
+        raise InvalidValueError(
             f"drop_outliers needs numeric columns; {names} could not be converted to float "
             f"({error}). Pass numeric columns in `columns`."
         ) from error
@@ -154,7 +160,7 @@ def drop_outliers(X, y=None, *, method="iqr", columns=None, factor=1.5, threshol
             outlier = z > threshold
     keep = ~outlier.any(axis=1)
     if not keep.any():
-        raise ValueError(
+        raise InvalidValueError(
             f"drop_outliers(method={method!r}) would drop all {len(keep)} rows. Raise "
             "factor/threshold or restrict `columns`."
         )

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.tabular._base import NaNTolerantTransformer, input_feature_names, to_float_array
 
 
@@ -45,7 +46,7 @@ class Winsorizer(NaNTolerantTransformer):
             and 0.0 <= q[0] < q[1] <= 1.0
         )
         if not ok:
-            raise ValueError(
+            raise InvalidValueError(
                 "Winsorizer requires quantiles=(low, high) with 0 <= low < high <= 1. "
                 f"Received: quantiles={q!r}. For example (0.01, 0.99)."
             )

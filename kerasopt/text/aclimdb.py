@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError, MissingFileError
 from kerasopt.data.splits import VALIDATION_FRACTION
 from kerasopt.text.text_splits import TextSplits, carve_text_validation
 
@@ -53,7 +54,7 @@ def load_aclimdb(
     if max_reviews is not None and (
         isinstance(max_reviews, bool) or not isinstance(max_reviews, int) or max_reviews < 2
     ):
-        raise ValueError(
+        raise InvalidValueError(
             f"max_reviews must be None or an int >= 2. Received: max_reviews={max_reviews!r}."
         )
     root = _find_root(Path(folder))
@@ -89,7 +90,7 @@ def _find_root(folder: Path) -> Path:
         for label in CLASS_NAMES:
             expected = folder / part / label
             if not expected.is_dir():
-                raise FileNotFoundError(
+                raise MissingFileError(
                     f"No folder {str(expected)!r}. An aclImdb folder has the layout "
                     f"{LAYOUT} (train/unsup is ignored); pass the extracted aclImdb folder "
                     "from https://ai.stanford.edu/~amaas/data/sentiment/."
@@ -111,7 +112,7 @@ def _read_part(folder: Path) -> tuple[np.ndarray, np.ndarray]:
             verbose=False,
         )
     except ValueError as error:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"Could not read reviews from {str(folder)!r} ({error}). Expected the layout "
             f"{LAYOUT}, with at least one .txt file."
         ) from error

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError, MissingFileError
 from kerasopt.data.loaders import DatasetUnavailableError
 from kerasopt.data.validation import InvalidDataError
 
@@ -107,7 +108,7 @@ def _read_npy(fp: io.BytesIO, source: str) -> np.ndarray:
             # 3.0 differs from 2.0 only by a UTF-8 (not latin-1) header; same layout.
             shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
         else:
-            raise ValueError(f"unsupported .npy format version {version}")
+            raise InvalidValueError(f"unsupported .npy format version {version}")
     except ValueError as error:
         raise InvalidDataError(f"{source!r} is not a valid .npy array: {error}.") from error
     if not dtype.hasobject:
@@ -167,7 +168,7 @@ def load_imdb_npz(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"No IMDB file at {str(path)!r}. Pass the imdb.npz that keras.datasets.imdb "
             "downloads (keys x_train, y_train, x_test, y_test), or an aclImdb folder to "
             "kerasopt.text.aclimdb.load_aclimdb."
@@ -205,7 +206,7 @@ def load_imdb_npz(
         x_train, labels_train = _remove_long_seq(maxlen, x_train, labels_train)
         x_test, labels_test = _remove_long_seq(maxlen, x_test, labels_test)
         if not x_train or not x_test:
-            raise ValueError(
+            raise InvalidValueError(
                 f"After filtering for sequences shorter than maxlen={maxlen}, no sequence "
                 f"was kept in {'x_train' if not x_train else 'x_test'}. Increase maxlen."
             )
@@ -264,7 +265,7 @@ def load_imdb(
     )
     if data_path is not None:
         if Path(data_path).is_dir():
-            raise ValueError(
+            raise InvalidValueError(
                 f"{str(data_path)!r} is a folder; load_imdb reads an imdb.npz. Load an "
                 "aclImdb folder with kerasopt.text.aclimdb.load_aclimdb."
             )
@@ -308,7 +309,7 @@ def load_word_index(path: str | os.PathLike | None = None) -> dict[str, int]:
     else:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"No word index at {str(path)!r}. Pass a JSON of {{word: rank}} like "
                 "Keras' imdb_word_index.json."
             )

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasopt._atomic import atomic_path, write_text_atomic
+from kerasopt.core.atomic import atomic_path, write_text_atomic
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.text.tokenizer import split_whitespace, standardize_text
 
 POSITIVE = (
@@ -100,7 +101,7 @@ def generate_reviews(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
     (4, dtype('int64'))
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative int. Received: n={n!r}.")
+        raise InvalidValueError(f"n must be a non-negative int. Received: n={n!r}.")
     rng = np.random.default_rng(seed)
     texts, labels = [], []
     for _ in range(int(n)):

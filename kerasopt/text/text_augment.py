@@ -19,6 +19,8 @@ import zlib
 import keras
 import numpy as np
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 
 def _check_rate(owner: str, rate) -> float:
     if (
@@ -26,13 +28,13 @@ def _check_rate(owner: str, rate) -> float:
         or not isinstance(rate, (int, float, np.number))
         or not 0 <= rate <= 1
     ):
-        raise ValueError(f"{owner} needs a rate in [0, 1]. Received: {rate=}.")
+        raise InvalidValueError(f"{owner} needs a rate in [0, 1]. Received: {rate=}.")
     return float(rate)
 
 
 def _check_synonym_map(owner: str, synonym_map) -> dict[int, list[int]]:
     if not isinstance(synonym_map, dict):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{owner} needs synonym_map as a dict {{token_id: [synonym ids]}}. Received: "
             f"{type(synonym_map).__name__}. Build one with synonym_map_from_words."
         )
@@ -40,7 +42,7 @@ def _check_synonym_map(owner: str, synonym_map) -> dict[int, list[int]]:
     for key, values in synonym_map.items():
         ids = [int(v) for v in values]
         if int(key) < 2 or any(v < 2 for v in ids):
-            raise ValueError(
+            raise InvalidValueError(
                 f"{owner}: synonym ids must be >= 2 (0 is padding, 1 is OOV). Received: "
                 f"{key} -> {list(values)}."
             )
@@ -60,7 +62,7 @@ class TokenAugmentation:
     def __init__(self, rate: float = 0.1, seed: int = 0):
         self.rate = _check_rate(type(self).__name__, rate)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"{type(self).__name__} needs an int seed. Received: {seed=}.")
+            raise InvalidTypeError(f"{type(self).__name__} needs an int seed. Received: {seed=}.")
         self.seed = int(seed)
 
     def __call__(self, token_ids, labels=None):
@@ -68,7 +70,7 @@ class TokenAugmentation:
 
         ids = tf.convert_to_tensor(token_ids)
         if ids.shape.rank not in (1, 2):
-            raise ValueError(
+            raise InvalidValueError(
                 f"{type(self).__name__} expects token ids [batch, length] or [length]. "
                 f"Received: shape {ids.shape}."
             )
@@ -233,13 +235,13 @@ class RandomTokenInsertion(TokenAugmentation):
     def __init__(self, rate=0.1, vocab_size=None, synonym_map=None, seed=0):
         super().__init__(rate, seed)
         if (vocab_size is None) == (synonym_map is None):
-            raise ValueError(
+            raise InvalidValueError(
                 "RandomTokenInsertion needs exactly one of vocab_size or synonym_map. "
                 f"Received: vocab_size={vocab_size!r}, synonym_map given: "
                 f"{synonym_map is not None}."
             )
         if vocab_size is not None and (isinstance(vocab_size, bool) or int(vocab_size) < 3):
-            raise ValueError(
+            raise InvalidValueError(
                 f"RandomTokenInsertion needs vocab_size >= 3 (ids 0 and 1 are never "
                 f"inserted). Received: {vocab_size=}."
             )
@@ -342,7 +344,7 @@ class TextAugmentation:
         ops = list(ops)
         for op in ops:
             if not isinstance(op, TokenAugmentation):
-                raise TypeError(
+                raise InvalidTypeError(
                     "TextAugmentation takes token ops (RandomTokenSwap, RandomTokenDeletion, "
                     f"RandomTokenInsertion, SynonymReplacement). Received: {op!r}."
                 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.export.full_integer_check import find_float_parts
 from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
 
@@ -141,30 +142,30 @@ def export_text_model(
 
 def _check_inputs(model, representative_ids) -> np.ndarray:
     if len(model.inputs) != 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"export_text_model supports models with one input; {model.name!r} has "
             f"{len(model.inputs)}."
         )
     input_shape = tuple(model.inputs[0].shape[1:])
     if len(input_shape) != 1 or input_shape[0] is None:
-        raise ValueError(
+        raise InvalidValueError(
             f"export_text_model expects a model input of shape (sequence_length,). Received: "
             f"{model.name!r} with input shape {input_shape}."
         )
     if not str(model.inputs[0].dtype).startswith(("int", "uint")):
-        raise ValueError(
+        raise InvalidValueError(
             f"export_text_model expects integer token ids as input. Received: {model.name!r} "
             f"with input dtype {model.inputs[0].dtype}. Build it with "
             "keras.Input(shape=(sequence_length,), dtype='int32')."
         )
     ids = np.asarray(representative_ids)
     if ids.ndim != 2 or ids.shape[1] != input_shape[0] or len(ids) == 0:
-        raise ValueError(
+        raise InvalidValueError(
             f"representative_ids must be token-id rows of shape (n, {input_shape[0]}). "
             f"Received: shape {ids.shape}. Pass training rows from the same TextVectorization."
         )
     if not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0:
-        raise ValueError(
+        raise InvalidValueError(
             "representative_ids must be non-negative integer token ids. Received: dtype "
             f"{ids.dtype}, min {ids.min()}. Pass TextVectorization(output_mode='int') output."
         )

@@ -14,6 +14,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+
 TEXT_MODEL_FAMILIES = ("bow", "tfidf", "cnn", "bilstm", "transformer")
 
 _CONV_KERNEL_SIZE = 5
@@ -55,18 +57,20 @@ class TokenTfIdf(keras.layers.Layer):
     def __init__(self, vocab_size, idf_weights=None, max_count=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)):
-            raise TypeError(f"TokenTfIdf needs an int vocab_size. Received: {vocab_size=}.")
+            raise InvalidTypeError(f"TokenTfIdf needs an int vocab_size. Received: {vocab_size=}.")
         if vocab_size < 2:
-            raise ValueError(f"TokenTfIdf needs vocab_size >= 2. Received: {vocab_size=}.")
+            raise InvalidValueError(f"TokenTfIdf needs vocab_size >= 2. Received: {vocab_size=}.")
         if max_count is not None and max_count < 1:
-            raise ValueError(f"TokenTfIdf needs max_count >= 1 or None. Received: {max_count=}.")
+            raise InvalidValueError(
+                f"TokenTfIdf needs max_count >= 1 or None. Received: {max_count=}."
+            )
         self.vocab_size = int(vocab_size)
         self.max_count = None if max_count is None else int(max_count)
         self._initial_idf = _idf_by_token_id(idf_weights, self.vocab_size)
 
     def build(self, input_shape):
         if input_shape[-1] is None:
-            raise ValueError(
+            raise InvalidValueError(
                 "TokenTfIdf needs a fixed sequence length (it sizes its count table). "
                 f"Received: input_shape={tuple(input_shape)}. Set output_sequence_length on "
                 "the TextVectorization layer and keras.Input(shape=(sequence_length,))."
@@ -110,7 +114,7 @@ def _idf_by_token_id(idf_weights, vocab_size: int) -> np.ndarray:
         if idf.shape[0] == vocab_size - 1:
             idf = np.concatenate([[0.0], idf]).astype("float32")
         elif idf.shape[0] != vocab_size:
-            raise ValueError(
+            raise InvalidValueError(
                 f"TokenTfIdf expected {vocab_size} idf weights (one per token id) or "
                 f"{vocab_size - 1} (TextVectorization tf_idf order, no padding entry). "
                 f"Received: {idf.shape[0]} weights. Pass the idf weights of a vectorizer "
@@ -183,7 +187,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             ("embedding_dim", embedding_dim),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(
+                raise InvalidValueError(
                     f"TokenAndPositionEmbedding needs a positive int {arg}. "
                     f"Received: {arg}={value!r}."
                 )
@@ -275,11 +279,11 @@ def build_text_model(
     """
     _check_arguments(family, vocab_size, sequence_length, num_classes, embedding_dim, units)
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"build_text_model needs 0 <= dropout < 1. Received: {dropout=}.")
+        raise InvalidValueError(f"build_text_model needs 0 <= dropout < 1. Received: {dropout=}.")
     if l2 < 0:
-        raise ValueError(f"build_text_model needs l2 >= 0. Received: {l2=}.")
+        raise InvalidValueError(f"build_text_model needs l2 >= 0. Received: {l2=}.")
     if idf_weights is not None and family != "tfidf":
-        raise ValueError(
+        raise InvalidValueError(
             f"idf_weights is only used by family='tfidf'. Received: {family=} with "
             "idf_weights. Drop idf_weights or build the 'tfidf' family."
         )
@@ -341,7 +345,7 @@ def _transformer_encoder(token_ids, vocab_size, embedding_dim, units, regularize
 
 def _check_arguments(family, vocab_size, sequence_length, num_classes, embedding_dim, units):
     if family not in TEXT_MODEL_FAMILIES:
-        raise ValueError(
+        raise InvalidValueError(
             f"Unknown text model family {family!r}. Expected one of {list(TEXT_MODEL_FAMILIES)}."
         )
     minimums = {
@@ -353,7 +357,7 @@ def _check_arguments(family, vocab_size, sequence_length, num_classes, embedding
     }
     for arg, (value, minimum, hint) in minimums.items():
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ValueError(
+            raise InvalidValueError(
                 f"build_text_model needs an int {arg} >= {minimum} ({hint}). "
                 f"Received: {arg}={value!r}."
             )

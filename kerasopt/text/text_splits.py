@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.data.splits import (
     SPLIT_SEED,
     VALIDATION_FRACTION,
@@ -120,7 +121,7 @@ def carve_text_validation(
     2
     """
     if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(
+        raise InvalidValueError(
             "validation_fraction must be in (0, 1). Received: "
             f"validation_fraction={validation_fraction!r}."
         )

@@ -43,6 +43,8 @@ import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError, MissingFileError
+
 #: File names written by `kerasopt.text.vectorizer.save_vocabulary`.
 VOCAB_FILE = "vocab.txt"
 CONFIG_FILE = "tokenizer.json"
@@ -105,7 +107,7 @@ def ngram_widths(ngrams: int | Sequence[int] | None) -> tuple[int, ...] | None:
     if ngrams is None:
         return None
     if isinstance(ngrams, bool) or not isinstance(ngrams, (int, list, tuple)):
-        raise ValueError(
+        raise InvalidValueError(
             f"ngrams must be None, a positive int or a tuple of positive ints. Received: "
             f"ngrams={ngrams!r}."
         )
@@ -113,7 +115,7 @@ def ngram_widths(ngrams: int | Sequence[int] | None) -> tuple[int, ...] | None:
     if not widths or not all(
         isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths
     ):
-        raise ValueError(
+        raise InvalidValueError(
             f"ngrams must be None, a positive int or a tuple of positive ints. Received: "
             f"ngrams={ngrams!r}."
         )
@@ -159,7 +161,7 @@ class TextTokenizer:
         idf_weights: Sequence[float] | None = None,
     ):
         if output_mode not in OUTPUT_MODES:
-            raise ValueError(
+            raise InvalidValueError(
                 f"TextTokenizer supports output_mode in {list(OUTPUT_MODES)}. Received: "
                 f"output_mode={output_mode!r}."
             )
@@ -169,7 +171,7 @@ class TextTokenizer:
         self.widths = ngram_widths(ngrams)
         special = ["", "[UNK]"] if output_mode == "int" else ["[UNK]"]
         if self.vocabulary[: len(special)] != special:
-            raise ValueError(
+            raise InvalidValueError(
                 f"An {output_mode!r} vocabulary starts with {special}. Received: "
                 f"{self.vocabulary[: len(special)]}. Pass the layer's get_vocabulary()."
             )
@@ -178,7 +180,7 @@ class TextTokenizer:
         if sequence_length is not None and (
             output_mode != "int" or isinstance(sequence_length, bool) or sequence_length < 1
         ):
-            raise ValueError(
+            raise InvalidValueError(
                 "sequence_length must be a positive int in 'int' mode and None in "
                 f"'tf_idf' mode. Received: sequence_length={sequence_length!r} with "
                 f"output_mode={output_mode!r}."
@@ -188,7 +190,7 @@ class TextTokenizer:
         if output_mode == "tf_idf":
             if idf_weights is None or len(idf_weights) != len(self.vocabulary):
                 received = None if idf_weights is None else len(idf_weights)
-                raise ValueError(
+                raise InvalidValueError(
                     f"'tf_idf' mode needs one idf weight per vocabulary entry "
                     f"({len(self.vocabulary)}). Received: {received} weights."
                 )
@@ -206,13 +208,13 @@ class TextTokenizer:
         vocab_path, config_path = folder / VOCAB_FILE, folder / CONFIG_FILE
         for path in (vocab_path, config_path):
             if not path.is_file():
-                raise FileNotFoundError(
+                raise MissingFileError(
                     f"No {path.name} in {str(folder)!r}. Expected the {VOCAB_FILE} and "
                     f"{CONFIG_FILE} that kerasopt.text.vectorizer.save_vocabulary writes."
                 )
         config = json.loads(config_path.read_text(encoding="utf-8"))
         if config.get("standardize") != STANDARDIZE_NAME or config.get("split") != "whitespace":
-            raise ValueError(
+            raise InvalidValueError(
                 f"{str(config_path)!r} describes standardize={config.get('standardize')!r}, "
                 f"split={config.get('split')!r}; TextTokenizer replicates only "
                 f"standardize={STANDARDIZE_NAME!r} with split='whitespace'."
@@ -223,7 +225,7 @@ class TextTokenizer:
         if vocabulary and vocabulary[-1] == "":
             vocabulary.pop()
         if len(vocabulary) != config.get("vocabulary_size", len(vocabulary)):
-            raise ValueError(
+            raise InvalidValueError(
                 f"{str(vocab_path)!r} holds {len(vocabulary)} tokens but {CONFIG_FILE} "
                 f"says vocabulary_size={config['vocabulary_size']}. Write both again with "
                 "save_vocabulary."
@@ -245,7 +247,7 @@ class TextTokenizer:
     def tokenize(self, text: str) -> list[str]:
         """The tokens (ngrams included) the layer looks up for `text`."""
         if not isinstance(text, str):
-            raise TypeError(f"TextTokenizer expects str. Received: {type(text).__name__}.")
+            raise InvalidTypeError(f"TextTokenizer expects str. Received: {type(text).__name__}.")
         return make_ngrams(split_whitespace(standardize_text(text)), self.widths)
 
     def token_ids(self, text: str) -> list[int]:

@@ -18,7 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasopt._atomic import write_text_atomic
+from kerasopt.core.atomic import write_text_atomic
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.text.tokenizer import (
     CONFIG_FILE,
     HTML_TAG_PATTERN,
@@ -93,12 +94,12 @@ def build_vectorizer(
     TensorShape([1, 4])
     """
     if output_mode not in OUTPUT_MODES:
-        raise ValueError(
+        raise InvalidValueError(
             f"build_vectorizer supports output_mode in {list(OUTPUT_MODES)}. Received: "
             f"output_mode={output_mode!r}."
         )
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3:
-        raise ValueError(
+        raise InvalidValueError(
             "max_tokens counts the special tokens too and must be an int >= 3. Received: "
             f"max_tokens={max_tokens!r}."
         )
@@ -107,14 +108,14 @@ def build_vectorizer(
         or not isinstance(sequence_length, int)
         or sequence_length < 1
     ):
-        raise ValueError(
+        raise InvalidValueError(
             f"sequence_length must be a positive int or None. Received: "
             f"sequence_length={sequence_length!r}."
         )
     ngram_widths(ngrams)  # Validates; TextVectorization's own message hides the value.
     texts = np.asarray(texts, dtype=object).reshape(-1)
     if texts.size == 0 or not all(isinstance(t, str) for t in texts):
-        raise ValueError(
+        raise InvalidValueError(
             f"build_vectorizer needs a non-empty sequence of str (the training texts). "
             f"Received: {texts.size} items of types {sorted({type(t).__name__ for t in texts})}."
         )
@@ -152,12 +153,12 @@ def save_vocabulary(vectorizer: keras.layers.TextVectorization, folder: str | os
     layer_config = vectorizer.get_config()
     standardize = layer_config["standardize"]
     if getattr(standardize, "__name__", standardize) != STANDARDIZE_NAME:
-        raise ValueError(
+        raise InvalidValueError(
             "save_vocabulary exports layers made by build_vectorizer (standardize="
             f"{STANDARDIZE_NAME}). Received: standardize={standardize!r}."
         )
     if layer_config["split"] != "whitespace":
-        raise ValueError(
+        raise InvalidValueError(
             f"save_vocabulary exports split='whitespace'. Received: {layer_config['split']!r}."
         )
     vocabulary = [str(token) for token in vectorizer.get_vocabulary()]

@@ -8,6 +8,8 @@ import os
 import sys
 from typing import Any
 
+from kerasopt.core.errors import KerasoptError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -17,7 +19,7 @@ LR_SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential", "one_cycle
 CLIPPING_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm", "agc_clip_factor")
 
 
-class ConfigError(ValueError):
+class ConfigError(KerasoptError, ValueError):
     """Raised for an unknown key or a bad value in a configuration."""
 
 

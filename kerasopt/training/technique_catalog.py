@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.training.technique_comparison import Technique
 
 
@@ -70,5 +71,5 @@ def standard_techniques(input_max: float, *, include: list[str] | None = None) -
     known = [t.name for t in catalogue]
     unknown = [name for name in include if name not in known]
     if unknown:
-        raise ValueError(f"standard_techniques has no technique {unknown}. Known: {known}.")
+        raise InvalidValueError(f"standard_techniques has no technique {unknown}. Known: {known}.")
     return [t for t in catalogue if t.name == "baseline" or t.name in include]

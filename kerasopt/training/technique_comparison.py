@@ -7,7 +7,8 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from kerasopt._tables import text_table
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.tables import text_table
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.training.config import TrainConfig
 
@@ -87,9 +88,11 @@ def compare_techniques(
     """
     names = [technique.name for technique in techniques]
     if len(set(names)) != len(names):
-        raise ValueError(f"compare_techniques needs distinct technique names. Received: {names}.")
+        raise InvalidValueError(
+            f"compare_techniques needs distinct technique names. Received: {names}."
+        )
     if not seeds:
-        raise ValueError("compare_techniques needs at least one seed. Received: seeds=().")
+        raise InvalidValueError("compare_techniques needs at least one seed. Received: seeds=().")
     rows = []
     for technique in techniques:
         runs = [

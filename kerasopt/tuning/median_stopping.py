@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
+
 CURVE_PREFIX = "curve"
 
 
@@ -74,11 +76,11 @@ class MedianStoppingRule(keras.callbacks.Callback):
     ):
         super().__init__()
         if direction not in ("max", "min"):
-            raise ValueError(
+            raise InvalidValueError(
                 f"MedianStoppingRule expects direction 'max' or 'min'. Received: {direction=}."
             )
         if min_trials < 1 or grace_epochs < 0:
-            raise ValueError(
+            raise InvalidValueError(
                 "MedianStoppingRule needs min_trials >= 1 and grace_epochs >= 0. Received: "
                 f"{min_trials=}, {grace_epochs=}."
             )

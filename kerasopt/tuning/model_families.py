@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.tuning.search_space import SpecError
 
 #: What every family can tune besides its architecture: the training recipe.
@@ -87,7 +88,7 @@ def _build_cnn(data, values: dict):
     side = min(data.input_shape[:2])
     blocks = int(values["blocks"])
     if side // 2**blocks < 1:
-        raise ValueError(
+        raise InvalidValueError(
             f"blocks={blocks} pools a {side}x{side} input below 1x1; at most "
             f"{int(np.log2(side))} blocks fit this input."
         )
@@ -126,7 +127,7 @@ def _build_text(data, values: dict):
     from kerasopt.text.text_models import build_text_model
 
     if data.vocab_size is None:
-        raise ValueError(
+        raise InvalidValueError(
             f"model='text' needs token ids; dataset {data.name!r} holds {data.input_shape} "
             "samples of another kind. Use data = 'imdb' with --data aclImdb/ or imdb.npz."
         )

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from kerasopt.core.errors import InvalidValueError
+
 #: Exit code of a child that ran its trials and leaves the rest to the next child.
 RECYCLE_EXIT_CODE = 75
 _CHILD = "import sys; from kerasopt.cli.main import main; sys.exit(main())"
@@ -63,7 +65,9 @@ def run_in_fresh_processes(
     ... )  # doctest: +SKIP
     """
     if trials_per_process < 1:
-        raise ValueError(f"trials_per_process must be >= 1. Received: {trials_per_process=}.")
+        raise InvalidValueError(
+            f"trials_per_process must be >= 1. Received: {trials_per_process=}."
+        )
     out = Path(out_dir)
     before = finished_trial_ids(out / "search") if "--overwrite" not in arguments else set()
     started = time.perf_counter()
@@ -97,7 +101,7 @@ def run_in_fresh_processes(
         "fit_seconds": fit_seconds,
         "outside_fit_fraction": 1.0 - fit_seconds / wall if rows else None,
     }
-    from kerasopt._atomic import write_text_atomic
+    from kerasopt.core.atomic import write_text_atomic
 
     write_text_atomic(out / "search.json", json.dumps(summary, indent=2, default=str) + "\n")
     print(

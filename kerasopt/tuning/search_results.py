@@ -8,8 +8,8 @@ import json
 import math
 import os
 
-from kerasopt._atomic import atomic_path, write_text_atomic
-from kerasopt._tables import text_table
+from kerasopt.core.atomic import atomic_path, write_text_atomic
+from kerasopt.core.tables import text_table
 
 #: Trial metrics copied into `trials.csv` when a trial has them.
 METRIC_COLUMNS = (

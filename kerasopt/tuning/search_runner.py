@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from kerasopt._atomic import atomic_path, write_text_atomic
+from kerasopt.core.atomic import atomic_path, write_text_atomic
 from kerasopt.tuning.process_recycling import ProcessBudgetReached
 from kerasopt.tuning.search_results import (
     plot_objective,

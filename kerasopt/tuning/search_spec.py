@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kerasopt.core.errors import MissingFileError
 from kerasopt.training.config import TrainConfig
 from kerasopt.tuning.model_families import (
     get_model_family,
@@ -152,7 +153,7 @@ def load_search_spec(path: str | os.PathLike) -> SearchSpec:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"Search spec {str(path)!r} does not exist. The specs that come with kerasopt "
             "are in tuning/ (digits.toml, mnist.toml)."
         )

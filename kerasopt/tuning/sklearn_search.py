@@ -102,7 +102,7 @@ def sklearn_grid_search(
     from keras.wrappers import SKLearnClassifier
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    from kerasopt._atomic import atomic_path, write_text_atomic
+    from kerasopt.core.atomic import atomic_path, write_text_atomic
     from kerasopt.tuning.model_families import ModelInputs, get_model_family
     from kerasopt.tuning.search_results import write_best_hyperparameters
     from kerasopt.tuning.search_runner import load_search_data

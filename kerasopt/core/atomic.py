@@ -3,6 +3,9 @@
 Every artifact kerasopt writes (`.tflite`, `.keras`, `report.json`, plots) goes to a
 temporary file in the destination folder first and is then moved into place with
 `os.replace`, which is atomic on POSIX and Windows when both paths share a filesystem.
+The file gets the mode a plain `open(path, "w")` would give it (0666 less the umask), not
+the 0600 of a temporary file, so a model copied to a web server or a shared folder stays
+readable.
 """
 
 from __future__ import annotations
@@ -12,6 +15,19 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+
+def default_file_mode() -> int:
+    """0o666 less the process umask: the mode `open(path, "w")` gives a new file.
+
+    Example:
+
+    >>> oct(default_file_mode())  # doctest: +SKIP
+    '0o644'
+    """
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -35,6 +51,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.is_file():  # a writer may have replaced the file (model.save does)
+            os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.training.config import TrainConfig
 
 
@@ -102,6 +103,6 @@ def get_scenario(name: str) -> Scenario:
     try:
         return SCENARIOS[name]
     except KeyError:
-        raise ValueError(
+        raise InvalidValueError(
             f"Unknown scenario {name!r}. Expected one of {sorted(SCENARIOS)}."
         ) from None

@@ -1,0 +1,187 @@
+"""`Scenario`: everything `kerasopt run NAME` needs, declared in one object.
+
+A scenario names its data loader, its model builder, its training recipe, its export plan
+and the report sections it adds. `digits`, `mnist`, `fashion_mnist`, `cifar10` and `imdb`
+are scenarios registered exactly as a user registers their own; the pipeline
+(`kerasopt.pipeline.run_scenario`), the CLI and tuning never ask which one they hold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.suggestions import unknown_name_message
+from kerasopt.data.splits import DatasetSplits
+from kerasopt.training.config import TrainConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class ScenarioData:
+    """What a scenario's loader returns.
+
+    Attributes:
+        splits: The arrays the model trains and is scored on (`x_*` are model inputs).
+        extras: Whatever the scenario's builder, exporter and report sections need
+            besides (a text scenario keeps its adapted tokenizer and raw reviews here).
+    """
+
+    splits: DatasetSplits
+    extras: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A dataset, a model, a training recipe and an export plan under one name.
+
+    Args:
+        name: The name on the command line (`kerasopt run NAME`).
+        load_data: `load_data(data_path, *, seed, **data_options) -> ScenarioData`;
+            `data_path` is `--data` (or `None`).
+        build_model: `build_model(data: ScenarioData, model: str) -> keras.Model`,
+            uncompiled; `model` is one of `models`.
+        train: The training recipe.
+        export: The export plan: an object with
+            `export(model, data, out_dir, *, seed) -> list[ExportedModel]` (see
+            `kerasopt.pipeline`).
+        models: Model names `--model` accepts; the first is the default.
+        quick: Overrides of `train` for `--quick` (a smoke run).
+        data_options: Options of `load_data` with their defaults; a tuning spec's
+            `[data]` table may set them.
+        tuning_defaults: Per tuning model family (`"cnn"`, `"text"`, ...), the values
+            this scenario's own model uses, so a search starts from the recipe.
+        sections: Report sections: callables `section(context) -> ReportSection`
+            run after export (see `kerasopt.pipeline`).
+        input_range: `(low, high)` of raw inputs for the FGSM robustness curve, or
+            `None` where a gradient attack does not apply (token ids).
+        compressible: Whether `--prune`/`--channels`/`--cluster`/`--qat` apply.
+        notes: One line on where the recipe comes from.
+
+    Example:
+
+    >>> from kerasopt.scenarios import get_scenario
+    >>> get_scenario("digits").train.epochs
+    40
+    """
+
+    name: str
+    load_data: Callable[..., ScenarioData]
+    build_model: Callable[..., Any]
+    train: TrainConfig
+    export: Any
+    models: tuple[str, ...] = ("cnn",)
+    quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    data_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    tuning_defaults: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    sections: tuple[Callable, ...] = ()
+    input_range: tuple[float, float] | None = None
+    compressible: bool = True
+    notes: str = ""
+
+    def __post_init__(self):
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise InvalidValueError(
+                f"Scenario name must be letters, digits and underscores. Received: "
+                f"{self.name!r}. Pass e.g. name='my_photos'."
+            )
+        if not self.models:
+            raise InvalidValueError(
+                f"Scenario {self.name!r} offers no model. Pass models=('cnn',) or another name."
+            )
+
+    def train_config(self, quick: bool = False, **overrides) -> TrainConfig:
+        """The recipe, with the `--quick` changes and any non-`None` override applied.
+
+        Example:
+
+        >>> from kerasopt.scenarios import get_scenario
+        >>> get_scenario("digits").train_config(quick=True, seed=3).epochs
+        4
+        """
+        changes = {
+            **(self.quick if quick else {}),
+            **{k: v for k, v in overrides.items() if v is not None},
+        }
+        return self.train.replace(**changes) if changes else self.train
+
+    def check_model(self, model: str | None) -> str:
+        """`model`, or the default when `None`; an unknown name raises with the choices."""
+        if model is None:
+            return self.models[0]
+        if model not in self.models:
+            raise InvalidValueError(
+                unknown_name_message(f"model for scenario {self.name!r}", model, self.models)
+            )
+        return model
+
+    def check_data_options(self, options: Mapping[str, Any]) -> dict:
+        """The defaults updated with `options`; an unknown key raises with the valid ones."""
+        for key in options:
+            if key not in self.data_options:
+                raise InvalidValueError(
+                    unknown_name_message(
+                        f"data option of scenario {self.name!r}", key, self.data_options
+                    )
+                )
+        return {**self.data_options, **options}
+
+
+_REGISTRY: dict[str, Scenario] = {}
+
+
+def register_scenario(scenario: Scenario, *, replace: bool = False) -> Scenario:
+    """Makes `scenario` runnable by name (`run_scenario(name)`, `kerasopt tune`).
+
+    Args:
+        scenario: The scenario.
+        replace: Allow replacing a scenario of the same name. Defaults to `False`.
+
+    Example:
+
+    >>> from kerasopt.scenarios import Scenario, register_scenario
+    >>> register_scenario(Scenario(name="my_photos", ...))  # doctest: +SKIP
+    """
+    if not isinstance(scenario, Scenario):
+        raise InvalidValueError(
+            f"register_scenario expects a kerasopt.scenarios.Scenario. Received: "
+            f"{type(scenario).__name__}."
+        )
+    if scenario.name in _REGISTRY and not replace:
+        raise InvalidValueError(
+            f"A scenario named {scenario.name!r} is already registered. Pass replace=True "
+            "to replace it, or choose another name."
+        )
+    _REGISTRY[scenario.name] = scenario
+    return scenario
+
+
+def get_scenario(name: str) -> Scenario:
+    """The scenario registered under `name`; an unknown name raises with the choices."""
+    _register_builtins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidValueError(unknown_name_message("scenario", name, sorted(_REGISTRY))) from None
+
+
+def scenario_names() -> list[str]:
+    """Names of every registered scenario, sorted."""
+    _register_builtins()
+    return sorted(_REGISTRY)
+
+
+def _register_builtins() -> None:
+    """Registers the built-in scenarios once (on first lookup, so importing is cheap)."""
+    if _BUILTINS_REGISTERED:
+        return
+    _BUILTINS_REGISTERED.append(True)
+    from kerasopt.scenarios import builtin_images, builtin_imdb
+
+    for module in (builtin_images, builtin_imdb):
+        for scenario in module.SCENARIOS:
+            _REGISTRY.setdefault(scenario.name, scenario)
+
+
+_BUILTINS_REGISTERED: list[bool] = []
