@@ -6,14 +6,10 @@ import copy
 
 import keras
 
-from kerasopt.adversarial._arguments import (
-    check_attack,
-    check_fraction,
-    check_input_range,
-    check_steps,
-)
+from kerasopt.adversarial._arguments import ATTACKS, BUDGET_FIX, check_input_range
 from kerasopt.adversarial._perturbation import fgsm_tensor, pgd_tensor
 from kerasopt.core.errors import InvalidTypeError
+from kerasopt.core.validation import check_fraction, check_option, check_positive_int, check_type
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -88,18 +84,20 @@ class AdversarialModel(keras.Model):
             )
         super().__init__(**kwargs)
         self.model = model
-        self.attack = check_attack(attack, caller)
-        self.epsilon = check_fraction(epsilon, caller)
-        self.adversarial_weight = check_fraction(adversarial_weight, caller, "adversarial_weight")
+        self.attack = check_option(caller, "attack", attack, ATTACKS)
+        self.epsilon = check_fraction(caller, "epsilon", epsilon, fix=BUDGET_FIX)
+        self.adversarial_weight = check_fraction(
+            caller, "adversarial_weight", adversarial_weight, example=0.5
+        )
         self.input_range = check_input_range(input_range, caller)
-        self.pgd_steps = check_steps(pgd_steps, caller, "pgd_steps")
+        self.pgd_steps = check_positive_int(caller, "pgd_steps", pgd_steps, example=10)
         self.pgd_step_size = (
             None
             if pgd_step_size is None
-            else check_fraction(pgd_step_size, caller, "pgd_step_size")
+            else check_fraction(caller, "pgd_step_size", pgd_step_size, fix=BUDGET_FIX)
         )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise InvalidTypeError(f"{caller} expects seed as an int or None. Received: {seed=!r}.")
+        if seed is not None:
+            check_type(caller, "seed", seed, int, expected="an int or None", fix="Pass seed=0.")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed) if attack == "pgd" else None
         # The wrapper owns no variables of its own beyond the wrapped model's.

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasopt.adversarial._arguments import (
-    check_fraction,
-    check_input_range,
-    check_inputs,
-    check_steps,
-)
+from kerasopt.adversarial._arguments import BUDGET_FIX, check_input_range, check_inputs
 from kerasopt.adversarial._perturbation import gradient_sign
+from kerasopt.core.validation import check_fraction, check_positive_int
 
 
 def fgsm(
@@ -57,9 +53,9 @@ def fgsm(
     accuracy = (model.predict(x_adv).argmax(-1) == data.y_test).mean()
     ```
     """
-    epsilon = check_fraction(epsilon, "fgsm")
+    epsilon = check_fraction("fgsm", "epsilon", epsilon, fix=BUDGET_FIX)
     low, high = check_input_range(input_range, "fgsm")
-    batch_size = check_steps(batch_size, "fgsm", "batch_size")
+    batch_size = check_positive_int("fgsm", "batch_size", batch_size, example=256)
     x, y = check_inputs(x, y, (low, high), "fgsm")
     if epsilon == 0.0:
         return x

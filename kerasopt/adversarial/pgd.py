@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasopt.adversarial._arguments import (
-    check_fraction,
-    check_input_range,
-    check_inputs,
-    check_steps,
-)
+from kerasopt.adversarial._arguments import BUDGET_FIX, check_input_range, check_inputs
 from kerasopt.adversarial._perturbation import pgd_tensor, run_batched
+from kerasopt.core.validation import check_fraction, check_positive_int
 
 
 def pgd(
@@ -67,12 +63,12 @@ def pgd(
     """
     import tensorflow as tf
 
-    epsilon = check_fraction(epsilon, "pgd")
-    steps = check_steps(steps, "pgd")
+    epsilon = check_fraction("pgd", "epsilon", epsilon, fix=BUDGET_FIX)
+    steps = check_positive_int("pgd", "steps", steps, example=10)
     step_size = 2.5 * epsilon / steps if step_size is None else step_size
-    step_size = check_fraction(step_size, "pgd", "step_size")
+    step_size = check_fraction("pgd", "step_size", step_size, fix=BUDGET_FIX)
     low, high = check_input_range(input_range, "pgd")
-    batch_size = check_steps(batch_size, "pgd", "batch_size")
+    batch_size = check_positive_int("pgd", "batch_size", batch_size, example=256)
     x, y = check_inputs(x, y, (low, high), "pgd")
     if epsilon == 0.0:
         return x

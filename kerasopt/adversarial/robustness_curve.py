@@ -6,16 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kerasopt.adversarial._arguments import (
-    check_attack,
-    check_fraction,
-    check_input_range,
-    check_inputs,
-    check_steps,
-)
+from kerasopt.adversarial._arguments import ATTACKS, BUDGET_FIX, check_input_range, check_inputs
 from kerasopt.adversarial._perturbation import accuracy, gradient_sign
 from kerasopt.adversarial.pgd import pgd
 from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.validation import check_fraction, check_option, check_positive_int
 
 DEFAULT_EPSILONS = (0.0, 0.01, 0.02, 0.05, 0.1)
 
@@ -67,15 +62,15 @@ def robustness_curve(
     ```
     """
     caller = "robustness_curve"
-    attack = check_attack(attack, caller)
+    attack = check_option(caller, "attack", attack, ATTACKS)
     if np.ndim(epsilons) != 1 or not len(epsilons):
         raise InvalidValueError(
             f"{caller} expects a non-empty sequence of epsilons. Received: "
             f"epsilons={epsilons!r}. Pass e.g. epsilons=(0, 0.02, 0.05)."
         )
-    epsilons = [check_fraction(epsilon, caller) for epsilon in epsilons]
+    epsilons = [check_fraction(caller, "epsilon", e, fix=BUDGET_FIX) for e in epsilons]
     low, high = check_input_range(input_range, caller)
-    batch_size = check_steps(batch_size, caller, "batch_size")
+    batch_size = check_positive_int(caller, "batch_size", batch_size, example=256)
     x, y = check_inputs(x, y, (low, high), caller)
     allowed = {"fgsm": set(), "pgd": {"steps", "step_size", "random_start", "seed"}}[attack]
     unknown = sorted(set(attack_kwargs) - allowed)

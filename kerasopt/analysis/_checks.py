@@ -1,12 +1,14 @@
-"""Argument checks shared by the analysis functions, with errors that say the fix."""
+"""The probability, label and class-name checks shared by the analysis functions.
+
+Scalar arguments are checked with `kerasopt.core.validation`; what is here is specific to
+classifier outputs, in the same wording: who, what was expected, what was received, the fix.
+"""
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.validation import invalid_type, invalid_value
 
 # Dequantized int8 softmax outputs and float16 rounding can land a hair outside [0, 1].
 _PROBABILITY_SLACK = 1e-4
@@ -16,33 +18,38 @@ def check_probabilities(probabilities, caller: str) -> np.ndarray:
     """`probabilities` as float64 `(num_samples, num_classes)`, or a clear error."""
     p = np.asarray(probabilities)
     if p.dtype == bool or not np.issubdtype(p.dtype, np.number):
-        raise InvalidTypeError(
-            f"{caller} expects probabilities as a float array. Received: "
-            f"probabilities.dtype={p.dtype}. Pass model.predict(x) or "
-            "LiteRTEvaluator(...).predict(x)."
+        raise invalid_type(
+            caller,
+            "probabilities as a float array",
+            f"probabilities.dtype={p.dtype}",
+            "Pass model.predict(x) or LiteRTEvaluator(...).predict(x).",
         )
     if p.ndim != 2 or p.shape[1] < 2 or p.shape[0] < 1:
-        raise InvalidValueError(
-            f"{caller} expects probabilities of shape (num_samples, num_classes) with at "
-            f"least one sample and two classes. Received: probabilities.shape={p.shape}. "
+        raise invalid_value(
+            caller,
+            "probabilities of shape (num_samples, num_classes) with at least one sample and "
+            "two classes",
+            f"probabilities.shape={p.shape}",
             "For a single sample pass probabilities[None, :]; for a sigmoid output p pass "
-            "np.stack([1 - p, p], axis=-1)."
+            "np.stack([1 - p, p], axis=-1).",
         )
     p = p.astype("float64")
     bad = ~np.isfinite(p)
     if bad.any():
         row = int(np.argwhere(bad)[0][0])
-        raise InvalidValueError(
-            f"{caller} expects finite probabilities. Received: {int(bad.sum())} NaN or "
-            f"infinite values in probabilities (first in row {row}). Check the model for "
-            "diverged weights and the inputs for NaNs."
+        raise invalid_value(
+            caller,
+            "finite probabilities",
+            f"{int(bad.sum())} NaN or infinite values in probabilities (first in row {row})",
+            "Check the model for diverged weights and the inputs for NaNs.",
         )
     low, high = float(p.min()), float(p.max())
     if low < -_PROBABILITY_SLACK or high > 1 + _PROBABILITY_SLACK:
-        raise InvalidValueError(
-            f"{caller} expects probabilities in [0, 1]. Received: values in "
-            f"[{low:.4g}, {high:.4g}]. If these are logits, pass "
-            "keras.ops.softmax(logits) instead."
+        raise invalid_value(
+            caller,
+            "probabilities in [0, 1]",
+            f"values in [{low:.4g}, {high:.4g}]",
+            "If these are logits, pass keras.ops.softmax(logits) instead.",
         )
     return np.clip(p, 0.0, 1.0)
 
@@ -55,44 +62,38 @@ def check_labels(
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        hint = f" They look one-hot: pass {name}.argmax(axis=-1)." if y.ndim == 2 else ""
-        raise InvalidValueError(
-            f"{caller} expects {name} as integer class labels of shape (num_samples,). "
-            f"Received: {name}.shape={y.shape}.{hint}"
+        raise invalid_value(
+            caller,
+            f"{name} as integer class labels of shape (num_samples,)",
+            f"{name}.shape={y.shape}",
+            f"They look one-hot: pass {name}.argmax(axis=-1)." if y.ndim == 2 else "",
         )
     if y.dtype == bool or not np.issubdtype(y.dtype, np.number):
-        raise InvalidTypeError(
-            f"{caller} expects {name} as integer class labels. Received: {name}.dtype={y.dtype}."
-        )
+        raise invalid_type(caller, f"{name} as integer class labels", f"{name}.dtype={y.dtype}")
     if not np.issubdtype(y.dtype, np.integer):
         if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise InvalidTypeError(
-                f"{caller} expects {name} as integer class labels. Received non-integer "
-                f"values in {name} (dtype {y.dtype}). Pass class indices, not scores."
+            raise invalid_type(
+                caller,
+                f"{name} as integer class labels",
+                f"non-integer values in {name} (dtype {y.dtype})",
+                "Pass class indices, not scores.",
             )
     if len(y) != length:
-        raise InvalidValueError(
-            f"{caller} expects one label per sample. Received: len({name})={len(y)} but "
-            f"{length} samples (rows of probabilities / predictions). Pass the labels of the "
-            "same samples, in the same order."
+        raise invalid_value(
+            caller,
+            "one label per sample",
+            f"len({name})={len(y)} but {length} samples (rows of probabilities / predictions)",
+            "Pass the labels of the same samples, in the same order.",
         )
     y = y.astype("int64")
     if len(y) and (y.min() < 0 or y.max() >= num_classes):
-        raise InvalidValueError(
-            f"{caller} expects {name} in [0, {num_classes}) for {num_classes} classes. "
-            f"Received: values in [{y.min()}, {y.max()}]. Check num_classes and that the "
-            "labels are 0-based class indices."
+        raise invalid_value(
+            caller,
+            f"{name} in [0, {num_classes}) for {num_classes} classes",
+            f"values in [{y.min()}, {y.max()}]",
+            "Check num_classes and that the labels are 0-based class indices.",
         )
     return y
-
-
-def check_positive_int(value, caller: str, name: str) -> int:
-    """`value` as an int >= 1, or a clear error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidValueError(
-            f"{caller} expects {name} as an integer >= 1. Received: {name}={value!r}."
-        )
-    return int(value)
 
 
 def check_class_names(class_names, caller: str, num_classes: int) -> list[str] | None:
@@ -101,8 +102,10 @@ def check_class_names(class_names, caller: str, num_classes: int) -> list[str] |
         return None
     names = [str(name) for name in class_names]
     if len(names) != num_classes:
-        raise InvalidValueError(
-            f"{caller} expects one class name per class. Received: {len(names)} class_names "
-            f"for {num_classes} classes. Pass a list of {num_classes} names or None."
+        raise invalid_value(
+            caller,
+            "one class name per class",
+            f"{len(names)} class_names for {num_classes} classes",
+            f"Pass a list of {num_classes} names or None.",
         )
     return names

@@ -6,10 +6,11 @@ import os
 
 import numpy as np
 
-from kerasopt.analysis._checks import check_labels, check_positive_int, check_probabilities
+from kerasopt.analysis._checks import check_labels, check_probabilities
 from kerasopt.analysis.plots import _figure
 from kerasopt.core.atomic import atomic_path
 from kerasopt.core.errors import InvalidTypeError
+from kerasopt.core.validation import check_positive_int
 
 
 def calibration(probabilities, y_true, bins: int = 10) -> dict:
@@ -44,7 +45,7 @@ def calibration(probabilities, y_true, bins: int = 10) -> dict:
     0.2
     """
     caller = "calibration"
-    bins = check_positive_int(bins, caller, "bins")
+    bins = check_positive_int(caller, "bins", bins)
     p = check_probabilities(probabilities, caller)
     y = check_labels(y_true, caller, num_classes=p.shape[1], length=len(p))
 

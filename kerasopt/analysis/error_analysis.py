@@ -7,12 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasopt.analysis._checks import (
-    check_class_names,
-    check_labels,
-    check_positive_int,
-    check_probabilities,
-)
+from kerasopt.analysis._checks import check_class_names, check_labels, check_probabilities
 from kerasopt.analysis.calibration import calibration, plot_reliability_diagram
 from kerasopt.analysis.confusion import confusion_matrix, most_confused_pairs
 from kerasopt.analysis.hardest_examples import (
@@ -23,6 +18,7 @@ from kerasopt.analysis.hardest_examples import (
 from kerasopt.analysis.per_class_metrics import per_class_metrics
 from kerasopt.analysis.plots import plot_confusion_matrix
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_positive_int
 
 
 def error_analysis(
@@ -92,7 +88,7 @@ def error_analysis(
     ```
     """
     caller = "error_analysis"
-    num_classes = check_positive_int(num_classes, caller, "num_classes")
+    num_classes = check_positive_int(caller, "num_classes", num_classes)
     p = check_probabilities(probabilities, caller)
     if p.shape[1] != num_classes:
         raise InvalidValueError(
@@ -102,7 +98,7 @@ def error_analysis(
         )
     y = check_labels(y_true, caller, num_classes=num_classes, length=len(p))
     names = check_class_names(class_names, caller, num_classes)
-    top = check_positive_int(top, caller, "top")
+    top = check_positive_int(caller, "top", top)
     if images is not None:
         images = check_images(images, len(p), caller)
 

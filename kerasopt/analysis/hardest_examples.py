@@ -7,15 +7,10 @@ import os
 
 import numpy as np
 
-from kerasopt.analysis._checks import (
-    check_class_names,
-    check_labels,
-    check_positive_int,
-    check_probabilities,
-)
+from kerasopt.analysis._checks import check_class_names, check_labels, check_probabilities
 from kerasopt.analysis.plots import _figure
 from kerasopt.core.atomic import atomic_path
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_positive_int, invalid_value
 
 
 def hardest_examples(probabilities, y_true, top: int = 16) -> list[dict]:
@@ -47,7 +42,7 @@ def hardest_examples(probabilities, y_true, top: int = 16) -> list[dict]:
     [1, 2, 0]
     """
     caller = "hardest_examples"
-    top = check_positive_int(top, caller, "top")
+    top = check_positive_int(caller, "top", top)
     p = check_probabilities(probabilities, caller)
     y = check_labels(y_true, caller, num_classes=p.shape[1], length=len(p))
 
@@ -75,16 +70,18 @@ def check_images(images, num_samples: int, caller: str = "plot_hardest_examples"
     array = np.asarray(images)
     image_like = array.ndim == 3 or (array.ndim == 4 and array.shape[-1] in (1, 3, 4))
     if not image_like or not np.issubdtype(array.dtype, np.number):
-        raise InvalidValueError(
-            f"{caller} expects images of shape (num_samples, height, width) or "
-            f"(num_samples, height, width, 1|3|4). Received: images.shape={array.shape}, "
-            f"dtype={array.dtype}. Pass the raw test images, e.g. data.x_test."
+        raise invalid_value(
+            caller,
+            "images of shape (num_samples, height, width) or (num_samples, height, width, 1|3|4)",
+            f"images.shape={array.shape}, dtype={array.dtype}",
+            "Pass the raw test images, e.g. data.x_test.",
         )
     if len(array) != num_samples:
-        raise InvalidValueError(
-            f"{caller} expects one image per row of probabilities. Received: "
-            f"len(images)={len(array)} and {num_samples} rows of probabilities. Pass the "
-            "images the probabilities were computed on."
+        raise invalid_value(
+            caller,
+            "one image per row of probabilities",
+            f"len(images)={len(array)} and {num_samples} rows of probabilities",
+            "Pass the images the probabilities were computed on.",
         )
     return array
 

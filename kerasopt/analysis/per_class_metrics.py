@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasopt.analysis._checks import check_labels, check_positive_int
+from kerasopt.analysis._checks import check_labels
 from kerasopt.analysis.confusion import confusion_matrix
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_positive_int
 
 
 def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -45,7 +46,7 @@ def per_class_metrics(y_true, y_pred, num_classes: int) -> dict:
     ([0.5, 0.5, 0.0], [0.5, 1.0, 0.0], [2, 1, 1])
     """
     caller = "per_class_metrics"
-    num_classes = check_positive_int(num_classes, caller, "num_classes")
+    num_classes = check_positive_int(caller, "num_classes", num_classes)
     y_pred_array = np.asarray(y_pred)
     length = len(y_pred_array) if y_pred_array.ndim else 0
     y_pred_array = check_labels(

@@ -11,13 +11,12 @@ even when `tf.data` runs batches in parallel.
 
 from __future__ import annotations
 
-import difflib
 import inspect
-import numbers
 import random
 from typing import ClassVar
 
-from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_range, check_seed
 
 _REGISTRY: dict[str, type[AugmentOp]] = {}
 _ALIASES: dict[str, str] = {}
@@ -46,52 +45,15 @@ def op_class(name: str) -> type[AugmentOp] | None:
     return _REGISTRY.get(_ALIASES.get(name, name))
 
 
-def check_number(owner: str, name: str, value, low=None, high=None, *, integer=False):
-    """Returns `value` if it is a number in `[low, high]`; raises naming `owner` if not."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        expected = "an integer" if integer else "a number"
-        raise InvalidTypeError(
-            f"{owner} expects {name} to be {expected}. Received: {name}={value!r}."
-        )
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"{low if low is not None else '-inf'} <= {name} <= "
-        bounds += f"{high if high is not None else 'inf'}"
-        raise InvalidValueError(f"{owner} expects {bounds}. Received: {name}={value!r}.")
-    return value
-
-
-def check_choice(owner: str, name: str, value, choices: tuple[str, ...]) -> str:
-    """Returns `value` if it is one of `choices`; raises with a "did you mean" if not."""
-    if value not in choices:
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InvalidValueError(
-            f"{owner} expects {name} to be one of {choices}. Received: {name}={value!r}.{hint}"
-        )
-    return value
-
-
 def check_value_range(owner: str, value_range) -> tuple[float, float]:
     """Returns `value_range` as `(low, high)` floats with `low < high`."""
-    if (
-        not isinstance(value_range, (tuple, list))
-        or len(value_range) != 2
-        or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range)
-        or value_range[0] >= value_range[1]
-    ):
-        raise InvalidValueError(
-            f"{owner} expects value_range=(low, high) with low < high, the range pixel values "
-            f"span: (0, 255) for uint8 images, (0, 1) for scaled floats, (0, 16) for digits. "
-            f"Received: value_range={value_range!r}."
-        )
-    return float(value_range[0]), float(value_range[1])
-
-
-def check_seed(owner: str, seed) -> int | None:
-    if seed is None:
-        return None
-    return int(check_number(owner, "seed", seed, 0, 2**31 - 1, integer=True))
+    return check_range(
+        owner,
+        "value_range",
+        value_range,
+        fix="Pass the range pixel values span: (0, 255) for uint8 images, (0, 1) for "
+        "scaled floats, (0, 16) for digits.",
+    )
 
 
 def derive_seed(seed: int, index: int) -> int:

@@ -21,6 +21,7 @@ from kerasopt.augment.flip import RandomFlip
 from kerasopt.augment.noise import GaussianNoise
 from kerasopt.augment.rot90 import RandomRot90
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_positive_int
 
 
 def _per_image_step(op, rng):
@@ -141,12 +142,8 @@ def benchmark_throughput(
     from kerasopt.data import make_dataset
 
     images, labels = np.asarray(images), np.asarray(labels)
-    for name, value, low in (("batch_size", batch_size, 1), ("repeats", repeats, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidValueError(
-                f"benchmark_throughput expects {name} >= {low} (an int). Received: "
-                f"{name}={value!r}."
-            )
+    check_positive_int("benchmark_throughput", "batch_size", batch_size, example=128)
+    check_positive_int("benchmark_throughput", "repeats", repeats, example=3)
     if images.ndim not in (3, 4) or len(images) != len(labels) or len(images) == 0:
         raise InvalidValueError(
             "benchmark_throughput expects images (n, h, w) or (n, h, w, c) and n labels. "

@@ -9,7 +9,8 @@ work on any number of channels; saturation and hue need RGB.
 
 from __future__ import annotations
 
-from kerasopt.augment._base import AugmentOp, check_number, check_value_range, register_op
+from kerasopt.augment._base import AugmentOp, check_value_range, register_op
+from kerasopt.core.validation import check_number
 
 
 class _ColorOp(AugmentOp):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kerasopt.augment._base import AugmentOp, check_choice, check_number, register_op
+from kerasopt.augment._base import AugmentOp, register_op
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number, check_option
 
 _FILL_MODES = ("constant", "reflect", "symmetric")
 
@@ -35,7 +36,7 @@ class RandomCropPad(AugmentOp):
 
     def __init__(self, pad: int = 4, fill_mode: str = "constant", seed: int | None = None):
         check_number("RandomCropPad", "pad", pad, 1, integer=True)
-        self.fill_mode = check_choice("RandomCropPad", "fill_mode", fill_mode, _FILL_MODES)
+        self.fill_mode = check_option("RandomCropPad", "fill_mode", fill_mode, _FILL_MODES)
         super().__init__(seed)
         self.pad = int(pad)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numbers
 
-from kerasopt.augment._base import AugmentOp, check_number, check_value_range, register_op
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.augment._base import AugmentOp, check_value_range, register_op
+from kerasopt.core.validation import check_number, invalid_value
 
 
 @register_op("erasing", "cutout")
@@ -47,9 +47,12 @@ class RandomErasing(AugmentOp):
             or not all(isinstance(v, numbers.Real) for v in scale)
             or not 0.0 < scale[0] <= scale[1] <= 1.0
         ):
-            raise InvalidValueError(
-                "RandomErasing expects scale=(low, high) with 0 < low <= high <= 1, the range "
-                f"of the squared side fraction. Received: scale={scale!r}."
+            raise invalid_value(
+                "RandomErasing",
+                "scale=(low, high) with 0 < low <= high <= 1, the range of the squared side "
+                "fraction",
+                f"scale={scale!r}",
+                "Pass e.g. scale=(0.02, 0.33).",
             )
         if fill_value is not None:
             fill_value = float(check_number("RandomErasing", "fill_value", fill_value))

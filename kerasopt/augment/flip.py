@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kerasopt.augment._base import AugmentOp, check_choice, register_op
+from kerasopt.augment._base import AugmentOp, register_op
+from kerasopt.core.validation import check_option
 
 _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
@@ -30,7 +31,7 @@ class RandomFlip(AugmentOp):
     """
 
     def __init__(self, mode: str = "horizontal", seed: int | None = None):
-        self.mode = check_choice("RandomFlip", "mode", mode, _MODES)
+        self.mode = check_option("RandomFlip", "mode", mode, _MODES)
         super().__init__(seed)
         import keras
 

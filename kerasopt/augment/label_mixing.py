@@ -10,8 +10,8 @@ categorical cross-entropy.
 
 from __future__ import annotations
 
-from kerasopt.augment._base import AugmentOp, check_number, one_hot_labels, register_op
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.augment._base import AugmentOp, one_hot_labels, register_op
+from kerasopt.core.validation import check_number
 
 
 class _LabelMixingOp(AugmentOp):
@@ -20,12 +20,11 @@ class _LabelMixingOp(AugmentOp):
 
     def __init__(self, alpha: float, num_classes: int | None, seed: int | None, max_alpha=None):
         owner = type(self).__name__
-        self.alpha = float(check_number(owner, "alpha", alpha, 0.0, max_alpha))
-        if self.alpha == 0.0:
-            raise InvalidValueError(
-                f"{owner} expects alpha > 0 (the Beta(alpha, alpha) mixing parameter). "
-                f"Received: alpha={alpha!r}. Remove the op instead of disabling it."
-            )
+        # alpha is the Beta(alpha, alpha) mixing parameter; 0 would disable the op.
+        fix = "Pass e.g. alpha=0.2, or remove the op instead of disabling it."
+        self.alpha = float(
+            check_number(owner, "alpha", alpha, 0, max_alpha, closed="right", fix=fix)
+        )
         if num_classes is not None:
             num_classes = int(check_number(owner, "num_classes", num_classes, 2, integer=True))
         self.num_classes = num_classes

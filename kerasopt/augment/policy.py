@@ -22,10 +22,11 @@ import random
 import sys
 from collections.abc import Iterator, Sequence
 
-from kerasopt.augment._base import AugmentOp, apply_ops, check_seed, derive_seed
+from kerasopt.augment._base import AugmentOp, apply_ops, derive_seed
 from kerasopt.augment.random_affine import RandomAffine
 from kerasopt.augment.spec import op_from_dict, parse_spec
 from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.validation import check_int, check_seed
 
 _POLICY_KEYS = ("ops", "seed", "num_classes")
 _LEGACY_KEYS = ("rotation", "translation", "zoom")
@@ -90,13 +91,8 @@ class AugmentationPolicy:
         num_classes: int | None = None,
     ):
         self.seed = check_seed("AugmentationPolicy", seed)
-        if num_classes is not None and (
-            isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2
-        ):
-            raise InvalidValueError(
-                f"AugmentationPolicy expects num_classes to be an integer >= 2 or None. "
-                f"Received: num_classes={num_classes!r}."
-            )
+        if num_classes is not None:
+            check_int("AugmentationPolicy", "num_classes", num_classes, 2, example=10)
         self.num_classes = num_classes
         ops = _coerce_ops(ops)
         if num_classes is not None:

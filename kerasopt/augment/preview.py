@@ -9,6 +9,7 @@ import numpy as np
 
 from kerasopt.core.atomic import atomic_path
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_positive_int
 
 
 def _label_text(label) -> str:
@@ -66,11 +67,8 @@ def preview(
 
     from kerasopt.augment.policy import build_policy
 
-    for name, value in (("samples", samples), ("repeats", repeats)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidValueError(
-                f"preview expects {name} >= 1 (an int). Received: {name}={value!r}."
-            )
+    check_positive_int("preview", "samples", samples, example=8)
+    check_positive_int("preview", "repeats", repeats, example=4)
     num_classes = None
     if labels is not None and np.asarray(labels).ndim == 1:
         num_classes = max(int(np.asarray(labels).max()) + 1, 2)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kerasopt.augment._base import AugmentOp, check_number, check_value_range, register_op
+from kerasopt.augment._base import AugmentOp, check_value_range, register_op
+from kerasopt.core.validation import check_number
 
 
 @register_op("rand_augment", "randaugment")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
-
 from kerasopt.augment._base import AugmentOp, register_op
-from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.validation import check_fraction
 
 
 @register_op("affine")
@@ -42,14 +40,7 @@ class RandomAffine(AugmentOp):
         seed: int | None = None,
     ):
         for name, value in (("rotation", rotation), ("translation", translation), ("zoom", zoom)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise InvalidTypeError(
-                    f"RandomAffine expects {name} to be a number. Received: {name}={value!r}."
-                )
-            if not 0.0 <= value < 1.0:
-                raise InvalidValueError(
-                    f"RandomAffine expects 0 <= {name} < 1 (a fraction). Received: {name}={value}."
-                )
+            check_fraction("RandomAffine", name, value, closed="left", example=0.1)
         super().__init__(seed)
         import keras
 

@@ -1,4 +1,4 @@
-"""Argument checks and the gradient probe shared by the kerasopt callbacks.
+"""The gradient probe, the weight check and the batch check shared by the kerasopt callbacks.
 
 The probe computes the loss and gradients of a fixed `(x, y)` batch with the model in
 training mode (BatchNorm on batch statistics, dropout on), through `stateless_call` and
@@ -6,39 +6,12 @@ training mode (BatchNorm on batch statistics, dropout on), through `stateless_ca
 the progress bar shows are left exactly as they were, so probing never changes training.
 """
 
-import math
-import numbers
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasopt.core.errors import InvalidTypeError, InvalidValueError
-
-
-def check_int(owner, name, value, low):
-    """Raises ValueError unless `value` is an int >= `low` (bools are rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise InvalidValueError(
-            f"{owner} requires {name} to be an int >= {low}, got {name}={value!r}. "
-            f"Pass e.g. {name}={max(low, 1)}."
-        )
-    return int(value)
-
-
-def check_float(owner, name, value, *, above, below=math.inf):
-    """Raises TypeError/ValueError unless `value` is a real number in (above, below)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidTypeError(
-            f"{owner} requires `{name}` to be a float, got {name}={value!r} "
-            f"({type(value).__name__}). Pass a plain Python number."
-        )
-    if not above < value < below:
-        bound = f"{above} < {name}" + (f" < {below}" if below < math.inf else "")
-        raise InvalidValueError(
-            f"{owner} requires {bound}, got {name}={value!r}. Pass a value in range."
-        )
-    return float(value)
+from kerasopt.core import validation
+from kerasopt.core.errors import InvalidValueError
 
 
 def unpack_batch(owner, arg, data):
@@ -47,20 +20,21 @@ def unpack_batch(owner, arg, data):
         got = f"a {type(data).__name__}" + (
             f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""
         )
-        raise InvalidTypeError(
-            f"{owner} requires `{arg}` to be a tuple (x, y) or (x, y, sample_weight), got "
-            f"{got}. Pass e.g. {arg}=(x_train[:32], y_train[:32])."
+        raise validation.invalid_type(
+            owner,
+            f"{arg} to be a tuple (x, y) or (x, y, sample_weight)",
+            got,
+            f"Pass e.g. {arg}=(x_train[:32], y_train[:32]).",
         )
     data = tuple(data) + (None,) * (3 - len(data))
     for part, value in zip(("x", "y", "sample_weight"), data, strict=True):
         for leaf in tf.nest.flatten(value):
-            array = np.asarray(leaf)
-            if array.dtype.kind == "f" and not np.isfinite(array).all():
-                raise InvalidValueError(
-                    f"{owner} requires a finite `{arg}`, but its {part} holds "
-                    f"{int(np.size(array) - np.isfinite(array).sum())} NaN/Inf values. "
-                    "Pick a clean batch, e.g. after x = np.nan_to_num(x)."
-                )
+            validation.check_finite(
+                owner,
+                f"the {part} of {arg}",
+                leaf,
+                fix="Pick a clean batch, e.g. after x = np.nan_to_num(x).",
+            )
     return tuple(
         None if v is None else tf.nest.map_structure(tf.convert_to_tensor, v) for v in data
     )

@@ -7,8 +7,9 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from kerasopt.callbacks._common import GradientProbe, check_int, unpack_batch
-from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.callbacks._common import GradientProbe, unpack_batch
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_int, check_type
 
 _FIXED_COLUMNS = ("step", "epoch", "global")
 
@@ -61,16 +62,12 @@ class GradientNormLogger(keras.callbacks.Callback):
         self.sample_data = unpack_batch(owner, "sample_data", sample_data)
         self.every_n_steps = check_int(owner, "every_n_steps", every_n_steps, 1)
         for name, value in (("csv_path", csv_path), ("log_dir", log_dir)):
-            if value is not None and not isinstance(value, (str, os.PathLike)):
-                raise InvalidTypeError(
-                    f"{owner} requires {name} to be a path (str or os.PathLike) or None, got "
-                    f"{name}={value!r} ({type(value).__name__}). Pass e.g. "
-                    f"{name}='logs/grad_norms{'.csv' if name == 'csv_path' else ''}'."
-                )
-        if not isinstance(append, bool):
-            raise InvalidTypeError(
-                f"{owner} requires append to be a bool, got {append=}. Pass True/False."
-            )
+            check_type(
+                owner, name, value, (str, os.PathLike, type(None)),
+                expected="a path (str or os.PathLike) or None",
+                fix=f"Pass e.g. {name}='logs/grad_norms{'.csv' if name == 'csv_path' else ''}'.",
+            )  # fmt: skip
+        check_type(owner, "append", append, bool, expected="a bool", fix="Pass True or False.")
         self.csv_path = None if csv_path is None else Path(csv_path)
         self.log_dir = None if log_dir is None else str(log_dir)
         self.append = append

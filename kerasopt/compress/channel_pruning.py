@@ -8,13 +8,13 @@ builds a model with smaller layers, which is both smaller and faster on any runt
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Iterable
 
 import numpy as np
 
 from kerasopt.compress._graph_walk import LayerGraph, is_prunable_kind
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.suggestions import did_you_mean
 
 IMPORTANCE_CRITERIA = ("l1", "l2", "bn_gamma")
 
@@ -151,11 +151,9 @@ def _check_arguments(model, fraction, importance, skip_layers, min_channels):
     names = [layer.name for layer in model.layers]
     for name in sorted(skip):
         if name not in names:
-            close = difflib.get_close_matches(name, names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise InvalidValueError(
                 f"skip_layers names {name!r}, which is not a layer of model "
-                f"{model.name!r}.{hint} Its layers are {names}."
+                f"{model.name!r}.{did_you_mean(name, names)} Its layers are {names}."
             )
     return float(fraction), importance, skip, min_channels
 

@@ -32,6 +32,14 @@ class InvalidTypeError(KerasoptError, TypeError):
     """An argument of the wrong type."""
 
 
+class InvalidNumberError(InvalidTypeError, InvalidValueError):
+    """A number argument of the wrong type (a string, a bool, a float for an integer).
+
+    Both a `TypeError` and a `ValueError`: the checks this module replaced raised one or
+    the other for the same mistake, and callers catch either.
+    """
+
+
 class MissingFileError(KerasoptError, FileNotFoundError):
     """A file or folder the user named does not exist."""
 

@@ -4,7 +4,8 @@ import keras
 from keras import ops
 
 from kerasopt.core.errors import InvalidValueError
-from kerasopt.optimizers._common import check_beta, check_positive, one_minus_power
+from kerasopt.core.validation import check_float
+from kerasopt.optimizers._common import one_minus_power
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -62,13 +63,13 @@ class AdaBound(keras.optimizers.Optimizer):
         name=None,
         **kwargs,
     ):
-        final_lr = check_positive("AdaBound", "final_lr", final_lr)
-        gamma = check_positive("AdaBound", "gamma", gamma)
-        beta_1 = check_beta("AdaBound", "beta_1", beta_1)
-        beta_2 = check_beta("AdaBound", "beta_2", beta_2)
-        epsilon = check_positive("AdaBound", "epsilon", epsilon, allow_zero=True)
+        final_lr = check_float("AdaBound", "final_lr", final_lr, 0, closed="neither", example=0.1)
+        gamma = check_float("AdaBound", "gamma", gamma, 0, closed="neither", example=1e-3)
+        beta_1 = check_float("AdaBound", "beta_1", beta_1, 0, 1, closed="left", example=0.9)
+        beta_2 = check_float("AdaBound", "beta_2", beta_2, 0, 1, closed="left", example=0.999)
+        epsilon = check_float("AdaBound", "epsilon", epsilon, 0, example=1e-7)
         if base_lr is not None:
-            base_lr = check_positive("AdaBound", "base_lr", base_lr)
+            base_lr = check_float("AdaBound", "base_lr", base_lr, 0, closed="neither", example=1e-3)
         elif isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
             # Resolved in `update_step` as the schedule's value at step 0, which must not
             # be 0: a warmup would divide final_lr by zero and turn every weight NaN.
@@ -85,7 +86,9 @@ class AdaBound(keras.optimizers.Optimizer):
                 "base_lr=<initial learning rate> so final_lr can be scaled by lr / base_lr."
             )
         else:
-            base_lr = check_positive("AdaBound", "learning_rate", learning_rate)
+            base_lr = check_float(
+                "AdaBound", "learning_rate", learning_rate, 0, closed="neither", example=1e-3
+            )
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.final_lr = final_lr
         self.gamma = gamma

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from kerasopt.core.errors import InvalidValueError
-from kerasopt.optimizers._common import check_positive
+from kerasopt.core.validation import check_float
 from kerasopt.optimizers.optimizer_wrapper import OptimizerWrapper
 
 
@@ -66,8 +66,15 @@ class AdaptiveGradientClipping(OptimizerWrapper):
     _example_optimizer = "SGD"
 
     def __init__(self, optimizer, clip_factor=0.01, eps=1e-3, name=None, **kwargs):
-        clip_factor = check_positive("AdaptiveGradientClipping", "clip_factor", clip_factor)
-        eps = check_positive("AdaptiveGradientClipping", "eps", eps)
+        clip_factor = check_float(
+            "AdaptiveGradientClipping",
+            "clip_factor",
+            clip_factor,
+            0,
+            closed="neither",
+            example=0.01,
+        )
+        eps = check_float("AdaptiveGradientClipping", "eps", eps, 0, closed="neither", example=1e-3)
         super().__init__(optimizer, name=name, **kwargs)
         self.clip_factor = clip_factor
         self.eps = eps

@@ -3,8 +3,7 @@
 import keras
 from keras import ops
 
-from kerasopt.core.errors import InvalidValueError
-from kerasopt.optimizers._common import check_number
+from kerasopt.core.validation import check_float, check_int
 from kerasopt.optimizers.optimizer_wrapper import OptimizerWrapper
 
 
@@ -45,17 +44,10 @@ class Lookahead(OptimizerWrapper):
     _own_arguments = ("sync_period", "slow_step_size")
 
     def __init__(self, optimizer, sync_period=6, slow_step_size=0.5, name=None, **kwargs):
-        if isinstance(sync_period, bool) or not isinstance(sync_period, int) or sync_period < 1:
-            raise InvalidValueError(
-                f"Lookahead requires sync_period >= 1 (an int), got {sync_period=}. "
-                "Use e.g. sync_period=6."
-            )
-        slow_step_size = check_number("Lookahead", "slow_step_size", slow_step_size)
-        if not 0.0 < slow_step_size <= 1.0:
-            raise InvalidValueError(
-                f"Lookahead requires 0 < slow_step_size <= 1, got {slow_step_size=}. "
-                "Use e.g. slow_step_size=0.5."
-            )
+        sync_period = check_int("Lookahead", "sync_period", sync_period, 1, example=6)
+        slow_step_size = check_float(
+            "Lookahead", "slow_step_size", slow_step_size, 0, 1, closed="right", example=0.5
+        )
         super().__init__(optimizer, name=name, **kwargs)
         self.sync_period = sync_period
         self.slow_step_size = slow_step_size

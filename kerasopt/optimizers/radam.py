@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from kerasopt.core.errors import InvalidValueError
-from kerasopt.optimizers._common import check_beta, check_number, check_positive, one_minus_power
+from kerasopt.core.validation import check_float
+from kerasopt.optimizers._common import one_minus_power
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -61,17 +61,15 @@ class RAdam(keras.optimizers.Optimizer):
         name=None,
         **kwargs,
     ):
-        beta_1 = check_beta("RAdam", "beta_1", beta_1)
-        beta_2 = check_beta("RAdam", "beta_2", beta_2)
-        epsilon = check_positive("RAdam", "epsilon", epsilon, allow_zero=True)
-        sma_threshold = check_number("RAdam", "sma_threshold", sma_threshold)
-        if sma_threshold <= 4.0:
-            raise InvalidValueError(
-                f"RAdam requires sma_threshold > 4, got {sma_threshold=}. The rectification "
-                "term is only defined for rho_t > 4; use the default 5.0."
-            )
+        beta_1 = check_float("RAdam", "beta_1", beta_1, 0, 1, closed="left", example=0.9)
+        beta_2 = check_float("RAdam", "beta_2", beta_2, 0, 1, closed="left", example=0.999)
+        epsilon = check_float("RAdam", "epsilon", epsilon, 0, example=1e-7)
+        # The rectification term is only defined for rho_t > 4.
+        sma_threshold = check_float(
+            "RAdam", "sma_threshold", sma_threshold, 4, closed="neither", example=5.0
+        )
         if weight_decay is not None:
-            check_positive("RAdam", "weight_decay", weight_decay, allow_zero=True)
+            check_float("RAdam", "weight_decay", weight_decay, 0, example=0.01)
         super().__init__(
             learning_rate=learning_rate, weight_decay=weight_decay, name=name, **kwargs
         )

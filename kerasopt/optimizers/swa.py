@@ -5,7 +5,7 @@ import warnings
 import keras
 import numpy as np
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -58,17 +58,11 @@ class SWA(keras.callbacks.Callback):
 
     def __init__(self, start_epoch, swa_freq=1, bn_data=None, bn_batch_size=32, bn_steps=None):
         super().__init__()
-        for arg, value, low in (
-            ("start_epoch", start_epoch, 0),
-            ("swa_freq", swa_freq, 1),
-            ("bn_batch_size", bn_batch_size, 1),
-            ("bn_steps", 1 if bn_steps is None else bn_steps, 1),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise InvalidValueError(
-                    f"SWA requires {arg} to be an int >= {low}, got {arg}={value!r}. "
-                    f"Pass e.g. {arg}={max(low, 1)}."
-                )
+        check_int("SWA", "start_epoch", start_epoch, 0)
+        check_int("SWA", "swa_freq", swa_freq, 1)
+        check_int("SWA", "bn_batch_size", bn_batch_size, 1)
+        if bn_steps is not None:
+            check_int("SWA", "bn_steps", bn_steps, 1)
         self.start_epoch = start_epoch
         self.swa_freq = swa_freq
         self.bn_data = bn_data

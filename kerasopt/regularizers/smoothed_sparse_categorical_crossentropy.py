@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.validation import check_fraction, check_type
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -53,21 +53,12 @@ class SmoothedSparseCategoricalCrossentropy(keras.losses.Loss):
         name="smoothed_sparse_categorical_crossentropy",
         dtype=None,
     ):
-        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, int | float):
-            raise InvalidTypeError(
-                "SmoothedSparseCategoricalCrossentropy requires label_smoothing to be a "
-                f"float, got {label_smoothing=!r} ({type(label_smoothing).__name__})."
-            )
-        if not 0.0 <= label_smoothing < 1.0:
-            raise InvalidValueError(
-                "SmoothedSparseCategoricalCrossentropy requires 0 <= label_smoothing < 1, "
-                f"got {label_smoothing=}. Typical values are 0.05 to 0.2."
-            )
-        if not isinstance(from_logits, bool):
-            raise InvalidTypeError(
-                "SmoothedSparseCategoricalCrossentropy requires from_logits to be a bool, "
-                f"got {from_logits=!r}."
-            )
+        owner = "SmoothedSparseCategoricalCrossentropy"
+        check_fraction(
+            owner, "label_smoothing", label_smoothing, closed="left",
+            fix="Typical values are 0.05 to 0.2.",
+        )  # fmt: skip
+        check_type(owner, "from_logits", from_logits, bool, expected="a bool")
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.label_smoothing = float(label_smoothing)
         self.from_logits = from_logits

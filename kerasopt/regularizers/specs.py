@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
-import difflib
-
 from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.spec_grammar import SpecSyntaxError, parse_calls
+from kerasopt.core.suggestions import did_you_mean
 
 # spec name -> (Keras class name, positional parameter names in order)
 REGULARIZERS = {
@@ -35,44 +34,45 @@ def _lookup(table: dict) -> dict:
     return found
 
 
-def _literal(node, argument: str, text: str):
-    try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        value = None
-    ok = isinstance(value, int | float | str) and not isinstance(value, bool)
-    if isinstance(value, list | tuple) and all(isinstance(v, int) for v in value):
-        ok, value = True, list(value)
-    if not ok:
-        raise InvalidValueError(
-            f"{argument}={text!r}: arguments must be numbers, strings or lists of axes, got "
-            f"{ast.unparse(node)!r}. Example: 'l1_l2(l1=1e-5, l2=1e-4)'."
-        )
-    return value
+def _literal(value, argument: str, text: str):
+    """Numbers and strings as they are, tuples of ints as lists (axes); anything else fails."""
+    if isinstance(value, tuple) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        return list(value)
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return value
+    raise InvalidValueError(
+        f"{argument}={text!r}: arguments must be numbers, strings or lists of axes, got "
+        f"{value!r}. Example: 'l1_l2(l1=1e-5, l2=1e-4)'."
+    )
 
 
 def _split_call(text: str, argument: str) -> tuple[str, list, dict]:
     """Splits `"name(1e-4, mode='rows')"` into `("name", [1e-4], {"mode": "rows"})`.
 
-    `ast.parse` only builds a syntax tree; nothing in the text is executed.
+    The text is read by the spec grammar of `kerasopt.core.spec_grammar`; nothing in it is
+    executed.
     """
     usage = (
         f"Expected NAME or NAME(arguments), e.g. 'l2(1e-4)' or 'max_norm(3)'. "
         f"Received: {argument}={text!r}."
     )
     try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as error:
+        calls = parse_calls(text, bare_words=False, what=argument, usage=usage)
+    except SpecSyntaxError as error:
+        if error.kind == "word":
+            raise InvalidValueError(
+                f"{argument}={text!r}: arguments must be numbers, strings or lists of axes, "
+                f"got {error.found}. Example: 'l1_l2(l1=1e-5, l2=1e-4)'."
+            ) from error
         raise InvalidValueError(f"Could not parse {argument}. {usage}") from error
-    if isinstance(node, ast.Name):
-        return node.id, [], {}
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+    if len(calls) != 1:
         raise InvalidValueError(f"Could not parse {argument}. {usage}")
-    if any(k.arg is None for k in node.keywords):
-        raise InvalidValueError(f"{argument}={text!r} cannot use **kwargs. {usage}")
-    args = [_literal(a, argument, text) for a in node.args]
-    kwargs = {k.arg: _literal(k.value, argument, text) for k in node.keywords}
-    return node.func.id, args, kwargs
+    call = calls[0]
+    args = [_literal(a, argument, text) for a in call.args]
+    kwargs = {k: _literal(v, argument, text) for k, v in call.kwargs.items()}
+    return call.name, args, kwargs
 
 
 def _build(module, entry, args, kwargs, argument, text):
@@ -134,10 +134,9 @@ def _parse(spec, argument: str, kind: str):
         except (TypeError, ValueError):
             pass
     known = sorted(table)
-    close = difflib.get_close_matches(name.lower(), known + list(_lookup(table)), n=1, cutoff=0.5)
-    hint = f"Did you mean {_lookup(table)[_normalize(close[0])][0]!r}? " if close else ""
+    close = did_you_mean(name.lower(), known, cutoff=0.5)
     raise InvalidValueError(
-        f"Unknown {kind} {name!r} in {argument}={spec!r}. {hint}Known: {known}."
+        f"Unknown {kind} {name!r} in {argument}={spec!r}.{close} Known: {known}."
     )
 
 
@@ -148,7 +147,7 @@ def parse_regularizer(spec, argument: str = "kernel_regularizer"):
     identifier (`"l2"`, which means Keras' default `L2(0.01)`), or a spec string with
     numeric arguments: `"l1(1e-5)"`, `"l2(1e-4)"`, `"l1_l2(l1=1e-5, l2=1e-4)"`,
     `"orthogonal(0.01)"` or `"orthogonal(0.01, mode='columns')"`. Class names work too
-    (`"L1L2(...)"`). The string is parsed with `ast`, never evaluated.
+    (`"L1L2(...)"`). The string is parsed by the spec grammar, never evaluated.
 
     Args:
         spec: The regularizer, its spec, or `None` (returned unchanged).
@@ -168,7 +167,7 @@ def parse_constraint(spec, argument: str = "kernel_constraint"):
 
     Accepts a `keras.constraints.Constraint`, a serialized config dict, or a spec string:
     `"max_norm(3)"`, `"max_norm(2, axis=[0, 1, 2])"`, `"min_max_norm(0.5, 2)"`,
-    `"unit_norm"`, `"non_neg"`. The string is parsed with `ast`, never evaluated.
+    `"unit_norm"`, `"non_neg"`. The string is parsed by the spec grammar, never evaluated.
 
     Args:
         spec: The constraint, its spec, or `None` (returned unchanged).

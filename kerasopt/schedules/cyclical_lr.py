@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number, check_option
 
 _MODES = ("triangular", "triangular2", "exp_range")
 
@@ -50,26 +50,34 @@ class CyclicalLR(keras.optimizers.schedules.LearningRateSchedule):
         mode: str = "triangular",
         gamma: float = 1.0,
     ):
-        if not 0 <= base_learning_rate < max_learning_rate:
-            raise InvalidValueError(
-                "CyclicalLR requires 0 <= base_learning_rate < max_learning_rate, got "
-                f"{base_learning_rate=} with {max_learning_rate=}. Pass the lower bound first."
-            )
-        if not step_size > 0:
-            raise InvalidValueError(
-                f"CyclicalLR requires step_size > 0, got {step_size=}. "
-                "Pass half a cycle in batches, e.g. 4 * steps_per_epoch."
-            )
-        if mode not in _MODES:
-            raise InvalidValueError(
-                f"CyclicalLR requires mode to be one of {_MODES}, got {mode=}. "
-                "Pass one of those strings."
-            )
-        if not 0 < gamma <= 1:
-            raise InvalidValueError(
-                f"CyclicalLR requires 0 < gamma <= 1, got {gamma=}. "
-                "Pass a per-step decay close to 1, e.g. 0.99994."
-            )
+        check_number("CyclicalLR", "max_learning_rate", max_learning_rate, 0, closed="neither")
+        check_number(
+            "CyclicalLR",
+            "base_learning_rate",
+            base_learning_rate,
+            0,
+            max_learning_rate,
+            closed="left",
+            fix=f"Pass the lower bound first, below {max_learning_rate=}.",
+        )
+        check_number(
+            "CyclicalLR",
+            "step_size",
+            step_size,
+            0,
+            closed="neither",
+            fix="Pass half a cycle in batches, e.g. 4 * steps_per_epoch.",
+        )
+        check_option("CyclicalLR", "mode", mode, _MODES)
+        check_number(
+            "CyclicalLR",
+            "gamma",
+            gamma,
+            0,
+            1,
+            closed="right",
+            fix="Pass a per-step decay close to 1, e.g. gamma=0.99994.",
+        )
         self.base_learning_rate = base_learning_rate
         self.max_learning_rate = max_learning_rate
         self.step_size = step_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -36,16 +36,22 @@ class InverseSqrtDecay(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate: float, warmup_steps: int = 0):
-        if not initial_learning_rate > 0:
-            raise InvalidValueError(
-                "InverseSqrtDecay requires initial_learning_rate > 0, got "
-                f"{initial_learning_rate=}. Pass a positive learning rate such as 1e-3."
-            )
-        if not warmup_steps >= 0:
-            raise InvalidValueError(
-                f"InverseSqrtDecay requires warmup_steps >= 0, got {warmup_steps=}. "
-                "Pass 0 for no warmup or a positive number of batches."
-            )
+        check_number(
+            "InverseSqrtDecay",
+            "initial_learning_rate",
+            initial_learning_rate,
+            0,
+            closed="neither",
+            example=0.001,
+        )
+        check_number(
+            "InverseSqrtDecay",
+            "warmup_steps",
+            warmup_steps,
+            0,
+            closed="left",
+            fix="Pass 0 for no warmup or a positive number of batches.",
+        )
         self.initial_learning_rate = initial_learning_rate
         self.warmup_steps = warmup_steps
 

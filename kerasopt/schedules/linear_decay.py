@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -34,22 +34,30 @@ class LinearDecay(keras.optimizers.schedules.PolynomialDecay):
     def __init__(
         self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0
     ):
-        if not initial_learning_rate > 0:
-            raise InvalidValueError(
-                f"LinearDecay requires initial_learning_rate > 0, got {initial_learning_rate=}. "
-                "Pass a positive learning rate such as 0.1."
-            )
-        if not decay_steps > 0:
-            raise InvalidValueError(
-                f"LinearDecay requires decay_steps > 0, got {decay_steps=}. "
-                "Pass the number of batches to decay over, e.g. epochs * steps_per_epoch."
-            )
-        if not 0 <= end_learning_rate <= initial_learning_rate:
-            raise InvalidValueError(
-                "LinearDecay requires 0 <= end_learning_rate <= initial_learning_rate, got "
-                f"{end_learning_rate=} with {initial_learning_rate=}. Pass a smaller "
-                "end_learning_rate (0 decays all the way)."
-            )
+        check_number(
+            "LinearDecay",
+            "initial_learning_rate",
+            initial_learning_rate,
+            0,
+            closed="neither",
+            example=0.1,
+        )
+        check_number(
+            "LinearDecay",
+            "decay_steps",
+            decay_steps,
+            0,
+            closed="neither",
+            fix="Pass the number of batches to decay over, e.g. epochs * steps_per_epoch.",
+        )
+        check_number(
+            "LinearDecay",
+            "end_learning_rate",
+            end_learning_rate,
+            0,
+            initial_learning_rate,
+            fix=f"Pass at most {initial_learning_rate=} (0 decays all the way).",
+        )
         super().__init__(
             float(initial_learning_rate),
             decay_steps=decay_steps,

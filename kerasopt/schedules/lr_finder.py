@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,12 +79,12 @@ def find_lr(
     >>> result = find_lr(model, x, y, plot_path="lr_finder.png")
     >>> model.compile(optimizer=keras.optimizers.SGD(result.suggestion), loss="binary_crossentropy")
     """
-    if not (0 < min_lr < max_lr and steps >= 2 and batch_size >= 1 and 0 <= smoothing < 1):
-        raise InvalidValueError(
-            "find_lr requires 0 < min_lr < max_lr, steps >= 2, batch_size >= 1 and "
-            f"0 <= smoothing < 1, got {min_lr=}, {max_lr=}, {steps=}, {batch_size=}, "
-            f"{smoothing=}. Pass values in those ranges, e.g. the defaults."
-        )
+    check_number("find_lr", "min_lr", min_lr, 0, closed="neither", example=1e-7)
+    fix = f"Pass a max_lr above {min_lr=}, e.g. max_lr=1.0."
+    check_number("find_lr", "max_lr", max_lr, min_lr, closed="neither", fix=fix)
+    check_number("find_lr", "steps", steps, 2, integer=True, example=100)
+    check_number("find_lr", "batch_size", batch_size, 1, integer=True, example=32)
+    check_number("find_lr", "smoothing", smoothing, 0, 1, closed="left", example=0.05)
     if loss is None and model.loss is None:
         raise InvalidValueError(
             "find_lr requires a loss, got loss=None and a model that is not compiled. "

@@ -7,7 +7,7 @@ import math
 import keras
 from keras import ops
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number
 
 
 def _cosine_anneal(start, end, pct):
@@ -54,27 +54,35 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         div_factor: float = 25.0,
         final_div_factor: float = 1e4,
     ):
-        if not max_learning_rate > 0:
-            raise InvalidValueError(
-                f"OneCycle requires max_learning_rate > 0, got {max_learning_rate=}. "
-                "Pass a positive rate, e.g. the suggestion of kerasopt.schedules.find_lr."
-            )
-        if not total_steps > 0:
-            raise InvalidValueError(
-                f"OneCycle requires total_steps > 0, got {total_steps=}. "
-                "Pass epochs * steps_per_epoch."
-            )
-        if not 0 < pct_start < 1:
-            raise InvalidValueError(
-                f"OneCycle requires 0 < pct_start < 1, got {pct_start=}. "
-                "Pass the fraction of steps spent warming up, e.g. 0.3."
-            )
-        for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
-            if not value > 0:
-                raise InvalidValueError(
-                    f"OneCycle requires {name} > 0, got {name}={value!r}. "
-                    "Pass a positive divisor such as the default."
-                )
+        check_number(
+            "OneCycle",
+            "max_learning_rate",
+            max_learning_rate,
+            0,
+            closed="neither",
+            fix="Pass a positive rate, e.g. the suggestion of kerasopt.schedules.find_lr.",
+        )
+        check_number(
+            "OneCycle",
+            "total_steps",
+            total_steps,
+            0,
+            closed="neither",
+            fix="Pass epochs * steps_per_epoch.",
+        )
+        check_number(
+            "OneCycle",
+            "pct_start",
+            pct_start,
+            0,
+            1,
+            closed="neither",
+            fix="Pass the fraction of steps spent warming up, e.g. pct_start=0.3.",
+        )
+        check_number("OneCycle", "div_factor", div_factor, 0, closed="neither", example=25.0)
+        check_number(
+            "OneCycle", "final_div_factor", final_div_factor, 0, closed="neither", example=1e4
+        )
         self.max_learning_rate = max_learning_rate
         self.total_steps = total_steps
         self.pct_start = pct_start

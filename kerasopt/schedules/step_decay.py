@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -33,21 +33,31 @@ class StepDecay(keras.optimizers.schedules.ExponentialDecay):
     """
 
     def __init__(self, initial_learning_rate: float, drop_rate: float, step_size: int):
-        if not initial_learning_rate > 0:
-            raise InvalidValueError(
-                f"StepDecay requires initial_learning_rate > 0, got {initial_learning_rate=}. "
-                "Pass a positive learning rate such as 0.1."
-            )
-        if not 0 < drop_rate <= 1:
-            raise InvalidValueError(
-                f"StepDecay requires 0 < drop_rate <= 1, got {drop_rate=}. "
-                "Pass the factor to multiply by at each drop, e.g. 0.5 to halve it."
-            )
-        if not step_size > 0:
-            raise InvalidValueError(
-                f"StepDecay requires step_size > 0, got {step_size=}. Pass the number of "
-                "batches between drops, e.g. epochs_drop * steps_per_epoch."
-            )
+        check_number(
+            "StepDecay",
+            "initial_learning_rate",
+            initial_learning_rate,
+            0,
+            closed="neither",
+            example=0.1,
+        )
+        check_number(
+            "StepDecay",
+            "drop_rate",
+            drop_rate,
+            0,
+            1,
+            closed="right",
+            fix="Pass the factor to multiply by at each drop, e.g. drop_rate=0.5 to halve it.",
+        )
+        check_number(
+            "StepDecay",
+            "step_size",
+            step_size,
+            0,
+            closed="neither",
+            fix="Pass the number of batches between drops, e.g. epochs_drop * steps_per_epoch.",
+        )
         super().__init__(
             float(initial_learning_rate),
             decay_steps=step_size,

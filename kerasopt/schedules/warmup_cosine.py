@@ -7,7 +7,7 @@ import math
 import keras
 from keras import ops
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number
 
 
 @keras.saving.register_keras_serializable(package="kerasopt")
@@ -51,31 +51,47 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         min_learning_rate: float = 0.0,
         cycles: int = 1,
     ):
-        if not peak_learning_rate > 0:
-            raise InvalidValueError(
-                f"WarmupCosine requires peak_learning_rate > 0, got {peak_learning_rate=}. "
-                "Pass a positive learning rate such as 1e-3."
-            )
-        if not total_steps > 0:
-            raise InvalidValueError(
-                f"WarmupCosine requires total_steps > 0, got {total_steps=}. "
-                "Pass epochs * steps_per_epoch."
-            )
-        if not 0 <= warmup_steps < total_steps:
-            raise InvalidValueError(
-                f"WarmupCosine requires 0 <= warmup_steps < total_steps, got {warmup_steps=} "
-                f"with {total_steps=}. Pass fewer warmup steps (often 1-10% of total_steps)."
-            )
-        if not 0 <= min_learning_rate <= peak_learning_rate:
-            raise InvalidValueError(
-                "WarmupCosine requires 0 <= min_learning_rate <= peak_learning_rate, got "
-                f"{min_learning_rate=} with {peak_learning_rate=}. Pass a smaller floor."
-            )
-        if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
-            raise InvalidValueError(
-                f"WarmupCosine requires cycles to be an int >= 1, got {cycles=}. "
-                "Pass 1 for a single decay or the number of warm restarts plus one."
-            )
+        check_number(
+            "WarmupCosine",
+            "peak_learning_rate",
+            peak_learning_rate,
+            0,
+            closed="neither",
+            example=0.001,
+        )
+        check_number(
+            "WarmupCosine",
+            "total_steps",
+            total_steps,
+            0,
+            closed="neither",
+            fix="Pass epochs * steps_per_epoch.",
+        )
+        check_number(
+            "WarmupCosine",
+            "warmup_steps",
+            warmup_steps,
+            0,
+            total_steps,
+            closed="left",
+            fix=f"Pass fewer warmup steps than {total_steps=} (often 1-10% of it).",
+        )
+        check_number(
+            "WarmupCosine",
+            "min_learning_rate",
+            min_learning_rate,
+            0,
+            peak_learning_rate,
+            fix=f"Pass a floor below {peak_learning_rate=}.",
+        )
+        check_number(
+            "WarmupCosine",
+            "cycles",
+            cycles,
+            1,
+            integer=True,
+            fix="Pass 1 for a single decay or the number of warm restarts plus one.",
+        )
         self.peak_learning_rate = peak_learning_rate
         self.total_steps = total_steps
         self.warmup_steps = warmup_steps

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 import pandas as pd
 
 from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.suggestions import did_you_mean
 from kerasopt.tabular._base import (
     NaNTolerantTransformer,
     check_columns,
@@ -58,11 +57,10 @@ class DatetimeFeatures(NaNTolerantTransformer):
             )
         for part in parts:
             if part not in PARTS:
-                close = difflib.get_close_matches(str(part), PARTS, n=1)
-                hint = f"Did you mean {close[0]!r}? " if close else ""
+                hint = did_you_mean(part, PARTS)
                 raise InvalidValueError(
-                    f"DatetimeFeatures got an unknown part {part!r} in parts={parts!r}. "
-                    f"{hint}Valid parts: {list(PARTS)}."
+                    f"DatetimeFeatures got an unknown part {part!r} in parts={parts!r}.{hint} "
+                    f"Valid parts: {list(PARTS)}."
                 )
         if len(set(parts)) != len(parts):
             raise InvalidValueError(f"DatetimeFeatures got duplicate parts. Received: {parts=}.")

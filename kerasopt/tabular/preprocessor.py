@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from kerasopt.core.errors import InvalidTypeError, InvalidValueError
+from kerasopt.core.validation import check_option
 from kerasopt.tabular.datetime_features import DEFAULT_PARTS, DatetimeFeatures
 from kerasopt.tabular.finite_float32 import FiniteFloat32
 from kerasopt.tabular.interpolation_imputer import InterpolationImputer
@@ -21,13 +22,6 @@ MISSING = ("median", "mean", "most_frequent", "interpolate", "drop")
 OUTLIERS = ("winsorize", None)
 SCALING = ("zscore", "minmax", None)
 ENCODING = ("onehot", "ordinal")
-
-
-def _check_option(name, value, valid, hint=""):
-    if value not in valid:
-        raise InvalidValueError(
-            f"build_preprocessor got {name}={value!r}; expected one of {list(valid)}.{hint}"
-        )
 
 
 def _columns(name, columns) -> list:
@@ -125,18 +119,20 @@ def build_preprocessor(
     >>> pre.fit(df).transform(df).dtype, list(pre.get_feature_names_out())
     (dtype('float32'), ['age', 'city_a', 'city_b'])
     """
-    _check_option("missing", missing, MISSING)
-    _check_option(
+    owner = "build_preprocessor"
+    check_option(owner, "missing", missing, MISSING)
+    check_option(
+        owner,
         "outliers",
         outliers,
         OUTLIERS,
-        " To drop outlier rows, call drop_outliers(X, y, method='iqr') on the training "
+        fix="To drop outlier rows, call drop_outliers(X, y, method='iqr') on the training "
         "split first: dropping rows cannot happen inside a Pipeline."
         if outliers in ("iqr", "zscore")
-        else "",
+        else None,
     )
-    _check_option("scaling", scaling, SCALING)
-    _check_option("encoding", encoding, ENCODING)
+    check_option(owner, "scaling", scaling, SCALING)
+    check_option(owner, "encoding", encoding, ENCODING)
     groups = {
         "numeric": _columns("numeric", numeric),
         "categorical": _columns("categorical", categorical),

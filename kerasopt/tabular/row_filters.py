@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import check_number, check_option
 
 logger = logging.getLogger("kerasopt.tabular")
 
@@ -130,17 +131,13 @@ def drop_outliers(X, y=None, *, method="iqr", columns=None, factor=1.5, threshol
     >>> keep
     array([ True,  True,  True,  True, False])
     """
-    if method not in METHODS:
-        raise InvalidValueError(
-            f"drop_outliers got method={method!r}; expected one of {list(METHODS)}. To clip "
-            "instead of dropping rows, use Winsorizer (build_preprocessor(outliers="
-            "'winsorize'))."
-        )
-    for name, value in (("factor", factor), ("threshold", threshold)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise InvalidValueError(
-                f"drop_outliers requires {name} > 0. Received: {name}={value!r}."
-            )
+    check_option(
+        "drop_outliers", "method", method, METHODS,
+        fix="To clip instead of dropping rows, use Winsorizer "
+        "(build_preprocessor(outliers='winsorize')).",
+    )  # fmt: skip
+    check_number("drop_outliers", "factor", factor, 0, closed="neither", example=1.5)
+    check_number("drop_outliers", "threshold", threshold, 0, closed="neither", example=3.0)
     frame, names = _select(X, columns, numeric_only=True, caller="drop_outliers")
     try:
         values = frame.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import sys
 from typing import Any
 
 from kerasopt.core.errors import KerasoptError
+from kerasopt.core.suggestions import did_you_mean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -147,10 +147,9 @@ class TrainConfig:
         valid = [f.name for f in dataclasses.fields(cls)]
         for key in values:
             if key not in valid:
-                close = difflib.get_close_matches(key, valid, n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise ConfigError(
-                    f"Unknown training config key {key!r}.{hint} Valid keys: {valid}."
+                    f"Unknown training config key {key!r}.{did_you_mean(key, valid)} "
+                    f"Valid keys: {valid}."
                 )
         return cls(**values)
 

@@ -104,26 +104,31 @@ ERRORS = {
     "epsilon_above_one": (
         lambda m: fgsm(m, X, Y, 8, input_range=RANGE),
         ValueError,
-        r"epsilon as a fraction of the input range, in \[0, 1\]. Received: epsilon=8. "
-        r".*epsilon=8/255",
+        r"fgsm: expected epsilon in \[0, 1\]\. Received: epsilon=8\. Budgets are fractions of "
+        r"the input range.*pass 8/255",
     ),
     "negative_epsilon": (lambda m: pgd(m, X, Y, -0.1), ValueError, r"Received: epsilon=-0.1"),
     "bool_epsilon": (lambda m: fgsm(m, X, Y, True), ValueError, r"Received: epsilon=True"),
     "step_size": (
         lambda m: pgd(m, X, Y, 0.1, step_size=2.0),
         ValueError,
-        r"pgd expects step_size as a fraction.*step_size=2.0",
+        r"pgd: expected step_size in \[0, 1\]\. Received: step_size=2\.0",
     ),
-    "steps": (lambda m: pgd(m, X, Y, 0.1, steps=0), ValueError, r"steps as an integer >= 1"),
+    "steps": (
+        lambda m: pgd(m, X, Y, 0.1, steps=0),
+        ValueError,
+        r"pgd: expected steps to be an integer >= 1\. Received: steps=0",
+    ),
     "reversed_range": (
         lambda m: fgsm(m, X, Y, 0.1, input_range=(16, 0)),
         ValueError,
-        r"input_range=\(low, high\) with low < high.*Received: input_range=\(16, 0\)",
+        r"fgsm: expected input_range=\(low, high\) with low < high\. "
+        r"Received: input_range=\(16, 0\)",
     ),
     "inputs_outside_default_range": (
         lambda m: fgsm(m, X + 16, Y, 0.1),
         ValueError,
-        r"inputs outside input_range=\(0.0, 1.0\): x has values in \[16, 16\].*"
+        r"inputs inside input_range=\(0.0, 1.0\)\. Received: x has values in \[16, 16\].*"
         r"input_range=\(0, 16\)",
     ),
     "mismatched_lengths": (
@@ -139,7 +144,7 @@ ERRORS = {
     "unknown_attack": (
         lambda m: robustness_curve(m, X, Y, attack="cw", input_range=RANGE),
         ValueError,
-        r"attack to be one of \['fgsm', 'pgd'\]. Received: attack='cw'",
+        r"attack to be one of 'fgsm', 'pgd'\. Received: attack='cw'",
     ),
     "fgsm_with_pgd_arguments": (
         lambda m: robustness_curve(m, X, Y, input_range=RANGE, steps=3),

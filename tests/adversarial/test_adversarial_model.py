@@ -111,15 +111,28 @@ ERRORS = {
         r"model as a keras.Model.*Received: model of type str",
     ),
     "attack": ({"attack": "deepfool"}, ValueError, r"Received: attack='deepfool'"),
-    "epsilon": ({"epsilon": 2}, ValueError, r"AdversarialModel expects epsilon.*epsilon=2\."),
+    "epsilon": (
+        {"epsilon": 2},
+        ValueError,
+        r"AdversarialModel: expected epsilon in \[0, 1\]\. Received: epsilon=2\.",
+    ),
     "weight": (
         {"adversarial_weight": 1.5},
         ValueError,
-        r"adversarial_weight as a fraction.*adversarial_weight=1.5",
+        r"AdversarialModel: expected adversarial_weight in \[0, 1\]\. "
+        r"Received: adversarial_weight=1\.5",
     ),
     "input_range": ({"input_range": (0,)}, ValueError, r"Received: input_range=\(0,\)"),
-    "pgd_steps": ({"pgd_steps": 0}, ValueError, r"pgd_steps as an integer >= 1"),
-    "seed": ({"seed": "x"}, TypeError, r"seed as an int or None. Received: seed='x'"),
+    "pgd_steps": (
+        {"pgd_steps": 0},
+        ValueError,
+        r"AdversarialModel: expected pgd_steps to be an integer >= 1\. Received: pgd_steps=0",
+    ),
+    "seed": (
+        {"seed": "x"},
+        TypeError,
+        r"AdversarialModel: expected seed to be an int or None\. Received: seed='x'",
+    ),
 }
 
 

@@ -129,5 +129,7 @@ def test_errors(case):
 
 
 def test_bad_bins():
-    with pytest.raises(ValueError, match=r"bins as an integer >= 1. Received: bins=0"):
+    with pytest.raises(
+        ValueError, match=r"calibration: expected bins to be an integer >= 1\. Received: bins=0"
+    ):
         calibration(HAND_PROBABILITIES, HAND_LABELS, bins=0)

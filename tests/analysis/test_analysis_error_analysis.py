@@ -83,7 +83,7 @@ def test_num_classes_must_match():
 
 def test_images_checked_before_any_file(tmp_path):
     probabilities, labels, _ = _toy()
-    with pytest.raises(ValueError, match=r"error_analysis expects one image per row"):
+    with pytest.raises(ValueError, match=r"error_analysis: expected one image per row"):
         error_analysis(
             probabilities, labels, num_classes=4, images=np.zeros((3, 6, 6)), out_dir=tmp_path
         )

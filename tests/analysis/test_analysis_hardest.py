@@ -62,7 +62,7 @@ ERRORS = {
     "mismatched_images": (
         {"images": np.zeros((3, 8, 8))},
         ValueError,
-        r"one image per row of probabilities. Received: len\(images\)=3 and 5 rows",
+        r"expected one image per row of probabilities\. Received: len\(images\)=3 and 5 rows",
     ),
     "flat_features": (
         {"images": np.zeros((5, 64))},
@@ -74,7 +74,7 @@ ERRORS = {
         ValueError,
         r"Received: 2 class_names for 4 classes",
     ),
-    "top": ({"top": 0}, ValueError, r"top as an integer >= 1. Received: top=0"),
+    "top": ({"top": 0}, ValueError, r"expected top to be an integer >= 1\. Received: top=0"),
 }
 
 

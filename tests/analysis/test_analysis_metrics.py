@@ -79,7 +79,11 @@ ERRORS = {
         r"y_true.shape=\(3, 3\). They look one-hot: pass y_true.argmax\(axis=-1\)",
     ),
     "float_scores": (([0.2, 0.9], [0, 1], 2), TypeError, "Pass class indices, not scores"),
-    "bad_num_classes": (([0], [0], 0), ValueError, r"num_classes as an integer >= 1.*=0"),
+    "bad_num_classes": (
+        ([0], [0], 0),
+        ValueError,
+        r"expected num_classes to be an integer >= 1\. Received: num_classes=0",
+    ),
     "empty": (([], [], 2), ValueError, "at least one sample"),
 }
 

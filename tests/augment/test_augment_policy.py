@@ -79,8 +79,15 @@ def test_empty_policy_is_the_identity(rng):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"seed": 1.5}, r"AugmentationPolicy expects seed to be an integer. Received: seed=1.5"),
-        ({"num_classes": 1}, r"num_classes to be an integer >= 2.*num_classes=1"),
+        (
+            {"seed": 1.5},
+            r"AugmentationPolicy: expected seed to be an integer\. Received: seed=1\.5",
+        ),
+        (
+            {"num_classes": 1},
+            r"AugmentationPolicy: expected num_classes to be an integer >= 2\. "
+            r"Received: num_classes=1",
+        ),
     ],
     ids=["seed", "num_classes"],
 )

@@ -74,7 +74,11 @@ def test_bad_specs_name_the_problem(spec, match):
 
 
 def test_bad_value_reaches_the_op_check():
-    with pytest.raises(ValueError, match=r"RandomFlip expects mode.*Did you mean 'vertical'"):
+    with pytest.raises(
+        ValueError,
+        match=r"RandomFlip: expected mode to be one of.*Received: mode='vertcal'\. "
+        r"Did you mean 'vertical'",
+    ):
         parse_spec("flip(vertcal)")
 
 

@@ -58,7 +58,9 @@ def test_preview_rgb_without_labels(tmp_path, rng):
     images = rng.uniform(0, 1, size=(2, 8, 8, 3)).astype("float32")
     path = preview("hue(0.2, value_range=(0, 1)), cutmix", images, tmp_path / "rgb.png")
     assert path.read_bytes().startswith(PNG_HEADER)
-    with pytest.raises(ValueError, match=r"preview expects repeats >= 1.*repeats=0"):
+    with pytest.raises(
+        ValueError, match=r"preview: expected repeats to be an integer >= 1\. Received: repeats=0"
+    ):
         preview("flip", images, tmp_path / "x.png", repeats=0)
 
 
@@ -87,7 +89,11 @@ def test_benchmark_returns_sane_numbers(rng):
 
 def test_benchmark_argument_checks(rng):
     images = rng.integers(0, 256, size=(4, 8, 8), dtype=np.uint8)
-    with pytest.raises(ValueError, match=r"batch_size >= 1.*batch_size=0"):
+    with pytest.raises(
+        ValueError,
+        match=r"benchmark_throughput: expected batch_size to be an integer >= 1\. "
+        r"Received: batch_size=0",
+    ):
         benchmark_throughput("flip", images, np.arange(4), batch_size=0)
     with pytest.raises(ValueError, match=r"at least one op"):
         benchmark_throughput("", images, np.arange(4))

@@ -31,5 +31,7 @@ def test_config_round_trip():
 
 @pytest.mark.parametrize("name", ["rotation", "translation", "zoom"])
 def test_out_of_range_fraction(name):
-    with pytest.raises(ValueError, match=rf"0 <= {name} < 1.*{name}=1.5"):
+    with pytest.raises(
+        ValueError, match=rf"RandomAffine: expected {name} in \[0, 1\)\. Received: {name}=1\.5"
+    ):
         RandomAffine(**{name: 1.5})

@@ -176,17 +176,21 @@ def test_config_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"sample_data": "batch"}, TypeError, r"`sample_data` to be a tuple.*got a str"),
-        ({"every_n_steps": 0}, ValueError, r"every_n_steps to be an int >= 1, got every_n_st"),
-        ({"every_n_steps": 2.5}, ValueError, r"got every_n_steps=2\.5"),
-        ({"csv_path": 3}, TypeError, r"csv_path to be a path .* got csv_path=3 \(int\)"),
-        ({"log_dir": ["tb"]}, TypeError, r"log_dir to be a path .* got log_dir=\['tb'\]"),
-        ({"append": "yes"}, TypeError, r"append to be a bool, got append='yes'"),
+        ({"sample_data": "batch"}, TypeError, r"sample_data to be a tuple.*Received: a str"),
+        (
+            {"every_n_steps": 0},
+            ValueError,
+            r"every_n_steps to be an integer >= 1\. Received: every_n_steps=0",
+        ),
+        ({"every_n_steps": 2.5}, ValueError, r"Received: every_n_steps=2\.5"),
+        ({"csv_path": 3}, TypeError, r"csv_path to be a path .* Received: csv_path=3 \(int\)"),
+        ({"log_dir": ["tb"]}, TypeError, r"log_dir to be a path .* Received: log_dir=\['tb'\]"),
+        ({"append": "yes"}, TypeError, r"append to be a bool\. Received: append='yes'"),
     ],
     ids=["data-str", "every0", "every-float", "csv-int", "logdir-list", "append-str"],
 )
 def test_invalid_arguments(kwargs, error, match):
     x, y = _data(8)
     kwargs = {"sample_data": (x, y), **kwargs}
-    with pytest.raises(error, match=f"GradientNormLogger requires .*{match}"):
+    with pytest.raises(error, match=f"GradientNormLogger: expected .*{match}"):
         GradientNormLogger(**kwargs)

@@ -79,12 +79,28 @@ def test_callable_learning_rate_needs_base_lr():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"final_lr": 0.0}, ValueError, r"AdaBound requires final_lr > 0, got final_lr=0\.0"),
-        ({"gamma": -1e-3}, ValueError, r"AdaBound requires gamma > 0, got gamma=-0\.001"),
-        ({"beta_2": 1.0}, ValueError, r"AdaBound requires 0 <= beta_2 < 1, got beta_2=1\.0"),
-        ({"epsilon": -1e-8}, ValueError, r"AdaBound requires epsilon >= 0"),
-        ({"base_lr": 0.0}, ValueError, r"AdaBound requires base_lr > 0, got base_lr=0\.0"),
-        ({"final_lr": None}, TypeError, r"AdaBound requires `final_lr` to be a float"),
+        (
+            {"final_lr": 0.0},
+            ValueError,
+            r"AdaBound: expected final_lr > 0\. Received: final_lr=0\.0",
+        ),
+        ({"gamma": -1e-3}, ValueError, r"AdaBound: expected gamma > 0\. Received: gamma=-0\.001"),
+        (
+            {"beta_2": 1.0},
+            ValueError,
+            r"AdaBound: expected beta_2 in \[0, 1\)\. Received: beta_2=1\.0",
+        ),
+        (
+            {"epsilon": -1e-8},
+            ValueError,
+            r"AdaBound: expected epsilon >= 0\. Received: epsilon=-1e-08",
+        ),
+        ({"base_lr": 0.0}, ValueError, r"AdaBound: expected base_lr > 0\. Received: base_lr=0\.0"),
+        (
+            {"final_lr": None},
+            TypeError,
+            r"AdaBound: expected final_lr to be a number\. Received: final_lr=None",
+        ),
     ],
     ids=["final_lr", "gamma", "beta_2", "epsilon", "base_lr", "final_lr-type"],
 )

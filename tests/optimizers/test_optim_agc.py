@@ -105,10 +105,22 @@ def test_learning_rate_iterations_and_nesting_are_the_inner_ones():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"clip_factor": 0.0}, ValueError, r"AdaptiveGradientClipping requires clip_factor > 0"),
-        ({"clip_factor": -1}, ValueError, r"got clip_factor=-1\.0"),
-        ({"clip_factor": "0.1"}, TypeError, r"`clip_factor` to be a float, got clip_factor='0"),
-        ({"eps": 0.0}, ValueError, r"AdaptiveGradientClipping requires eps > 0, got eps=0\.0"),
+        (
+            {"clip_factor": 0.0},
+            ValueError,
+            r"AdaptiveGradientClipping: expected clip_factor > 0\. Received: clip_factor=0\.0",
+        ),
+        ({"clip_factor": -1}, ValueError, r"Received: clip_factor=-1\."),
+        (
+            {"clip_factor": "0.1"},
+            TypeError,
+            r"clip_factor to be a number\. Received: clip_factor='0",
+        ),
+        (
+            {"eps": 0.0},
+            ValueError,
+            r"AdaptiveGradientClipping: expected eps > 0\. Received: eps=0\.0",
+        ),
         ({"learning_rate": 0.1}, ValueError, r"uses the inner optimizer's learning rate"),
         ({"clipnorm": 1.0}, ValueError, r"does not apply `clipnorm` itself, got clipnorm=1\.0"),
         ({"momentum": 0.9}, ValueError, r"unexpected argument momentum=0\.9"),

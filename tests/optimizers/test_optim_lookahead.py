@@ -82,14 +82,22 @@ def test_accepts_optimizer_name():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"sync_period": 0}, ValueError, r"Lookahead requires sync_period >= 1.*sync_period=0"),
+        (
+            {"sync_period": 0},
+            ValueError,
+            r"Lookahead: expected sync_period to be an integer >= 1\. Received: sync_period=0",
+        ),
         (
             {"sync_period": 2.0},
             ValueError,
-            r"Lookahead requires sync_period >= 1.*sync_period=2\.0",
+            r"Lookahead: expected sync_period to be an integer\. Received: sync_period=2\.0",
         ),
-        ({"slow_step_size": 0.0}, ValueError, r"Lookahead requires 0 < slow_step_size <= 1"),
-        ({"slow_step_size": 1.5}, ValueError, r"got slow_step_size=1\.5"),
+        (
+            {"slow_step_size": 0.0},
+            ValueError,
+            r"Lookahead: expected slow_step_size in \(0, 1\]\. Received: slow_step_size=0\.0",
+        ),
+        ({"slow_step_size": 1.5}, ValueError, r"Received: slow_step_size=1\.5"),
         ({"learning_rate": 0.1}, ValueError, r"Lookahead uses the inner optimizer's learning"),
         ({"clipnorm": 1.0}, ValueError, r"Lookahead does not apply `clipnorm` itself"),
         ({"momentum": 0.9}, ValueError, r"Lookahead got an unexpected argument momentum=0\.9"),

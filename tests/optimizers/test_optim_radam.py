@@ -80,12 +80,32 @@ def test_sma_threshold_moves_the_switch():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"beta_1": 1.0}, ValueError, r"RAdam requires 0 <= beta_1 < 1, got beta_1=1\.0"),
-        ({"beta_2": -0.1}, ValueError, r"RAdam requires 0 <= beta_2 < 1, got beta_2=-0\.1"),
-        ({"epsilon": -1.0}, ValueError, r"RAdam requires epsilon >= 0, got epsilon=-1\.0"),
-        ({"sma_threshold": 4}, ValueError, r"RAdam requires sma_threshold > 4, got"),
-        ({"weight_decay": -0.1}, ValueError, r"RAdam requires weight_decay >= 0"),
-        ({"beta_1": "0.9"}, TypeError, r"RAdam requires `beta_1` to be a float, got beta_1='0.9'"),
+        (
+            {"beta_1": 1.0},
+            ValueError,
+            r"RAdam: expected beta_1 in \[0, 1\)\. Received: beta_1=1\.0",
+        ),
+        (
+            {"beta_2": -0.1},
+            ValueError,
+            r"RAdam: expected beta_2 in \[0, 1\)\. Received: beta_2=-0\.1",
+        ),
+        ({"epsilon": -1.0}, ValueError, r"RAdam: expected epsilon >= 0\. Received: epsilon=-1\.0"),
+        (
+            {"sma_threshold": 4},
+            ValueError,
+            r"RAdam: expected sma_threshold > 4\. Received: sma_threshold=4",
+        ),
+        (
+            {"weight_decay": -0.1},
+            ValueError,
+            r"RAdam: expected weight_decay >= 0\. Received: weight_decay=-0\.1",
+        ),
+        (
+            {"beta_1": "0.9"},
+            TypeError,
+            r"RAdam: expected beta_1 to be a number\. Received: beta_1='0\.9'",
+        ),
     ],
     ids=["beta_1", "beta_2", "epsilon", "sma_threshold", "weight_decay", "beta_1-type"],
 )

@@ -107,11 +107,23 @@ def test_config_round_trip():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"start_epoch": -1}, r"SWA requires start_epoch to be an int >= 0, got start_epoch=-1"),
-        ({"start_epoch": 1.5}, r"got start_epoch=1\.5"),
-        ({"start_epoch": 0, "swa_freq": 0}, r"SWA requires swa_freq to be an int >= 1"),
-        ({"start_epoch": 0, "bn_batch_size": 0}, r"SWA requires bn_batch_size to be an int"),
-        ({"start_epoch": 0, "bn_steps": 0}, r"SWA requires bn_steps to be an int >= 1"),
+        (
+            {"start_epoch": -1},
+            r"SWA: expected start_epoch to be an integer >= 0\. Received: start_epoch=-1",
+        ),
+        ({"start_epoch": 1.5}, r"Received: start_epoch=1\.5"),
+        (
+            {"start_epoch": 0, "swa_freq": 0},
+            r"SWA: expected swa_freq to be an integer >= 1\. Received: swa_freq=0",
+        ),
+        (
+            {"start_epoch": 0, "bn_batch_size": 0},
+            r"SWA: expected bn_batch_size to be an integer >= 1\. Received: bn_batch_size=0",
+        ),
+        (
+            {"start_epoch": 0, "bn_steps": 0},
+            r"SWA: expected bn_steps to be an integer >= 1\. Received: bn_steps=0",
+        ),
     ],
     ids=["start-negative", "start-float", "freq", "batch_size", "bn_steps"],
 )

@@ -150,15 +150,27 @@ def test_clone_gives_an_equal_unfitted_pipeline():
 
 
 BAD_OPTIONS = [
-    ({"missing": "avg"}, ValueError, r"missing='avg'; expected one of \['median', 'mean'"),
-    ({"outliers": "iqr"}, ValueError, r"outliers='iqr'.*call drop_outliers\(X, y"),
+    (
+        {"missing": "avg"},
+        ValueError,
+        r"expected missing to be one of 'median', 'mean'.*Received: missing='avg'",
+    ),
+    (
+        {"outliers": "iqr"},
+        ValueError,
+        r"Received: outliers='iqr'\. To drop outlier rows, call drop_outliers\(X, y",
+    ),
     (
         {"scaling": "robust"},
         ValueError,
-        r"scaling='robust'; expected one of \['zscore', "
-        r"'minmax', None\]",
+        r"build_preprocessor: expected scaling to be one of 'zscore', 'minmax', None\. "
+        r"Received: scaling='robust'",
     ),
-    ({"encoding": "target"}, ValueError, r"encoding='target'; expected one of \['onehot'"),
+    (
+        {"encoding": "target"},
+        ValueError,
+        r"expected encoding to be one of 'onehot'.*Received: encoding='target'",
+    ),
     ({"missing": "drop", "lags": (1,)}, ValueError, r"missing='drop' imputes nothing"),
     ({"quantiles": (0.5, 0.1)}, ValueError, r"quantiles=\(0.5, 0.1\)"),
     ({"lags": 3}, TypeError, r"lags to be a tuple of ints. Received: lags=3"),

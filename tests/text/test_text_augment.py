@@ -167,17 +167,37 @@ def test_synonym_map_from_words_reports_unknown_words():
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda: RandomTokenSwap(1.5), ValueError, r"RandomTokenSwap needs a rate in \[0, 1\]"),
-        (lambda: RandomTokenDeletion(0.1, seed=1.5), TypeError, r"int seed\. Received: seed=1\.5"),
+        (
+            lambda: RandomTokenSwap(1.5),
+            ValueError,
+            r"RandomTokenSwap: expected rate in \[0, 1\]\. Received: rate=1\.5",
+        ),
+        (
+            lambda: RandomTokenDeletion(0.1, seed=1.5),
+            TypeError,
+            r"RandomTokenDeletion: expected seed to be an integer\. Received: seed=1\.5",
+        ),
         (lambda: RandomTokenInsertion(0.1), ValueError, r"exactly one of vocab_size or synonym"),
         (
             lambda: RandomTokenInsertion(0.1, vocab_size=2),
             ValueError,
-            r"vocab_size >= 3 .*Received: vocab_size=2",
+            r"RandomTokenInsertion: expected vocab_size >= 3\. Received: vocab_size=2",
         ),
-        (lambda: SynonymReplacement({5: [0]}), ValueError, r">= 2 .*Received: 5 -> \[0\]"),
-        (lambda: SynonymReplacement([5, 6]), TypeError, r"dict .*Received: list"),
-        (lambda: TextAugmentation([lambda x: x]), TypeError, r"takes token ops.*Received"),
+        (
+            lambda: SynonymReplacement({5: [0]}),
+            ValueError,
+            r"SynonymReplacement: expected synonym ids >= 2 .*Received: 5 -> \[0\]",
+        ),
+        (
+            lambda: SynonymReplacement([5, 6]),
+            TypeError,
+            r"SynonymReplacement: expected synonym_map as a dict .*Received: list",
+        ),
+        (
+            lambda: TextAugmentation([lambda x: x]),
+            TypeError,
+            r"TextAugmentation: expected token ops.*Received: <function",
+        ),
         (
             lambda: RandomTokenSwap(0.1)(np.zeros((2, 3, 4), "int32")),
             ValueError,

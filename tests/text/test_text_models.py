@@ -38,14 +38,24 @@ def test_l2_is_set_on_kernels_only(l2, expected):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"family": "rnn"}, r"Unknown text model family 'rnn'\. Expected one of \['bow'"),
-        ({"vocab_size": 2}, r"vocab_size >= 3 .*Received: vocab_size=2"),
-        ({"vocab_size": 200.0}, r"int vocab_size .*Received: vocab_size=200\.0"),
-        ({"sequence_length": 0}, r"sequence_length >= 1 .*Received: sequence_length=0"),
-        ({"num_classes": 1}, r"num_classes >= 2 .*Received: num_classes=1"),
-        ({"units": 0}, r"units >= 1 .*Received: units=0"),
-        ({"dropout": 1.0}, r"0 <= dropout < 1\. Received: dropout=1\.0"),
-        ({"l2": -1.0}, r"l2 >= 0\. Received: l2=-1\.0"),
+        ({"family": "rnn"}, r"Unknown text model family 'rnn'\. Expected one of: bow, tfidf"),
+        (
+            {"vocab_size": 2},
+            r"build_text_model: expected vocab_size to be an integer >= 3\. "
+            r"Received: vocab_size=2\. 0 is",
+        ),
+        (
+            {"vocab_size": 200.0},
+            r"expected vocab_size to be an integer\. Received: vocab_size=200\.0",
+        ),
+        (
+            {"sequence_length": 0},
+            r"sequence_length to be an integer >= 1\. Received: sequence_length=0",
+        ),
+        ({"num_classes": 1}, r"num_classes to be an integer >= 2\. Received: num_classes=1"),
+        ({"units": 0}, r"units to be an integer >= 1\. Received: units=0"),
+        ({"dropout": 1.0}, r"expected dropout in \[0, 1\)\. Received: dropout=1\.0"),
+        ({"l2": -1.0}, r"expected l2 >= 0\. Received: l2=-1\.0"),
         ({"idf_weights": np.ones(VOCAB_SIZE)}, r"only used by family='tfidf'.*family='bow'"),
     ],
     ids=["family", "vocab", "vocab-float", "length", "classes", "units", "dropout", "l2", "idf"],
@@ -109,15 +119,22 @@ def test_token_tfidf_clips_counts_at_max_count():
     "make, match",
     [
         (lambda: TokenTfIdf(10, np.ones(7)), r"expected 10 idf weights .* or 9 .*Received: 7"),
-        (lambda: TokenTfIdf(1), r"vocab_size >= 2\. Received: vocab_size=1"),
-        (lambda: TokenTfIdf(10, max_count=0), r"max_count >= 1 or None\. Received: max_count=0"),
+        (
+            lambda: TokenTfIdf(1),
+            r"TokenTfIdf: expected vocab_size to be an integer >= 2\. Received: vocab_size=1",
+        ),
+        (
+            lambda: TokenTfIdf(10, max_count=0),
+            r"TokenTfIdf: expected max_count >= 1\. Received: max_count=0\. Pass None",
+        ),
         (
             lambda: TokenTfIdf(10)(keras.Input((None,), dtype="int32")),
             r"fixed sequence length.*input_shape=\(None, None\)",
         ),
         (
             lambda: TokenAndPositionEmbedding(10, 0, 4),
-            r"positive int sequence_length\. Received: sequence_length=0",
+            r"TokenAndPositionEmbedding: expected sequence_length to be an integer >= 1\. "
+            r"Received: sequence_length=0",
         ),
     ],
     ids=["idf-length", "vocab", "max-count", "variable-length", "positions"],
