@@ -22,8 +22,8 @@ _LAZY = {
     "convert_to_tflite": "kerasopt.export",
     "LiteRTEvaluator": "kerasopt.export",
     "check_full_integer": "kerasopt.export",
-    "verify_tflite": "kerasopt.export",
-    "run_scenario": "kerasopt.scenarios",
+    "measure_tflite": "kerasopt.export",
+    "run_scenario": "kerasopt.pipeline",
     "find_lr": "kerasopt.schedules",
 }
 _SUBPACKAGES = (
@@ -37,6 +37,7 @@ _SUBPACKAGES = (
     "export",
     "models",
     "optimizers",
+    "pipeline",
     "regularizers",
     "scenarios",
     "schedules",

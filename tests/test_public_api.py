@@ -40,6 +40,19 @@ PROMISED = [
     "text.load_imdb",
     "text.load_aclimdb",
     "text.TextAugmentation",
+    "run_scenario",
+    "measure_tflite",
+    "pipeline.run_scenario",
+    "pipeline.RunReport",
+    "scenarios.Scenario",
+    "scenarios.ScenarioData",
+    "scenarios.register_scenario",
+    "scenarios.get_scenario",
+    "scenarios.ReportSection",
+    "export.measure_tflite",
+    "export.DeploymentMetrics",
+    "export.ExportedModel",
+    "export.TFLiteExportPlan",
 ]
 
 
@@ -55,7 +68,14 @@ def test_promised_name_is_public(dotted):
         assert dotted.rsplit(".", 1)[1] in getattr(kerasopt, package).__all__
 
 
+def test_verify_tflite_is_gone():
+    assert not hasattr(kerasopt, "verify_tflite") and "verify_tflite" not in kerasopt.__all__
+
+
 def test_import_kerasopt_loads_no_tensorflow():
-    code = "import sys, kerasopt; print('tensorflow' in sys.modules)"
+    code = (
+        "import sys, kerasopt; from kerasopt.scenarios import scenario_names; "
+        "scenario_names(); print('tensorflow' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"

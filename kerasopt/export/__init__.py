@@ -1,6 +1,7 @@
 """TFLite export and verification on the LiteRT interpreter."""
 
 from kerasopt.export.deployment_metrics import DeploymentMetrics, measure_tflite
+from kerasopt.export.exported_model import ExportedModel
 from kerasopt.export.full_integer_check import (
     NotFullIntegerError,
     check_full_integer,
@@ -8,13 +9,16 @@ from kerasopt.export.full_integer_check import (
 )
 from kerasopt.export.litert_evaluator import LiteRTEvaluator, tflite_sizes
 from kerasopt.export.tflite_converter import TFLITE_VARIANTS, ConversionError, convert_to_tflite
+from kerasopt.export.tflite_export_plan import TFLiteExportPlan
 
 __all__ = [
     "TFLITE_VARIANTS",
     "ConversionError",
     "DeploymentMetrics",
+    "ExportedModel",
     "LiteRTEvaluator",
     "NotFullIntegerError",
+    "TFLiteExportPlan",
     "check_full_integer",
     "convert_to_tflite",
     "find_float_parts",

@@ -103,7 +103,13 @@ class LiteRTEvaluator:
         return y.astype("float32")
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities for raw samples `x`."""
+        """Class probabilities for raw samples `x`.
+
+        A model exported with a fixed batch size (recurrent text models convert only at
+        batch 1) is run in batches of that size.
+        """
+        if self.input_details["shape_signature"][0] != -1:
+            batch_size = int(self.input_details["shape"][0])
         interpreter = self._interpreter()
         index_in, index_out = self.input_details["index"], self.output_details["index"]
         outputs, allocated = [], None

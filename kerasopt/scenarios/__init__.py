@@ -1,17 +1,27 @@
-"""Named end-to-end scenarios (`kerasopt run NAME`)."""
+"""Named end-to-end scenarios (`kerasopt run NAME`), built-in and registered by users.
 
-from kerasopt.scenarios.imdb_run import run_imdb
-from kerasopt.scenarios.registry import SCENARIOS, Scenario, get_scenario
-from kerasopt.scenarios.report import format_table, summary_rows, write_report
-from kerasopt.scenarios.run import run_scenario
+Example:
+
+>>> from kerasopt.scenarios import get_scenario, scenario_names
+>>> "digits" in scenario_names() and get_scenario("imdb").models[0] == "bow"
+True
+"""
+
+from kerasopt.scenarios.report_section import ReportSection, SectionContext
+from kerasopt.scenarios.scenario import (
+    Scenario,
+    ScenarioData,
+    get_scenario,
+    register_scenario,
+    scenario_names,
+)
 
 __all__ = [
-    "SCENARIOS",
+    "ReportSection",
     "Scenario",
-    "format_table",
+    "ScenarioData",
+    "SectionContext",
     "get_scenario",
-    "run_imdb",
-    "run_scenario",
-    "summary_rows",
-    "write_report",
+    "register_scenario",
+    "scenario_names",
 ]

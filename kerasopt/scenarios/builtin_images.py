@@ -1,48 +1,104 @@
-"""`Scenario`: a dataset, a model recipe and a training recipe under one name."""
+"""The image scenarios `digits`, `mnist`, `fashion_mnist` and `cifar10`.
+
+Each is a `Scenario` registered as a user registers their own: the dataset from
+`kerasopt.data.load_dataset`, a `build_cnn` recipe, a training recipe, and the four
+TFLite variants as its export plan.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.data import load_dataset
+from kerasopt.export.tflite_export_plan import TFLiteExportPlan
+from kerasopt.models import build_cnn
+from kerasopt.scenarios.scenario import Scenario, ScenarioData
 from kerasopt.training.config import TrainConfig
 
 
-@dataclasses.dataclass(frozen=True)
-class Scenario:
-    """What `kerasopt run NAME` trains.
+class DatasetLoader:
+    """`load_data` of an image scenario: `load_dataset(name, data_path)`.
 
-    Args:
-        name: Scenario name on the command line.
-        dataset: Name passed to `load_dataset`.
-        model: Keyword arguments of `build_cnn`.
-        train: The training recipe.
-        quick: Overrides of `train` for `--quick` (a smoke run).
-        notes: One line on where the recipe comes from.
+    Example:
+
+    >>> DatasetLoader("digits")(None, seed=0).splits.num_classes
+    10
     """
 
-    name: str
-    dataset: str
-    model: dict
-    train: TrainConfig
-    quick: dict
-    notes: str = ""
+    def __init__(self, dataset: str):
+        self.dataset = dataset
 
-    def train_config(self, quick: bool = False, **overrides) -> TrainConfig:
-        changes = {
-            **(self.quick if quick else {}),
-            **{k: v for k, v in overrides.items() if v is not None},
-        }
-        return self.train.replace(**changes) if changes else self.train
+    def __call__(self, data_path: str | os.PathLike | None = None, *, seed: int = 0):
+        # The split is fixed by the dataset (or its random_state), not by the run's seed.
+        return ScenarioData(load_dataset(self.dataset, data_path))
+
+
+class CnnBuilder:
+    """`build_model` of an image scenario: `build_cnn` with the scenario's settings.
+
+    Args:
+        name: Prefix of the Keras model's name (`"<name>_cnn"`).
+        settings: Keyword arguments of `build_cnn`.
+    """
+
+    def __init__(self, name: str, settings: Mapping[str, Any]):
+        self.name = name
+        self.settings = dict(settings)
+
+    def __call__(self, data: ScenarioData, model: str = "cnn"):
+        splits = data.splits
+        return build_cnn(
+            splits.input_shape, splits.num_classes, name=f"{self.name}_cnn", **self.settings
+        )
+
+    def describe(self, model: str) -> dict:
+        """The builder's name and settings, tuples as lists (as `report.json` stores them)."""
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in self.settings.items()}
+        return {"builder": "build_cnn", **settings}
+
+
+def cnn_tuning_defaults(settings: Mapping[str, Any]) -> dict:
+    """`build_cnn` settings as values of the `cnn` tuning family.
+
+    Example:
+
+    >>> cnn_tuning_defaults({"input_max": 16.0, "filters": (32, 64), "dropout": 0.3})
+    {'dropout': 0.3, 'filters': 32, 'blocks': 2}
+    """
+    values = {k: v for k, v in settings.items() if k not in ("filters", "input_max")}
+    filters = settings.get("filters")
+    if filters:
+        values.update(filters=int(filters[0]), blocks=len(filters))
+    return values
+
+
+def image_scenario(
+    name: str, cnn: Mapping[str, Any], train: TrainConfig, quick: Mapping, notes: str
+) -> Scenario:
+    """A scenario of `load_dataset(name)`, `build_cnn(**cnn)` and the four TFLite variants."""
+    return Scenario(
+        name=name,
+        load_data=DatasetLoader(name),
+        build_model=CnnBuilder(name, cnn),
+        train=train,
+        export=TFLiteExportPlan(),
+        models=("cnn",),
+        quick=quick,
+        tuning_defaults={"cnn": cnn_tuning_defaults(cnn)},
+        input_range=(0.0, float(cnn.get("input_max", 255.0))),
+        compressible=True,
+        notes=notes,
+    )
 
 
 _GEOMETRIC = {"rotation": 0.05, "translation": 0.1, "zoom": 0.1}
 
-SCENARIOS: dict[str, Scenario] = {
-    "digits": Scenario(
-        name="digits",
-        dataset="digits",
-        model={
+SCENARIOS = (
+    image_scenario(
+        "digits",
+        cnn={
             "input_max": 16.0,
             "filters": (32, 64),
             "dense_units": 128,
@@ -61,18 +117,16 @@ SCENARIOS: dict[str, Scenario] = {
         quick={"epochs": 4},
         notes="8x8 inputs kept at their size; affine augmentation, BN, L2 1e-4, warmup+cosine",
     ),
-    "mnist": Scenario(
-        name="mnist",
-        dataset="mnist",
-        model={"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
+    image_scenario(
+        "mnist",
+        cnn={"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
         train=TrainConfig(epochs=15, batch_size=128, learning_rate=3e-3, augment=_GEOMETRIC),
         quick={"epochs": 1, "early_stopping_patience": None},
         notes="recipe for >= 99.3 %: 2x2 conv blocks with BN, affine augmentation, 15 epochs",
     ),
-    "fashion_mnist": Scenario(
-        name="fashion_mnist",
-        dataset="fashion_mnist",
-        model={"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
+    image_scenario(
+        "fashion_mnist",
+        cnn={"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
         train=TrainConfig(
             epochs=20,
             batch_size=128,
@@ -82,10 +136,9 @@ SCENARIOS: dict[str, Scenario] = {
         quick={"epochs": 1, "early_stopping_patience": None},
         notes="as mnist, milder augmentation (garments are not rotated)",
     ),
-    "cifar10": Scenario(
-        name="cifar10",
-        dataset="cifar10",
-        model={"input_max": 255.0, "filters": (32, 64, 128), "dense_units": 256, "dropout": 0.4},
+    image_scenario(
+        "cifar10",
+        cnn={"input_max": 255.0, "filters": (32, 64, 128), "dense_units": 256, "dropout": 0.4},
         train=TrainConfig(
             epochs=30,
             batch_size=128,
@@ -95,14 +148,4 @@ SCENARIOS: dict[str, Scenario] = {
         quick={"epochs": 1, "early_stopping_patience": None},
         notes="three conv blocks; a baseline, not a state-of-the-art recipe",
     ),
-}
-
-
-def get_scenario(name: str) -> Scenario:
-    """Looks a scenario up by name, with the valid names in the error."""
-    try:
-        return SCENARIOS[name]
-    except KeyError:
-        raise InvalidValueError(
-            f"Unknown scenario {name!r}. Expected one of {sorted(SCENARIOS)}."
-        ) from None
+)

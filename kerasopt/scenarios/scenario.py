@@ -25,11 +25,15 @@ class ScenarioData:
     Attributes:
         splits: The arrays the model trains and is scored on (`x_*` are model inputs).
         extras: Whatever the scenario's builder, exporter and report sections need
-            besides (a text scenario keeps its adapted tokenizer and raw reviews here).
+            besides (a text scenario keeps its adapted `vectorizer` and its
+            `TokenizedText`, raw reviews included, here).
+        details: Facts added to `report.json["dataset"]` besides the splits'
+            `describe()` (a text scenario's `vocab_size` and `ngrams`).
     """
 
     splits: DatasetSplits
     extras: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,19 +45,22 @@ class Scenario:
         load_data: `load_data(data_path, *, seed, **data_options) -> ScenarioData`;
             `data_path` is `--data` (or `None`).
         build_model: `build_model(data: ScenarioData, model: str) -> keras.Model`,
-            uncompiled; `model` is one of `models`.
+            uncompiled; `model` is one of `models`. A builder with a
+            `describe(model) -> dict` method fills `report.json["model"]` with it.
         train: The training recipe.
-        export: The export plan: an object with
-            `export(model, data, out_dir, *, seed) -> list[ExportedModel]` (see
-            `kerasopt.pipeline`).
+        export: The export plan: an object with `export(model, data, out_dir, *, seed,
+            reference_probabilities) -> list[ExportedModel]`, such as
+            `kerasopt.export.TFLiteExportPlan()`.
         models: Model names `--model` accepts; the first is the default.
         quick: Overrides of `train` for `--quick` (a smoke run).
         data_options: Options of `load_data` with their defaults; a tuning spec's
             `[data]` table may set them.
+        model_data_options: Per model, defaults that replace `data_options` when that
+            model is chosen (the TF-IDF model reads bigrams, so twice as many ids).
         tuning_defaults: Per tuning model family (`"cnn"`, `"text"`, ...), the values
             this scenario's own model uses, so a search starts from the recipe.
         sections: Report sections: callables `section(context) -> ReportSection`
-            run after export (see `kerasopt.pipeline`).
+            run after export (see `kerasopt.scenarios.ReportSection`).
         input_range: `(low, high)` of raw inputs for the FGSM robustness curve, or
             `None` where a gradient attack does not apply (token ids).
         compressible: Whether `--prune`/`--channels`/`--cluster`/`--qat` apply.
@@ -74,6 +81,7 @@ class Scenario:
     models: tuple[str, ...] = ("cnn",)
     quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     data_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    model_data_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     tuning_defaults: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     sections: tuple[Callable, ...] = ()
     input_range: tuple[float, float] | None = None
@@ -112,20 +120,36 @@ class Scenario:
             return self.models[0]
         if model not in self.models:
             raise InvalidValueError(
-                unknown_name_message(f"model for scenario {self.name!r}", model, self.models)
+                unknown_name_message(f"{self.name!r} model", model, self.models)
             )
         return model
 
-    def check_data_options(self, options: Mapping[str, Any]) -> dict:
-        """The defaults updated with `options`; an unknown key raises with the valid ones."""
+    def check_data_options(self, options: Mapping[str, Any], model: str | None = None) -> dict:
+        """The defaults (those of `model` first) updated with `options`.
+
+        An unknown key raises with the valid ones.
+
+        Example:
+
+        >>> from kerasopt.scenarios import get_scenario
+        >>> get_scenario("imdb").check_data_options({}, model="tfidf")["sequence_length"]
+        400
+        """
         for key in options:
             if key not in self.data_options:
                 raise InvalidValueError(
-                    unknown_name_message(
-                        f"data option of scenario {self.name!r}", key, self.data_options
-                    )
+                    unknown_name_message(f"{self.name!r} data option", key, self.data_options)
                 )
-        return {**self.data_options, **options}
+        model_defaults = self.model_data_options.get(self.check_model(model), {})
+        return {**self.data_options, **model_defaults, **options}
+
+    def describe_model(self, model: str) -> dict:
+        """`report.json["model"]`: the model's name, its builder and the builder's settings."""
+        describe = getattr(self.build_model, "describe", None)
+        if describe is not None:
+            return {"name": model, **describe(model)}
+        builder = getattr(self.build_model, "__qualname__", type(self.build_model).__name__)
+        return {"name": model, "builder": builder}
 
 
 _REGISTRY: dict[str, Scenario] = {}

@@ -1,14 +1,25 @@
-"""`export_text_model`: a token-id text model -> full-integer TFLite, else dynamic-range."""
+"""`export_text_model`: a token-id text model -> full-integer TFLite, else dynamic-range.
+
+`TextExportPlan` is the export plan of a text scenario: that file, measured on LiteRT,
+plus the tokenizer files.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from kerasopt.core.atomic import write_bytes_atomic
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.export.deployment_metrics import measure_tflite
+from kerasopt.export.exported_model import ExportedModel
 from kerasopt.export.full_integer_check import find_float_parts
+from kerasopt.export.litert_evaluator import LiteRTEvaluator
 from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
 
 TEXT_EXPORT_MODES = ("int8", "dynamic")
@@ -43,30 +54,8 @@ class TextExport:
     blocking_layers: list[str] = field(default_factory=list)
 
     def predict(self, token_ids: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Float class probabilities from the LiteRT interpreter, as a phone computes them.
-
-        `LiteRTEvaluator` would quantize int32 ids with their (0, 0) quantization, so
-        text models are run here.
-        """
-        from ai_edge_litert.interpreter import Interpreter
-
-        interpreter = Interpreter(model_content=self.content)
-        source = interpreter.get_input_details()[0]
-        target = interpreter.get_output_details()[0]
-        if source["shape_signature"][0] != -1:
-            batch_size = int(source["shape"][0])  # a fixed-batch export (recurrent models)
-        ids = np.asarray(token_ids).astype(source["dtype"])
-        outputs, allocated = [], None
-        for start in range(0, len(ids), batch_size):
-            batch = ids[start : start + batch_size]
-            if allocated != len(batch):
-                interpreter.resize_tensor_input(source["index"], batch.shape, strict=True)
-                interpreter.allocate_tensors()
-                allocated = len(batch)
-            interpreter.set_tensor(source["index"], batch)
-            interpreter.invoke()
-            outputs.append(_dequantize(interpreter.get_tensor(target["index"]), target))
-        return np.concatenate(outputs)
+        """Float class probabilities from the LiteRT interpreter, as a phone computes them."""
+        return LiteRTEvaluator(self.content).predict(np.asarray(token_ids), batch_size)
 
 
 def export_text_model(
@@ -138,6 +127,78 @@ def export_text_model(
         + ". Exported dynamic-range (int8 weights, float activations)."
     )
     return _dynamic(model, ids.shape[1], reason, blocking)
+
+
+class TextExportPlan:
+    """Exports a token-id text model with its tokenizer, and measures the file on LiteRT.
+
+    `export_text_model` writes full-integer int8 where the model allows it and
+    dynamic-range otherwise (the reason and the blocking layers go to the file's
+    `notes`); `save_vocabulary` writes `vocab.txt` and `tokenizer.json` from the
+    scenario's adapted vectorizer (`data.extras["vectorizer"]`), so an app tokenizes as
+    training did; `measure_tflite` measures the one `.tflite` file on the test split.
+    This is the export plan of the `imdb` scenario.
+
+    Args:
+        latency_runs: Single-review invocations timed for `latency_us`. Defaults to `50`.
+
+    Example:
+
+    >>> from kerasopt.text.text_export import TextExportPlan
+    >>> exported = TextExportPlan().export(model, data, "saved_models/imdb_bow")  # doctest: +SKIP
+    >>> exported[0].variant, exported[0].notes["reason"]  # doctest: +SKIP
+    ('int8', None)
+    """
+
+    def __init__(self, latency_runs: int = 50):
+        self.latency_runs = latency_runs
+
+    def __repr__(self) -> str:
+        return f"TextExportPlan(latency_runs={self.latency_runs})"
+
+    def export(
+        self,
+        model,
+        data,
+        out_dir: str | os.PathLike,
+        *,
+        seed: int = 0,
+        reference_probabilities: np.ndarray | None = None,
+    ) -> list[ExportedModel]:
+        """Writes `model_<mode>.tflite` (and the tokenizer files); returns the one file."""
+        splits = getattr(data, "splits", data)
+        out = Path(out_dir)
+        tick = time.perf_counter()
+        export = export_text_model(model, splits.x_train, seed=seed)
+        file_name = f"model_{export.mode}.tflite"
+        write_bytes_atomic(out / file_name, export.content)
+        vectorizer = getattr(data, "extras", {}).get("vectorizer")
+        if vectorizer is not None:
+            from kerasopt.text.vectorizer import save_vocabulary  # loads TensorFlow
+
+            save_vocabulary(vectorizer, out)
+        tock = time.perf_counter()
+        metrics = measure_tflite(
+            export.content,
+            splits.x_test,
+            splits.y_test,
+            variant=export.mode,
+            reference_probabilities=reference_probabilities,
+            require_full_integer=export.mode == "int8",
+            latency_runs=self.latency_runs,
+            keep_probabilities=True,
+        )
+        notes = {"reason": export.reason, "blocking_layers": list(export.blocking_layers)}
+        return [
+            ExportedModel(
+                export.mode,
+                file_name,
+                metrics,
+                notes,
+                convert_seconds=tock - tick,
+                measure_seconds=time.perf_counter() - tock,
+            )
+        ]
 
 
 def _check_inputs(model, representative_ids) -> np.ndarray:
@@ -263,13 +324,6 @@ def _layers_named_in(texts, model) -> list[str]:
                 if match:
                     break
     return found
-
-
-def _dequantize(values: np.ndarray, details: dict) -> np.ndarray:
-    scale, zero_point = details["quantization"]
-    if np.issubdtype(details["dtype"], np.integer) and scale:
-        return (values.astype("float32") - zero_point) * scale
-    return values.astype("float32")
 
 
 def _error_summary(error) -> str:

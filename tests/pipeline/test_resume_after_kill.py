@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def _kerasopt(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-    return [sys.executable, "-m", "kerasopt.cli.main", *args], env
+    return [sys.executable, "-m", "kerasopt.cli", *args], env
 
 
 def test_killed_run_resumes_from_last_finished_epoch(tmp_path):

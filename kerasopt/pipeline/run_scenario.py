@@ -1,0 +1,242 @@
+"""`run_scenario`: load -> build -> train -> export -> verify on LiteRT -> report.
+
+One pipeline for every scenario, images and text, built-in or registered by a user: what
+differs between them is declared in their `Scenario` (loader, builder, recipe, export
+plan, sections), never asked here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from kerasopt.adversarial import robustness_curve
+from kerasopt.analysis import error_analysis, plot_training_curves
+from kerasopt.compress import compress_model
+from kerasopt.core.atomic import atomic_path
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.locking import output_lock
+from kerasopt.pipeline.run_report import (
+    KerasResult,
+    Robustness,
+    RunReport,
+    TFLiteResult,
+    package_versions,
+)
+from kerasopt.scenarios import Scenario, SectionContext, get_scenario, scenario_names
+from kerasopt.training import train
+
+DEFAULT_OUT_ROOT = Path("saved_models")
+#: FGSM budgets of the report's robustness curve, as fractions of the input range.
+ROBUSTNESS_EPSILONS = (0.0, 0.01, 0.02, 0.05, 0.1)
+
+logger = logging.getLogger(__name__)
+
+
+def run_scenario(
+    scenario: str | Scenario,
+    *,
+    out_dir: str | os.PathLike | None = None,
+    data_path: str | os.PathLike | None = None,
+    model: str | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    quick: bool = False,
+    verbose: int | str = "auto",
+    compress: dict | None = None,
+    data_options: dict | None = None,
+    augment=None,
+) -> RunReport:
+    """Runs the whole job of a scenario and returns its `RunReport`.
+
+    Holds an exclusive lock on `out_dir` for the whole run (a second run on the same
+    folder fails at once), loads the data, builds the model (weights seeded), trains it
+    (resuming from `out_dir/_backup` if a previous run was killed), saves `model.keras`,
+    runs the scenario's export plan (each TFLite file measured once on LiteRT against
+    the Keras outputs), runs the error analysis (`kerasopt.analysis.error_analysis`) on
+    the Keras model and on every TFLite file, measures an FGSM robustness curve when
+    the scenario has an input range, adds the scenario's report sections, compresses
+    the model when asked, and writes `report.json`, `report.md` and the plots, each
+    atomically.
+
+    Args:
+        scenario: A registered scenario's name (`"digits"`, `"imdb"`, ...) or a
+            `Scenario`.
+        out_dir: Output folder. Defaults to `saved_models/<name>/`, or
+            `saved_models/<name>_<model>/` for a scenario with several models.
+        data_path: Passed to the scenario's loader (`--data`). Defaults to `None`.
+        model: One of the scenario's `models`. Defaults to its first.
+        epochs: Override the recipe's epochs. Defaults to `None`.
+        seed: Override the recipe's seed. Defaults to `None`.
+        quick: Apply the scenario's `quick` overrides (a smoke run). Defaults to `False`.
+        verbose: Keras verbosity for training. Defaults to `"auto"`.
+        compress: Keyword arguments of `kerasopt.compress.compress_model` (`{"prune":
+            0.8}`, `{"channels": 0.5}`, ...) to compress the trained model as well; its
+            artifacts go to `out_dir/compressed/`. Only for a `compressible` scenario.
+            Defaults to `None`.
+        data_options: Options of the scenario's loader (`{"sequence_length": 64}`).
+            Defaults to `None`.
+        augment: A batch function `(x, y) -> (x, y)` used instead of the recipe's
+            augmentation, e.g. a `kerasopt.text.TextAugmentation`. Defaults to `None`.
+
+    Example:
+
+    >>> from kerasopt.pipeline import run_scenario
+    >>> report = run_scenario("digits", quick=True, out_dir="saved_models/quick")  # doctest: +SKIP
+    >>> report.tflite["int8"].metrics.accuracy  # doctest: +SKIP
+    0.9861
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = get_scenario(scenario)
+    model_name = scenario.check_model(model)
+    options = scenario.check_data_options(data_options or {}, model=model_name)
+    if compress and not scenario.compressible:
+        compressible = [n for n in scenario_names() if get_scenario(n).compressible]
+        raise InvalidValueError(
+            f"Scenario {scenario.name!r} cannot be compressed. Received: compress={compress}. "
+            f"Compress a scenario among {compressible}, or drop the compression options."
+        )
+    out = Path(out_dir) if out_dir is not None else default_out_dir(scenario, model_name)
+    config = scenario.train_config(quick=quick, epochs=epochs, seed=seed)
+    with output_lock(out, f"kerasopt run {scenario.name}"):
+        return _run(
+            scenario, model_name, out, config, data_path, options, quick, verbose, compress, augment
+        )
+
+
+def default_out_dir(scenario: Scenario, model: str) -> Path:
+    """`saved_models/<name>`, or `saved_models/<name>_<model>` when it has several models.
+
+    Example:
+
+    >>> from kerasopt.scenarios import get_scenario
+    >>> str(default_out_dir(get_scenario("imdb"), "bow"))
+    'saved_models/imdb_bow'
+    """
+    name = scenario.name if len(scenario.models) == 1 else f"{scenario.name}_{model}"
+    return DEFAULT_OUT_ROOT / name
+
+
+def _run(
+    scenario, model_name, out, config, data_path, options, quick, verbose, compress, augment
+) -> RunReport:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    data = scenario.load_data(data_path, seed=config.seed, **options)
+    splits = data.splits
+    timings["load_data"] = time.perf_counter() - started
+
+    keras.utils.set_random_seed(config.seed)
+    net = scenario.build_model(data, model_name)
+    result = train(net, splits, config, out, verbose=verbose, augment=augment)
+    timings["train"] = result.seconds
+    if result.resumed_from_epoch:
+        logger.info(
+            "Resumed from epoch %d (state in %s).", result.resumed_from_epoch, out / "_backup"
+        )
+    keras_probabilities = net.predict(splits.x_test, batch_size=256, verbose=0)
+    with atomic_path(out / "model.keras") as tmp:
+        net.save(tmp)
+
+    exported = scenario.export.export(
+        net, data, out, seed=config.seed, reference_probabilities=keras_probabilities
+    )
+    timings["export"] = sum(e.convert_seconds for e in exported)
+    timings["verify"] = sum(e.measure_seconds for e in exported)
+
+    tick = time.perf_counter()
+    keras_analysis = error_analysis(
+        keras_probabilities,
+        splits.y_test,
+        num_classes=splits.num_classes,
+        images=_images_or_none(splits.x_test),
+        out_dir=out,
+        title=f"{scenario.name}: Keras model, test split",
+    )
+    tflite = {
+        e.variant: TFLiteResult(
+            e,
+            error_analysis(e.metrics.probabilities, splits.y_test, num_classes=splits.num_classes),
+        )
+        for e in exported
+    }
+    plot_training_curves(result.history, out / "training_curves.png")
+    timings["analysis"] = time.perf_counter() - tick
+
+    robustness = None
+    if scenario.input_range is not None:
+        tick = time.perf_counter()
+        low, high = (float(v) for v in scenario.input_range)
+        curve = robustness_curve(
+            net,
+            splits.x_test,
+            splits.y_test,
+            ROBUSTNESS_EPSILONS,
+            attack="fgsm",
+            input_range=(low, high),
+        )
+        robustness = Robustness("fgsm", (low, high), curve)
+        timings["robustness"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    context = SectionContext(
+        scenario.name, model_name, net, data, out, keras_probabilities, tuple(exported)
+    )
+    sections = {}
+    for make_section in scenario.sections:
+        section = make_section(context)
+        sections[section.name] = section
+    timings["sections"] = time.perf_counter() - tick
+
+    compression = None
+    if compress:
+        tick = time.perf_counter()
+        compression = compress_model(net, splits, **compress, out_dir=out / "compressed")
+        timings["compress"] = time.perf_counter() - tick
+    timings["total"] = time.perf_counter() - started
+
+    report = RunReport(
+        scenario=scenario.name,
+        quick=quick,
+        dataset={**splits.describe(), **data.details},
+        model=scenario.describe_model(model_name),
+        train={
+            **config.to_dict(),
+            "epochs_run": result.epochs_run,
+            "resumed_from_epoch": result.resumed_from_epoch,
+            "batch_augment": _augment_config(augment),
+        },
+        keras=KerasResult(
+            accuracy=float(np.mean(keras_probabilities.argmax(-1) == splits.y_test)),
+            params=int(net.count_params()),
+            bytes=(out / "model.keras").stat().st_size,
+            error_analysis=keras_analysis,
+        ),
+        tflite=tflite,
+        robustness=robustness,
+        sections=sections,
+        timings=timings,
+        versions=package_versions(),
+        out_dir=out,
+        compression=compression,
+    )
+    report.write(out)
+    return report
+
+
+def _images_or_none(x: np.ndarray) -> np.ndarray | None:
+    """`x` when its samples are pictures (for the hardest-examples grid), else `None`."""
+    if x.ndim == 3 or (x.ndim == 4 and x.shape[-1] in (1, 3, 4)):
+        return x
+    return None
+
+
+def _augment_config(augment) -> dict | str | None:
+    if augment is None:
+        return None
+    return augment.get_config() if hasattr(augment, "get_config") else repr(augment)

@@ -1,0 +1,122 @@
+"""Built-in scenarios are registered `Scenario`s with today's recipes; users add their own."""
+
+import pytest
+
+from kerasopt.core.errors import KerasoptError
+from kerasopt.export import TFLiteExportPlan
+from kerasopt.scenarios import Scenario, get_scenario, register_scenario, scenario_names
+from kerasopt.scenarios.builtin_images import cnn_tuning_defaults
+from kerasopt.scenarios.builtin_imdb import IMDB_TRAIN
+from kerasopt.text.text_export import TextExportPlan
+from kerasopt.training import TrainConfig
+
+IMAGE_SCENARIOS = ["digits", "mnist", "fashion_mnist", "cifar10"]
+
+
+def test_builtin_names():
+    assert {*IMAGE_SCENARIOS, "imdb"} <= set(scenario_names())
+
+
+def test_quick_overrides_only_in_quick_mode():
+    scenario = get_scenario("digits")
+    assert scenario.train_config(quick=True).epochs < scenario.train_config().epochs
+    assert scenario.train_config(epochs=3, seed=5).epochs == 3
+    assert get_scenario("imdb").train_config(quick=True) == IMDB_TRAIN.replace(epochs=2)
+
+
+def test_digits_recipe_is_unchanged():
+    digits = get_scenario("digits")
+    assert digits.train == TrainConfig(
+        epochs=40,
+        batch_size=32,
+        learning_rate=3e-3,
+        augment={"rotation": 0.05, "translation": 0.1, "zoom": 0.1},
+        early_stopping_patience=None,
+    )
+    assert digits.quick == {"epochs": 4}
+    assert digits.describe_model("cnn") == {
+        "name": "cnn",
+        "builder": "build_cnn",
+        "input_max": 16.0,
+        "filters": [32, 64],
+        "dense_units": 128,
+        "dropout": 0.3,
+        "bn_momentum": 0.9,
+    }
+    assert digits.input_range == (0.0, 16.0) and digits.compressible
+
+
+@pytest.mark.parametrize("name", IMAGE_SCENARIOS, ids=IMAGE_SCENARIOS)
+def test_image_scenarios_declare_their_plan(name):
+    scenario = get_scenario(name)
+    assert scenario.models == ("cnn",)
+    assert isinstance(scenario.export, TFLiteExportPlan)
+    assert scenario.export.variants == ("float32", "dynamic", "float16", "int8")
+    settings = scenario.build_model.settings
+    assert scenario.tuning_defaults == {"cnn": cnn_tuning_defaults(settings)}
+    assert scenario.tuning_defaults["cnn"]["filters"] == settings["filters"][0]
+    assert scenario.tuning_defaults["cnn"]["blocks"] == len(settings["filters"])
+    assert scenario.input_range == (0.0, settings["input_max"])
+
+
+def test_imdb_declares_its_models_data_options_and_plan():
+    from kerasopt.text.text_models import TEXT_MODEL_FAMILIES
+
+    imdb = get_scenario("imdb")
+    assert imdb.models == TEXT_MODEL_FAMILIES and imdb.check_model(None) == "bow"
+    assert imdb.train == IMDB_TRAIN and not imdb.compressible and imdb.input_range is None
+    assert isinstance(imdb.export, TextExportPlan)
+    assert imdb.check_data_options({}) == {
+        "max_tokens": 20000,
+        "sequence_length": 200,
+        "ngrams": None,
+    }
+    assert imdb.check_data_options({}, model="tfidf")["sequence_length"] == 400
+    assert imdb.check_data_options({}, model="tfidf")["ngrams"] == 2
+    assert imdb.check_data_options({"sequence_length": 64}, model="tfidf")["sequence_length"] == 64
+    assert set(imdb.tuning_defaults) == {"text"}
+
+
+def test_imdb_tuning_defaults_are_the_text_family_defaults():
+    from kerasopt.tuning.model_families import MODEL_FAMILIES
+
+    assert get_scenario("imdb").tuning_defaults["text"] == MODEL_FAMILIES["text"].defaults
+
+
+def test_unknown_scenario():
+    with pytest.raises(
+        KerasoptError,
+        match=r"Unknown scenario 'imagenet'\. Expected one of: cifar10, digits, fashion_mnist",
+    ):
+        get_scenario("imagenet")
+
+
+def test_unknown_model_and_data_option():
+    with pytest.raises(KerasoptError, match=r"Unknown 'imdb' model 'rnn'\. Expected one of: bow"):
+        get_scenario("imdb").check_model("rnn")
+    with pytest.raises(KerasoptError, match=r"Did you mean 'max_tokens'\?"):
+        get_scenario("imdb").check_data_options({"max_token": 5})
+
+
+def test_register_refuses_a_duplicate_and_a_non_scenario():
+    digits = get_scenario("digits")
+    with pytest.raises(KerasoptError, match=r"already registered\. Pass replace=True"):
+        register_scenario(digits)
+    with pytest.raises(
+        KerasoptError, match=r"expects a kerasopt\.scenarios\.Scenario\. Received: dict"
+    ):
+        register_scenario({"name": "x"})
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"name": "my photos"}, r"letters, digits and underscores\. Received: 'my photos'"),
+        ({"models": ()}, r"offers no model"),
+    ],
+    ids=["name", "models"],
+)
+def test_scenario_checks_its_fields(kwargs, match):
+    fields = {"name": "mine", "load_data": print, "build_model": print, "train": TrainConfig()}
+    with pytest.raises(KerasoptError, match=match):
+        Scenario(export=TFLiteExportPlan(), **{**fields, **kwargs})
