@@ -1,32 +1,50 @@
-"""`measure_int8`: what a trial's model will be on the phone, measured on LiteRT."""
+"""`measure_int8`: what a trial's model will be on the phone, measured on LiteRT.
+
+The measurement is `kerasopt.export.measure_tflite`, the one every command uses; this
+module adds the int8 export of a trial and the names a spec's objectives use
+(`tflite_int8_accuracy`, `int8_kb`, `latency_us`), mapped from `DeploymentMetrics` in
+`trial_metrics` and nowhere else.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from kerasopt.export import DeploymentMetrics, convert_to_tflite, measure_tflite
 
 KILOBYTE = 1024
+#: Objectives measured on the int8 TFLite export of the trained model, on LiteRT.
+DEPLOYMENT_OBJECTIVES = ("tflite_int8_accuracy", "int8_kb", "latency_us")
 
 
 def measure_int8(
-    model, data, *, seed: int = 0, num_calibration: int = 200, latency_runs: int = 50
-) -> dict[str, float]:
+    model,
+    data,
+    *,
+    seed: int = 0,
+    num_calibration: int = 200,
+    latency_runs: int = 50,
+    split: str = "val",
+) -> DeploymentMetrics:
     """Exports `model` to full-integer int8 TFLite and measures it on LiteRT.
 
-    Accuracy is on the validation split, so a search never looks at the test split.
+    Calibrates on the training split; measures on the validation split by default, so a
+    search never looks at the test split (`split="test"` scores the winner).
 
-    Returns:
-        `tflite_int8_accuracy`, `int8_kb`, `int8_gzip_kb` and `latency_us` (median of
-        `latency_runs` single-sample invocations on one thread).
+    Args:
+        model: The trained Keras model (pruning already stripped).
+        data: Its `DatasetSplits`.
+        seed: Seed of the calibration sample. Defaults to `0`.
+        num_calibration: Calibration samples. Defaults to `200`.
+        latency_runs: Single-sample invocations whose median is `latency_us`. Defaults
+            to `50`.
+        split: `"val"` or `"test"`. Defaults to `"val"`.
 
     Example:
 
-    >>> from kerasopt.tuning import measure_int8
+    >>> from kerasopt.tuning import measure_int8, trial_metrics
     >>> metrics = measure_int8(model, data)  # doctest: +SKIP
-    >>> sorted(metrics)  # doctest: +SKIP
+    >>> sorted(trial_metrics(metrics))  # doctest: +SKIP
     ['int8_gzip_kb', 'int8_kb', 'latency_us', 'tflite_int8_accuracy']
     """
-    from kerasopt.export import LiteRTEvaluator, convert_to_tflite
-
     content = convert_to_tflite(
         model,
         "int8",
@@ -34,44 +52,24 @@ def measure_int8(
         num_calibration=num_calibration,
         seed=seed,
     )
-    evaluator = LiteRTEvaluator(content, num_threads=1)
-    probabilities = evaluator.predict(data.x_val)
-    sizes = evaluator.sizes()
-    return {
-        "tflite_int8_accuracy": float(np.mean(probabilities.argmax(-1) == data.y_val)),
-        "int8_kb": sizes["bytes"] / KILOBYTE,
-        "int8_gzip_kb": sizes["gzip_bytes"] / KILOBYTE,
-        "latency_us": float(evaluator.latency_us(data.x_val[0], runs=latency_runs)),
-    }
+    x, y = (data.x_val, data.y_val) if split == "val" else (data.x_test, data.y_test)
+    return measure_tflite(content, x, y, variant="int8", split=split, latency_runs=latency_runs)
 
 
-def budget_overshoot(metrics: dict, budget) -> dict[str, float]:
-    """Relative overshoot of each budgeted quantity; empty when within budget.
+def trial_metrics(metrics: DeploymentMetrics) -> dict[str, float]:
+    """A trial's deployment metrics under the names spec objectives and budgets use.
 
     Example:
 
-    >>> from kerasopt.tuning.search_spec import Budget
-    >>> budget_overshoot({"int8_kb": 150.0, "latency_us": 9.0}, Budget(max_int8_kb=100))
-    {'int8_kb': 0.5}
+    >>> from kerasopt.export import DeploymentMetrics
+    >>> from kerasopt.tuning import trial_metrics
+    >>> metrics = DeploymentMetrics("int8", "val", 10, 0.9, None, 2048, 1024, 30.0)
+    >>> trial_metrics(metrics)["int8_kb"]
+    2.0
     """
-    limits = {"int8_kb": budget.max_int8_kb, "latency_us": budget.max_latency_us}
     return {
-        key: metrics[key] / limit - 1.0
-        for key, limit in limits.items()
-        if limit is not None and metrics[key] > limit
+        "tflite_int8_accuracy": metrics.accuracy,
+        "int8_kb": metrics.kilobytes,
+        "int8_gzip_kb": metrics.gzip_bytes / KILOBYTE,
+        "latency_us": metrics.latency_us,
     }
-
-
-#: Opens the reason of every trial failed for being over a deployment budget.
-OVER_BUDGET = "over the deployment budget"
-
-
-def describe_overshoot(metrics: dict, overshoot: dict, budget) -> str:
-    """One line naming each quantity over budget, with its value and the limit."""
-    limits = {"int8_kb": budget.max_int8_kb, "latency_us": budget.max_latency_us}
-    units = {"int8_kb": "KB", "latency_us": "µs"}
-    parts = [
-        f"{key}={metrics[key]:.1f} {units[key]} > max {limits[key]:g} {units[key]}"
-        for key in overshoot
-    ]
-    return f"{OVER_BUDGET}: " + "; ".join(parts)

@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.tuning.spec_checks import check_choice, check_keys, check_positive
 
 CURVE_PREFIX = "curve"
+_MEDIAN_KEYS = ("enabled", "metric", "min_trials", "grace_epochs")
+#: Objectives read from the Keras logs of each epoch.
+KERAS_OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
+
+
+@dataclasses.dataclass(frozen=True)
+class MedianStop:
+    """A spec's `[median_stop]` table: stop a trial whose `metric` at epoch e is worse
+    than the median of the completed trials at epoch e (with `min_trials` of them, after
+    `grace_epochs` epochs). `MedianStoppingRule` applies it.
+
+    Example:
+
+    >>> from kerasopt.tuning import MedianStop
+    >>> MedianStop(min_trials=4).metric
+    'val_accuracy'
+    """
+
+    metric: str = "val_accuracy"
+    min_trials: int = 3
+    grace_epochs: int = 1
+
+
+def parse_median_stop(table: dict | None) -> MedianStop | None:
+    """The `MedianStop` of a `[median_stop]` table; `None` without one or when disabled."""
+    if table is None:
+        return None
+    check_keys("[median_stop]", table, _MEDIAN_KEYS)
+    if not table.get("enabled", True):
+        return None
+    metric = check_choice(
+        "[median_stop] metric", table.get("metric", "val_accuracy"), KERAS_OBJECTIVES
+    )
+    return MedianStop(
+        metric=metric,
+        min_trials=check_positive("[median_stop] min_trials", table.get("min_trials", 3)),
+        grace_epochs=check_positive("[median_stop] grace_epochs", table.get("grace_epochs", 1)),
+    )
 
 
 def curve_metric_name(metric: str, epoch: int) -> str:

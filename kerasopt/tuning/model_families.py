@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.suggestions import did_you_mean
 from kerasopt.tuning.search_space import SpecError
 
 #: What every family can tune besides its architecture: the training recipe.
@@ -209,13 +210,5 @@ def get_model_family(name: str) -> ModelFamily:
     except KeyError:
         raise SpecError(
             f"[search] model={name!r} is unknown. Expected one of {sorted(MODEL_FAMILIES)}."
+            + did_you_mean(name, sorted(MODEL_FAMILIES))
         ) from None
-
-
-def scenario_model_defaults(model_kwargs: dict) -> dict:
-    """A scenario's `build_cnn` keyword arguments as `cnn` family values."""
-    values = {k: v for k, v in model_kwargs.items() if k not in ("filters", "input_max")}
-    filters = model_kwargs.get("filters")
-    if filters:
-        values.update(filters=int(filters[0]), blocks=len(filters))
-    return values

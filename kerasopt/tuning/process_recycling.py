@@ -6,26 +6,36 @@ Keras 3.15 / TF 2.21 keep ~17 MB per `fit` alive after `clear_session()` and
 upstream: keras-team/keras#21090, tensorflow/tensorflow#61791). Only a process exit gives
 that memory back. keras-tuner keeps the whole search state on disk, so a search can run in
 a chain of child processes, each running a few trials and exiting; the next resumes.
+
+Each child runs the library entry point `python -m kerasopt.tuning JOB.json` on a
+`SearchJob` written as JSON; it exits with `RECYCLE_EXIT_CODE` when it ran its share and
+trials are left, and with 0 once the search is done.
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import json
+import logging
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.atomic import write_text_atomic
+from kerasopt.core.errors import KerasoptError
+from kerasopt.tuning.search_report import RunTiming, SearchReport
+from kerasopt.tuning.spec_files import find_search_spec
+
+logger = logging.getLogger(__name__)
 
 #: Exit code of a child that ran its trials and leaves the rest to the next child.
 RECYCLE_EXIT_CODE = 75
-_CHILD = "import sys; from kerasopt.cli.main import main; sys.exit(main())"
+JOB_FILE = "search_job.json"
 
 
-class ProcessBudgetReached(Exception):
-    """Raised in a child process once it has run its share of trials."""
+class SearchProcessError(KerasoptError, RuntimeError):
+    """Raised when a child process of a chain fails; its output, above, says why."""
 
 
 def finished_trial_ids(project: Path) -> set[str]:
@@ -41,71 +51,72 @@ def finished_trial_ids(project: Path) -> set[str]:
     return ids
 
 
-def run_in_fresh_processes(
-    spec_path, out_dir, *, trials_per_process: int, arguments: list[str] = ()
-) -> dict:
-    """Runs `kerasopt tune spec_path` in child processes of `trials_per_process` trials.
+def child_command(job_path: str | Path) -> list[str]:
+    """The command of one child process: the library entry point, not the CLI."""
+    return [sys.executable, "-m", "kerasopt.tuning", str(job_path)]
 
-    Each child resumes the search from `out_dir`, runs at most `trials_per_process`
+
+def run_in_fresh_processes(job) -> SearchReport:
+    """Runs a `SearchJob` in child processes of `job.trials_per_process` trials each.
+
+    Each child resumes the search from `job.out`, runs at most `trials_per_process`
     trials and exits, returning its memory to the system; the last one writes the
-    results. The summary's `this_run` then covers the whole chain: its wall time, the
+    results. The report's `this_run` then covers the whole chain: its wall time, the
     trials it ran and the share of time outside `fit` (child start-ups included).
-
-    Args:
-        spec_path: The TOML spec.
-        out_dir: Output folder, shared by the children.
-        trials_per_process: Trials per child process.
-        arguments: Further `kerasopt tune` arguments for every child (`--data PATH`...).
 
     Example:
 
-    >>> from kerasopt.tuning.process_recycling import run_in_fresh_processes
-    >>> summary = run_in_fresh_processes(
-    ...     "tuning/digits.toml", "runs/d", trials_per_process=10
-    ... )  # doctest: +SKIP
+    >>> from kerasopt.tuning import SearchJob
+    >>> report = SearchJob("digits", out="runs/d", trials_per_process=10).run()  # doctest: +SKIP
     """
-    if trials_per_process < 1:
-        raise InvalidValueError(
-            f"trials_per_process must be >= 1. Received: {trials_per_process=}."
-        )
-    out = Path(out_dir)
-    before = finished_trial_ids(out / "search") if "--overwrite" not in arguments else set()
+    out = Path(job.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    child = dataclasses.replace(
+        job,
+        spec=str(find_search_spec(job.spec).resolve()),
+        out=str(out),
+        data_path=str(Path(job.data_path).resolve()) if job.data_path else None,
+        trials_per_process=None,
+        stop_after=job.trials_per_process,
+    )
+    before = set() if job.overwrite else finished_trial_ids(out / "search")
+    job_path = out / JOB_FILE
     started = time.perf_counter()
     processes = 0
-    arguments = list(arguments)
-    while True:
-        command = [sys.executable, "-c", _CHILD, "tune", str(spec_path), "--out", str(out)]
-        command += ["--stop-after", str(trials_per_process), *arguments]
-        processes += 1
-        code = subprocess.call(command)
-        if code != RECYCLE_EXIT_CODE:
-            break
-        arguments = [a for a in arguments if a != "--overwrite"]  # later children resume
+    try:
+        while True:
+            write_text_atomic(job_path, child.to_json())
+            processes += 1
+            code = subprocess.call(child_command(job_path))
+            if code != RECYCLE_EXIT_CODE:
+                break
+            child = dataclasses.replace(child, overwrite=False)  # later children resume
+    finally:
+        job_path.unlink(missing_ok=True)
     if code != 0:
-        raise RuntimeError(
-            f"A kerasopt tune child process exited with code {code}; its output is above. "
-            f"The search state in {out}/search is kept: run the same command to resume."
+        raise SearchProcessError(
+            f"A search child process exited with code {code}; its output is above. The "
+            f"search state in {out}/search is kept: run the same search again to resume."
         )
-    summary = json.loads((out / "search.json").read_text())
+    report = SearchReport.read(out)
     # The search's wall time: the last child's retraining of the winner is not search.
-    retrain = float(summary.get("best", {}).get("final_fit_seconds") or 0.0)
+    retrain = (report.best and report.best.final_fit_seconds) or 0.0
     wall = time.perf_counter() - started - retrain
-    with open(out / "trials.csv", newline="") as f:
-        rows = [row for row in csv.DictReader(f) if row["trial_id"] not in before]
-    fit_seconds = sum(float(row["fit_seconds"] or 0) for row in rows)
-    summary["this_run"] = {
-        "trials": len(rows),
-        "processes": processes,
-        "trials_per_process": trials_per_process,
-        "wall_seconds": wall,
-        "fit_seconds": fit_seconds,
-        "outside_fit_fraction": 1.0 - fit_seconds / wall if rows else None,
-    }
-    from kerasopt.core.atomic import write_text_atomic
-
-    write_text_atomic(out / "search.json", json.dumps(summary, indent=2, default=str) + "\n")
-    print(
-        f"{len(rows)} trials in {processes} processes of at most {trials_per_process} trials, "
-        f"{wall:.0f} s; time outside fit {summary['this_run']['outside_fit_fraction']:.0%}."
+    rows = [row for row in report.rows if row["trial_id"] not in before]
+    timing = RunTiming.of(
+        rows, wall, processes=processes, trials_per_process=job.trials_per_process
     )
-    return summary
+    report = dataclasses.replace(report, this_run=timing, trials_run=_ids(rows))
+    report.write()
+    logger.info(
+        "%d trials in %d processes of at most %d trials, %.0f s.",
+        len(rows),
+        processes,
+        job.trials_per_process,
+        wall,
+    )
+    return report
+
+
+def _ids(rows) -> tuple[str, ...]:
+    return tuple(row["trial_id"] for row in rows)

@@ -125,13 +125,25 @@ def plot_objective(rows: list[dict], spec, path: str | os.PathLike) -> None:
         fig.savefig(tmp, dpi=110, format="png")
 
 
-def summary_table(rows: list[dict], spec, top: int = 5) -> str:
-    """The best `top` trials, then one line counting completed, stopped and failed ones."""
-    reverse = spec.direction == "max"
+def summary_table(rows: list[dict], *, names, objective: str, direction: str, top: int = 5) -> str:
+    """The best `top` trials, then one line counting completed, stopped and failed ones.
+
+    Args:
+        rows: Trial rows (`trial_rows`, or `trials.csv` read back).
+        names: The searched hyperparameters, one column each.
+        objective: The objective's name, the ranking column.
+        direction: `"max"` or `"min"`.
+        top: Trials shown. Defaults to `5`.
+
+    Example:
+
+    >>> rows = trial_rows(tuner.oracle.trials.values(), spec)  # doctest: +SKIP
+    >>> table = summary_table(rows, names=["units"], objective="loss", direction="min")
+    """
     scored = [r for r in rows if _number(r["objective"]) is not None]
-    scored.sort(key=lambda r: _number(r["objective"]), reverse=reverse)
-    names = [hp.name for hp in spec.space]
-    header = ["trial", spec.oracle_objective, *names, "epochs", "seconds"]
+    scored.sort(key=lambda r: _number(r["objective"]), reverse=direction == "max")
+    names = list(names)
+    header = ["trial", objective, *names, "epochs", "seconds"]
     table_rows = []
     for row in scored[:top]:
         cells = [row["trial_id"], f"{_number(row['objective']):.4f}"]
@@ -151,6 +163,12 @@ def summary_table(rows: list[dict], spec, top: int = 5) -> str:
 
 
 def _format(value) -> str:
+    """A cell: floats (also read back from a CSV) to 4 significant digits."""
+    if isinstance(value, str) and value not in ("", "True", "False"):
+        try:
+            value = float(value)
+        except ValueError:
+            return value
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

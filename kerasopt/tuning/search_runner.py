@@ -5,20 +5,25 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import time
 from pathlib import Path
 
 from kerasopt.core.atomic import atomic_path, write_text_atomic
-from kerasopt.tuning.process_recycling import ProcessBudgetReached
+from kerasopt.data.loaders import load_dataset_or_file
+from kerasopt.tuning.deployment_metrics import measure_int8
+from kerasopt.tuning.search_report import BestTrial, RunTiming, SearchReport
 from kerasopt.tuning.search_results import (
     plot_objective,
-    summary_table,
     trial_rows,
     write_best_hyperparameters,
     write_trials_csv,
 )
 from kerasopt.tuning.search_space import SpecError
+from kerasopt.tuning.spec_tuners import ProcessBudgetReached, build_tuner, crash_safe_state
+
+logger = logging.getLogger(__name__)
 
 PROJECT_NAME = "search"
 SPEC_COPY = "spec.toml"
@@ -38,7 +43,7 @@ def run_search(
     data_path: str | os.PathLike | None = None,
     verbose: int = 1,
     stop_after: int | None = None,
-) -> dict:
+) -> SearchReport:
     """Runs (or resumes) the search of `spec` and writes its results to `out_dir`.
 
     keras-tuner keeps the state in `out_dir/search/`; started again with the same
@@ -48,8 +53,7 @@ def run_search(
     and the search goes on, up to `spec.max_consecutive_failures` in a row.
 
     Writes `trials.csv`, `best_hyperparameters.json`, `best_model.keras`,
-    `objective.png` and `search.json` (timings, memory, the best trial and its test
-    accuracy), and prints a summary table.
+    `objective.png` and `search.json` (the returned report's `to_dict()`).
 
     Args:
         spec: A `SearchSpec` (`load_search_spec`).
@@ -62,26 +66,28 @@ def run_search(
         tuner_id: A worker's unique name. Defaults to `None`.
         tensorboard: Log each trial and its hyperparameters (TensorBoard HParams) to
             `out_dir/tensorboard/`. Defaults to `False`.
-        data_path: A local `.npz` for the spec's dataset. Defaults to `None`.
+        data_path: A local file for the spec's scenario (`--data`). Defaults to `None`.
         verbose: keras-tuner's display (1) or none (0). Defaults to `1`.
-        stop_after: Return `{"recycled": True}` after this many trials, leaving the rest
-            to a later call (`kerasopt.tuning.process_recycling` runs one per process).
-            Defaults to `None`.
+        stop_after: Return after this many trials (a report with `finished=False`),
+            leaving the rest to a later call (`SearchJob(trials_per_process=N)` runs one
+            per process). Defaults to `None`.
+
+    Returns:
+        A `SearchReport`.
 
     Example:
 
     >>> from kerasopt.tuning import load_search_spec, run_search
-    >>> spec = load_search_spec("tuning/digits.toml")
-    >>> summary = run_search(spec, "saved_models/tune_digits")  # doctest: +SKIP
+    >>> report = run_search(load_search_spec("digits"), "runs/tune_digits")  # doctest: +SKIP
+    >>> print(report.summary_text())  # doctest: +SKIP
     """
     import keras
 
     from kerasopt.tuning.spec_hypermodel import SpecHyperModel
-    from kerasopt.tuning.spec_tuners import build_tuner
 
     spec = spec.with_max_trials(max_trials)
     out = Path(out_dir)
-    environment = _distributed_environment(distributed, oracle_address, tuner_id)
+    environment = distributed_environment(distributed, oracle_address, tuner_id)
     out.mkdir(parents=True, exist_ok=True)
     if distributed != "worker":
         _check_resume(spec, out, overwrite)
@@ -92,7 +98,7 @@ def run_search(
     gc.freeze()
 
     started = time.perf_counter()
-    with _environment(environment):
+    with _environment(environment), crash_safe_state():
         tuner = build_tuner(
             spec, SpecHyperModel(spec, data), out, project_name=PROJECT_NAME, overwrite=overwrite
         )
@@ -101,60 +107,70 @@ def run_search(
         try:
             tuner.search(epochs=spec.epochs, callbacks=callbacks, verbose=verbose)
         except ProcessBudgetReached:
-            return {"recycled": True, "trials": tuner.trials_run}
+            ran = tuple(tuner.trials_run)
+            timing = RunTiming(len(ran), time.perf_counter() - started, None, None)
+            return _report(spec, out, finished=False, trials_run=ran, this_run=timing)
     wall = time.perf_counter() - started
     if distributed == "worker":
-        record = {"tuner_id": tuner_id, "trials": getattr(tuner, "trials_run", []), "seconds": wall}
+        ran = tuple(getattr(tuner, "trials_run", []))
+        record = {"tuner_id": tuner_id, "trials": list(ran), "seconds": wall}
         write_text_atomic(out / "workers" / f"{tuner_id}.json", json.dumps(record) + "\n")
-        return record
+        timing = RunTiming(len(ran), wall, None, None)
+        return _report(spec, out, tuner_id=tuner_id, trials_run=ran, this_run=timing)
     return write_search_results(tuner, spec, data, out, wall, finished_before)
 
 
-def write_search_results(tuner, spec, data, out: Path, wall: float, finished_before=()) -> dict:
-    """Writes the files of a finished search and prints its summary table."""
+def write_search_results(
+    tuner, spec, data, out: Path, wall: float, finished_before=()
+) -> SearchReport:
+    """Writes the files of a finished search; returns its report."""
     rows = trial_rows(tuner.oracle.trials.values(), spec)
     write_trials_csv(rows, out / "trials.csv")
     plot_objective(rows, spec, out / "objective.png")
     ran_now = [r for r in rows if r["trial_id"] not in finished_before]
-    fit_seconds = sum(float(r["fit_seconds"] or 0) for r in ran_now)
-    summary = {
-        "spec": spec.name,
-        "tuner": spec.tuner,
-        "objective": spec.oracle_objective,
-        "direction": spec.direction,
-        "trials": len(rows),
-        "completed": sum(r["status"] == "COMPLETED" for r in rows),
-        "failed": sum(r["status"] in ("FAILED", "INVALID") for r in rows),
-        "stopped_by_median_rule": sum(bool(r["note"]) for r in rows),
-        "this_run": {
-            "trials": len(ran_now),
-            "wall_seconds": wall,
-            "fit_seconds": fit_seconds,
-            "outside_fit_fraction": 1.0 - fit_seconds / wall if wall and ran_now else None,
-        },
-        "rss_mb": [r["rss_mb"] for r in rows if r["rss_mb"] != ""],
-    }
     workers = sorted((out / "workers").glob("*.json"))
-    if workers:
-        summary["workers"] = {p.stem: json.loads(p.read_text())["trials"] for p in workers}
-    best = tuner.oracle.get_best_trials(1)
-    if best and str(best[0].status) == "COMPLETED":
-        trial = best[0]
+    best = None
+    best_trials = tuner.oracle.get_best_trials(1)
+    if best_trials and str(best_trials[0].status) == "COMPLETED":
+        trial = best_trials[0]
         write_best_hyperparameters(trial.hyperparameters.values, out / "best_hyperparameters.json")
-        summary["best"] = {
-            "trial_id": trial.trial_id,
-            "objective": trial.score,
-            "hyperparameters": {
+        best = BestTrial(
+            trial_id=trial.trial_id,
+            objective=trial.score,
+            hyperparameters={
                 k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")
             },
             **_save_best_model(tuner, trial, spec, data, out),
-        }
-    write_text_atomic(out / "search.json", json.dumps(summary, indent=2, default=str) + "\n")
-    print(summary_table(rows, spec))
-    if "best" in summary:
-        print(f"Best trial {summary['best']['trial_id']}: {summary['best']['hyperparameters']}")
-    print(f"Wrote trials.csv, best_hyperparameters.json, best_model.keras, objective.png to {out}/")
-    return summary
+        )
+    report = _report(
+        spec,
+        out,
+        trials=len(rows),
+        completed=sum(r["status"] == "COMPLETED" for r in rows),
+        failed=sum(r["status"] in ("FAILED", "INVALID") for r in rows),
+        stopped_by_median_rule=sum(bool(r["note"]) for r in rows),
+        this_run=RunTiming.of(ran_now, wall),
+        best=best,
+        rss_mb=tuple(r["rss_mb"] for r in rows if r["rss_mb"] != ""),
+        workers={p.stem: json.loads(p.read_text())["trials"] for p in workers} or None,
+        trials_run=tuple(r["trial_id"] for r in ran_now),
+        rows=tuple(rows),
+    )
+    report.write()
+    return report
+
+
+def _report(spec, out: Path, **values) -> SearchReport:
+    return SearchReport(
+        spec=spec.name,
+        engine="keras-tuner",
+        out=str(out),
+        tuner=spec.tuner,
+        objective=spec.oracle_objective,
+        direction=spec.direction,
+        hyperparameters=tuple(hp.name for hp in spec.space),
+        **values,
+    )
 
 
 def _save_best_model(tuner, trial, spec, data, out: Path) -> dict:
@@ -167,9 +183,11 @@ def _save_best_model(tuner, trial, spec, data, out: Path) -> dict:
         # Hyperband ranks configurations on short budgets: train the winner in full.
         model, result = _retrain(tuner.hypermodel, trial, spec.final_epochs)
     elif data is None or not checkpoint.exists():
-        print(
-            f"best_model.keras not written: trial {trial.trial_id}'s weights are not in "
-            f"{checkpoint.parent} (a worker on another machine holds them; share --out)."
+        logger.warning(
+            "best_model.keras not written: trial %s's weights are not in %s (a worker on "
+            "another machine holds them; share --out).",
+            trial.trial_id,
+            checkpoint.parent,
         )
         return {}
     else:
@@ -181,11 +199,7 @@ def _save_best_model(tuner, trial, spec, data, out: Path) -> dict:
     probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
     result["test_accuracy"] = float(np.mean(probabilities.argmax(-1) == data.y_test))
     if spec.deployment:
-        from kerasopt.export import LiteRTEvaluator, convert_to_tflite
-
-        content = convert_to_tflite(model, "int8", representative_data=data.x_train, seed=spec.seed)
-        lite = LiteRTEvaluator(content, num_threads=1).predict(data.x_test)
-        result["tflite_int8_test_accuracy"] = float(np.mean(lite.argmax(-1) == data.y_test))
+        result["int8"] = measure_int8(model, data, seed=spec.seed, split="test")
     return result
 
 
@@ -195,7 +209,7 @@ def _retrain(hypermodel, trial, epochs: int):
     import keras
 
     keras.backend.clear_session()
-    print(f"Retraining trial {trial.trial_id}'s configuration for {epochs} epochs.")
+    logger.info("Retraining trial %s's configuration for %d epochs.", trial.trial_id, epochs)
     start = time.perf_counter()
     model = hypermodel.build(trial.hyperparameters)
     metrics = hypermodel.fit(trial.hyperparameters, model, epochs=epochs, verbose=1)
@@ -208,22 +222,12 @@ def _retrain(hypermodel, trial, epochs: int):
 
 
 def load_search_data(spec, data_path=None):
-    """The `DatasetSplits` a search trains on: a named dataset or `.npz`, or for
-    `data = "imdb"` the reviews (`--data` aclImdb folder or `.npz`) as token ids."""
-    if spec.text:
-        from kerasopt.text.tokenized_text import load_review_splits, tokenize_text_splits
-
-        texts = load_review_splits(data_path, seed=spec.seed)
-        ngrams = spec.text["ngrams"]
-        return tokenize_text_splits(
-            texts,
-            max_tokens=spec.text["max_tokens"],
-            sequence_length=spec.text["sequence_length"],
-            ngrams=ngrams if ngrams > 1 else None,
-        ).ids
-    from kerasopt.data.loaders import load_dataset_or_file
-
-    return load_dataset_or_file(spec.data, data_path)
+    """The `DatasetSplits` a search trains on: its scenario's loader with the spec's
+    `[data]` options (`data_path` is `--data`), or the spec's `.npz`."""
+    scenario = spec.scenario
+    if scenario is None:
+        return load_dataset_or_file(spec.data, data_path)
+    return scenario.load_data(data_path, seed=spec.seed, **spec.data_options).splits
 
 
 def _finished_ids(oracle) -> set:
@@ -242,7 +246,7 @@ def _check_resume(spec, out: Path, overwrite: bool) -> None:
     write_text_atomic(copy, spec.source)
 
 
-def _distributed_environment(role, address, tuner_id) -> dict:
+def distributed_environment(role, address, tuner_id) -> dict:
     """keras-tuner's KERASTUNER_* variables for a chief or a worker."""
     if role is None:
         if address or tuner_id:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from typing import Any
 
+from kerasopt.core.suggestions import did_you_mean
 from kerasopt.training.config import ConfigError
 
 HYPERPARAMETER_TYPES = ("int", "float", "choice", "boolean")
@@ -66,8 +66,7 @@ class Hyperparameter:
             )
         for key in entry:
             if key not in _KEYS[kind]:
-                close = difflib.get_close_matches(key, sorted(_KEYS[kind]), n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, sorted(_KEYS[kind]))
                 raise SpecError(
                     f"{where} has unknown key {key!r} for type={kind!r}.{hint} Valid keys: "
                     f"{sorted(_KEYS[kind])}."
@@ -195,8 +194,7 @@ def parse_space(table: dict, valid_names: dict[str, str]) -> list[Hyperparameter
     space = []
     for name, entry in table.items():
         if name not in valid_names:
-            close = difflib.get_close_matches(name, sorted(valid_names), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, sorted(valid_names))
             raise SpecError(
                 f"[space] names {name!r}, which this model family cannot tune.{hint} "
                 f"Tunable names: {sorted(valid_names)}."

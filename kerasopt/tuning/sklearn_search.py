@@ -9,13 +9,21 @@ function. `grid_to_model_kwargs` turns the plain grid users write
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from kerasopt.core.atomic import atomic_path
+from kerasopt.tuning.model_families import ModelInputs, get_model_family
+from kerasopt.tuning.search_report import BestTrial, RunTiming, SearchReport
+from kerasopt.tuning.search_results import (
+    plot_objective,
+    write_best_hyperparameters,
+    write_trials_csv,
+)
+from kerasopt.tuning.search_runner import load_search_data
 from kerasopt.tuning.search_space import SpecError
 
 #: Grid names passed to `model.fit` rather than to the model builder.
@@ -61,7 +69,6 @@ def build_flat_input_model(X, y, *, family_name: str, inputs, **values):
 
     from kerasopt.training import build_optimizer
     from kerasopt.training.config import TrainConfig
-    from kerasopt.tuning.model_families import get_model_family
 
     learning_rate = float(values.pop("learning_rate"))
     optimizer = values.pop("optimizer")
@@ -81,7 +88,7 @@ def build_flat_input_model(X, y, *, family_name: str, inputs, **values):
 
 def sklearn_grid_search(
     spec, out_dir: str | os.PathLike, *, data_path=None, verbose: int = 1
-) -> dict:
+) -> SearchReport:
     """Runs `GridSearchCV` over the spec's grid with `keras.wrappers.SKLearnClassifier`.
 
     The grid is the spec's `[space]` (choices, booleans, or ranges with a `step`) over
@@ -90,22 +97,18 @@ def sklearn_grid_search(
     Writes the same files as `run_search`: `trials.csv` (one row per combination with
     its mean and spread over folds), `best_hyperparameters.json`, `best_model.keras`
     (refit on all training data), `objective.png` and `search.json` with the test
-    accuracy of the refit model.
+    accuracy of the refit model, and returns the `SearchReport` (objective
+    `cv_accuracy`).
 
     Example:
 
     >>> from kerasopt.tuning import load_search_spec, sklearn_grid_search
-    >>> spec = load_search_spec("tuning/digits_sklearn.toml")
-    >>> summary = sklearn_grid_search(spec, "saved_models/grid")  # doctest: +SKIP
+    >>> spec = load_search_spec("digits_dense")
+    >>> report = sklearn_grid_search(spec, "saved_models/grid")  # doctest: +SKIP
     """
     import keras
     from keras.wrappers import SKLearnClassifier
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
-    from kerasopt.core.atomic import atomic_path, write_text_atomic
-    from kerasopt.tuning.model_families import ModelInputs, get_model_family
-    from kerasopt.tuning.search_results import write_best_hyperparameters
-    from kerasopt.tuning.search_runner import load_search_data
 
     family = get_model_family(spec.model)
     supported = set(family.defaults) | set(FIT_PARAMETERS) | set(COMPILE_PARAMETERS)
@@ -150,7 +153,8 @@ def sklearn_grid_search(
     wall = time.perf_counter() - started
 
     rows = _cv_rows(search.cv_results_, list(grid), spec.cv)
-    _write_rows(rows, out, spec)
+    write_trials_csv(rows, out / "trials.csv")
+    plot_objective(rows, spec, out / "objective.png")
     best_values = {name: rows[search.best_index_][name] for name in grid}
     write_best_hyperparameters(best_values, out / "best_hyperparameters.json")
     best_model = search.best_estimator_.model_
@@ -160,27 +164,29 @@ def sklearn_grid_search(
     predicted = search.best_estimator_.classes_[
         best_model.predict(x_test, batch_size=256, verbose=0).argmax(-1)
     ]
-    test_accuracy = float(np.mean(predicted == data.y_test))
-    summary = {
-        "spec": spec.name,
-        "engine": "sklearn",
-        "objective": "mean cross-validated accuracy",
-        "trials": len(rows),
-        "cv": spec.cv,
-        "wall_seconds": wall,
-        "best": {
-            "trial_id": rows[search.best_index_]["trial_id"],
-            "objective": float(search.best_score_),
-            "hyperparameters": best_values,
-            "test_accuracy": test_accuracy,
-        },
-    }
-    write_text_atomic(out / "search.json", json.dumps(summary, indent=2, default=str) + "\n")
-    print(
-        f"Best: {best_values}, cross-validated accuracy {search.best_score_:.4f}, "
-        f"test accuracy {test_accuracy:.4f} (refit on train + validation)."
+    report = SearchReport(
+        spec=spec.name,
+        engine="sklearn",
+        out=str(out),
+        tuner="grid",
+        objective="cv_accuracy",
+        direction="max",
+        hyperparameters=tuple(grid),
+        trials=len(rows),
+        completed=len(rows),
+        this_run=RunTiming.of(rows, wall),
+        best=BestTrial(
+            trial_id=rows[search.best_index_]["trial_id"],
+            objective=float(search.best_score_),
+            hyperparameters=best_values,
+            test_accuracy=float(np.mean(predicted == data.y_test)),
+        ),
+        cv=spec.cv,
+        trials_run=tuple(row["trial_id"] for row in rows),
+        rows=tuple(rows),
     )
-    return summary
+    report.write()
+    return report
 
 
 def _cv_rows(results: dict, names: list[str], folds: int) -> list[dict]:
@@ -203,11 +209,3 @@ def _cv_rows(results: dict, names: list[str], folds: int) -> list[dict]:
             }
         )
     return rows
-
-
-def _write_rows(rows: list[dict], out: Path, spec) -> None:
-    from kerasopt.tuning.search_results import plot_objective, summary_table, write_trials_csv
-
-    write_trials_csv(rows, out / "trials.csv")
-    plot_objective(rows, spec, out / "objective.png")
-    print(summary_table(rows, spec, top=len(rows)))

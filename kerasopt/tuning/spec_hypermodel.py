@@ -6,11 +6,8 @@ import time
 
 import keras_tuner
 
-from kerasopt.tuning.deployment_metrics import (
-    budget_overshoot,
-    describe_overshoot,
-    measure_int8,
-)
+from kerasopt.tuning.deployment_budget import budget_overshoot, describe_overshoot
+from kerasopt.tuning.deployment_metrics import measure_int8, trial_metrics
 from kerasopt.tuning.median_stopping import MedianStoppingRule, curve_metrics
 from kerasopt.tuning.model_families import ModelInputs, get_model_family
 from kerasopt.tuning.process_memory import resident_memory_mb
@@ -187,9 +184,10 @@ class SpecHyperModel(keras_tuner.HyperModel):
         return model
 
     def deployment_metrics(self, model, values: dict, **measure_kwargs) -> dict:
-        """int8 TFLite metrics of the trained model (pruning stripped first)."""
+        """int8 TFLite metrics of the trained model (pruning stripped first), on the
+        validation split, under the names spec objectives use (`trial_metrics`)."""
         model = self.for_export(model, values)
-        return measure_int8(model, self.data, seed=self.spec.seed, **measure_kwargs)
+        return trial_metrics(measure_int8(model, self.data, seed=self.spec.seed, **measure_kwargs))
 
 
 def _fit_verbosity(verbose) -> int:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 
 import keras
 import keras_tuner
+from keras_tuner.src import utils as keras_tuner_utils
 
+from kerasopt.core.atomic import write_text_atomic
+from kerasopt.tuning.deployment_budget import OVER_BUDGET
 from kerasopt.tuning.median_stopping import MedianStoppingRule, reference_curves
 
 #: Every trial of a search: the largest count `get_best_trials` is asked for.
 _ALL_TRIALS = 10**6
+
+
+class ProcessBudgetReached(Exception):
+    """Raised by a tuner with `stop_after` set once it has run that many trials; the
+    search state is on disk, and a later run resumes it."""
 
 
 class _TrialBookkeeping:
@@ -65,8 +75,6 @@ class _TrialBookkeeping:
         self.__dict__.setdefault("trials_run", []).append(trial.trial_id)
         stop_after = getattr(self, "stop_after", None)
         if stop_after and len(self.trials_run) >= stop_after:
-            from kerasopt.tuning.process_recycling import ProcessBudgetReached
-
             raise ProcessBudgetReached(f"ran {len(self.trials_run)} trials in this process")
 
 
@@ -137,7 +145,6 @@ def _count_crashes_only(oracle) -> None:
     result, not a crash: with a tight budget many in a row are normal (4 of 6 on
     `tuning/mnist.toml`), and counting them would end the search.
     """
-    from kerasopt.tuning.deployment_metrics import OVER_BUDGET
 
     def check_consecutive_failures():
         consecutive = 0
@@ -154,3 +161,27 @@ def _count_crashes_only(oracle) -> None:
                 )
 
     oracle._check_consecutive_failures = check_consecutive_failures
+
+
+@contextlib.contextmanager
+def crash_safe_state():
+    """keras-tuner's state files (`trial.json`, `oracle.json`, `tuner0.json`) written
+    atomically while the block runs.
+
+    keras-tuner writes them in place through `keras_tuner.src.utils.save_json`; a process
+    killed during a write leaves an empty file, and the resume then fails on it
+    (`JSONDecodeError`; seen once in four kill -9 tests). Writing a temporary file and
+    renaming it leaves either the old state or the new one.
+    """
+    original = keras_tuner_utils.save_json
+
+    def save_json(path, obj):
+        text = json.dumps(obj)
+        write_text_atomic(path, text)
+        return text
+
+    keras_tuner_utils.save_json = save_json
+    try:
+        yield
+    finally:
+        keras_tuner_utils.save_json = original

@@ -6,13 +6,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 from tuning_specs import DENSE_RANDOM, write_spec
 
-from kerasopt.cli.main import main
+from kerasopt.tuning import SearchJob, process_recycling
 
 
 def _free_port() -> int:
@@ -21,10 +20,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _kerasopt(*args, **popen):
+def _search_process(job: SearchJob, job_file, **popen):
+    """A search in its own process, through the library entry point a chain uses."""
+    job_file.write_text(job.to_json())
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-c", "from kerasopt.cli.main import main; main()", *args]
-    return subprocess.Popen(command, env=env, **popen)
+    return subprocess.Popen(process_recycling.child_command(job_file), env=env, **popen)
 
 
 def _rows(out):
@@ -37,13 +37,15 @@ def test_chief_and_two_workers_share_one_search(tmp_path):
     spec = write_spec(tmp_path, DENSE_RANDOM, max_trials=4)
     out = tmp_path / "out"
     oracle = f"127.0.0.1:{_free_port()}"
-    role = ["tune", str(spec), "--out", str(out), "--oracle", oracle, "--distributed"]
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("chief", "w0", "w1")}
-    chief = _kerasopt(*role, "chief", stdout=logs["chief"], stderr=subprocess.STDOUT)
-    workers = [
-        _kerasopt(*role, "worker", "--tuner-id", name, stdout=logs[name], stderr=subprocess.STDOUT)
-        for name in ("w0", "w1")
-    ]
+
+    def start(name, **role):
+        job = SearchJob(str(spec), out=str(out), oracle=oracle, **role)
+        log = {"stdout": logs[name], "stderr": subprocess.STDOUT}
+        return _search_process(job, tmp_path / f"{name}.json", **log)
+
+    chief = start("chief", distributed="chief")
+    workers = [start(name, distributed="worker", tuner_id=name) for name in ("w0", "w1")]
     try:
         for process in [*workers, chief]:
             assert process.wait(timeout=240) == 0, (tmp_path / "chief.log").read_text()[-2000:]
@@ -68,8 +70,11 @@ def test_chief_and_two_workers_share_one_search(tmp_path):
 def test_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
     spec = write_spec(tmp_path, DENSE_RANDOM, max_trials=5)
     out = tmp_path / "out"
-    process = _kerasopt(
-        "tune", str(spec), "--out", str(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    process = _search_process(
+        SearchJob(str(spec), out=str(out)),
+        tmp_path / "job.json",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     finished = {}
     deadline = time.monotonic() + 180
@@ -89,7 +94,7 @@ def test_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
     assert len(finished) >= 2, "the search did not finish two trials in time"
     assert not (out / "trials.csv").exists()  # killed before the end
 
-    assert main(["tune", str(spec), "--out", str(out)]) == 0
+    report = SearchJob(str(spec), out=str(out), verbose=0).run()
     rows = {r["trial_id"]: r for r in _rows(out)}
     assert len(rows) == 5 and all(r["status"] == "COMPLETED" for r in rows.values())
     for trial_id, before in finished.items():
@@ -97,15 +102,29 @@ def test_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
         assert after == before  # untouched: not rerun
     summary = json.loads((out / "search.json").read_text())
     assert summary["this_run"]["trials"] == 5 - len(finished)
+    assert report.this_run.trials == 5 - len(finished) and report.trials == 5
 
 
 @pytest.mark.slow
-def test_trials_per_process_chains_child_processes_through_one_search(tmp_path):
+def test_trials_per_process_chains_child_processes_through_one_search(tmp_path, monkeypatch):
     spec = write_spec(tmp_path, DENSE_RANDOM, max_trials=3)
     out = tmp_path / "out"
-    assert main(["tune", str(spec), "--out", str(out), "--trials-per-process", "2"]) == 0
+    commands, call = [], subprocess.call
+
+    def record(command, *args, **kwargs):
+        commands.append(command)
+        return call(command, *args, **kwargs)
+
+    monkeypatch.setattr(process_recycling.subprocess, "call", record)
+    report = SearchJob(str(spec), out=str(out), trials_per_process=2).run()
     rows = _rows(out)
     assert [r["status"] for r in rows] == ["COMPLETED"] * 3
     summary = json.loads((out / "search.json").read_text())
     assert summary["this_run"]["processes"] == 2 and summary["this_run"]["trials"] == 3
     assert (out / "best_model.keras").exists()
+    assert report.this_run.processes == 2 and report.best is not None
+    assert "3 trials in 2 processes of at most 2 trials" in report.summary_text()
+    # Each child runs the library entry point on a JSON job, never the CLI.
+    assert len(commands) == 2
+    assert all(c[1:3] == ["-m", "kerasopt.tuning"] and "kerasopt.cli" not in c for c in commands)
+    assert not (out / process_recycling.JOB_FILE).exists()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from tuning_specs import write_spec
 
-from kerasopt.tuning import load_search_spec, run_search
+from kerasopt.tuning import SearchReport, load_search_spec, run_search
 
 FAILING_GRID = """
 [search]
@@ -62,14 +62,14 @@ def _rows(folder):
 def failing_search(tmp_path_factory):
     folder = tmp_path_factory.mktemp("failing")
     spec = load_search_spec(write_spec(folder, FAILING_GRID))
-    summary = run_search(spec, folder / "out", verbose=0)
-    return summary, folder / "out"
+    report = run_search(spec, folder / "out", verbose=0)
+    return report, folder / "out"
 
 
 def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(failing_search):
-    summary, out = failing_search
+    report, out = failing_search
     rows = _rows(out)
-    assert len(rows) == 4 and summary["completed"] == 1 and summary["failed"] == 3
+    assert len(rows) == 4 and report.completed == 1 and report.failed == 3
     by_values = {(r["blocks"], r["learning_rate"]): r for r in rows.values()}
     good = by_values[("1", "0.01")]
     assert good["status"] == "COMPLETED" and float(good["objective"]) > 0.1
@@ -84,25 +84,40 @@ def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(fai
 def test_search_files_describe_the_best_trial(failing_search):
     import keras
 
-    summary, out = failing_search
+    report, out = failing_search
     best = json.loads((out / "best_hyperparameters.json").read_text())
     assert best == {"blocks": 1, "learning_rate": 0.01}
-    assert summary["best"]["hyperparameters"] == best
+    assert report.best.hyperparameters == best
     model = keras.saving.load_model(out / "best_model.keras", safe_mode=True)
     assert len([layer for layer in model.layers if "conv" in layer.name]) == 2  # one block
-    assert 0.0 < summary["best"]["test_accuracy"] <= 1.0
+    assert 0.0 < report.best.test_accuracy <= 1.0
     assert (out / "objective.png").read_bytes()[:4] == b"\x89PNG"
-    assert summary["this_run"]["trials"] == 4
-    assert 0.0 < summary["this_run"]["outside_fit_fraction"] < 1.0
+    assert report.this_run.trials == 4
+    assert 0.0 < report.this_run.outside_fit_fraction < 1.0
+
+
+def test_search_json_is_the_report_and_reads_back(failing_search):
+    report, out = failing_search
+    saved = json.loads((out / "search.json").read_text())
+    assert saved["schema_version"] == 1 and saved["engine"] == "keras-tuner"
+    assert saved == json.loads(json.dumps(report.to_dict()))
+    assert saved["best"]["int8"] is None  # no deployment objective: nothing exported
+    again = SearchReport.read(out)
+    assert again == report and len(again.rows) == 4
+    text = again.summary_text()
+    assert "trial  val_accuracy  blocks  learning_rate" in text
+    assert "4 trials: 1 completed (0 stopped by the median rule), 3 failed" in text
+    assert f"Best trial {report.best.trial_id}: {{'blocks': 1, 'learning_rate': 0.01}}" in text
+    assert "Wrote trials.csv, best_hyperparameters.json, best_model.keras" in text
 
 
 def test_deployment_objective_with_native_pruning_and_a_penalty_budget(tmp_path):
     import keras
 
     spec = load_search_spec(write_spec(tmp_path, PRUNED_INT8))
-    summary = run_search(spec, tmp_path / "out", verbose=0)
+    report = run_search(spec, tmp_path / "out", verbose=0)
     rows = _rows(tmp_path / "out")
-    assert summary["objective"] == "penalized_tflite_int8_accuracy"
+    assert report.objective == "penalized_tflite_int8_accuracy"
     for row in rows.values():
         raw, kb = float(row["tflite_int8_accuracy"]), float(row["int8_kb"])
         assert kb > 5  # every trial is over the 5 KB budget, so every one is penalised
@@ -111,7 +126,10 @@ def test_deployment_objective_with_native_pruning_and_a_penalty_budget(tmp_path)
     model = keras.saving.load_model(tmp_path / "out" / "best_model.keras", safe_mode=True)
     kernel = model.get_layer("dense").kernel.numpy()
     assert np.mean(kernel == 0) == pytest.approx(0.6, abs=0.02)  # pruned, masks stripped
-    assert 0.0 <= summary["best"]["tflite_int8_test_accuracy"] <= 1.0
+    int8 = report.best.int8
+    assert int8.variant == "int8" and int8.split == "test" and 0.0 <= int8.accuracy <= 1.0
+    saved = json.loads((tmp_path / "out" / "search.json").read_text())["best"]["int8"]
+    assert saved == int8.to_dict() and {"accuracy", "bytes", "latency_us"} <= set(saved)
 
 
 def test_infeasible_budget_fails_trials_before_they_train(tmp_path):
@@ -120,9 +138,10 @@ def test_infeasible_budget_fails_trials_before_they_train(tmp_path):
     # failure, the search runs on through both of them.
     text = text.replace("max_trials = 2", "max_trials = 2\nmax_consecutive_failures = 1")
     spec = load_search_spec(write_spec(tmp_path, text))
-    summary = run_search(spec, tmp_path / "out", verbose=0)
+    report = run_search(spec, tmp_path / "out", verbose=0)
     rows = list(_rows(tmp_path / "out").values())
-    assert len(rows) == 2 and summary["failed"] == 2 and "best" not in summary
+    assert len(rows) == 2 and report.failed == 2 and report.best is None
+    assert json.loads((tmp_path / "out" / "search.json").read_text())["best"] is None
     for row in rows:
         assert row["status"] == "FAILED"
         assert "int8_kb=" in row["failure_reason"] and "> max 5 KB" in row["failure_reason"]

@@ -1,7 +1,11 @@
 """Spec validation: every bad key or value names the key, the value and the choices."""
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from kerasopt.core.errors import MissingFileError
 from kerasopt.tuning import Hyperparameter, SpecError, load_search_spec, parse_search_spec
 
 BASE = {
@@ -24,12 +28,93 @@ def _with(**tables):
     return document
 
 
+def _toml(document: dict) -> str:
+    lines = []
+    for table, values in document.items():
+        lines.append(f"[{table}]")
+        lines += [f"{key} = {value!r}".replace("'", '"') for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.mark.parametrize(
-    "path", ["tuning/digits.toml", "tuning/mnist.toml", "tuning/digits_dense.toml"]
+    "path",
+    ["tuning/digits.toml", "tuning/mnist.toml", "tuning/digits_dense.toml", "tuning/imdb.toml"],
 )
 def test_shipped_specs_load(path):
     spec = load_search_spec(path)
     assert spec.space and spec.epochs >= 1
+
+
+@pytest.mark.parametrize("name", ["digits", "digits.toml", "tuning/mnist.toml"])
+def test_shipped_specs_are_found_by_name_from_any_working_directory(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = load_search_spec(name)
+    assert spec.name == Path(name).name.removesuffix(".toml")
+    assert spec.data in ("digits", "mnist")
+
+
+def test_a_missing_spec_names_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MissingFileError, match=r"'digit' does not exist.*digits_dense.*'digits'"):
+        load_search_spec("digit")
+
+
+def test_a_relative_data_path_is_read_from_the_spec_folder(tmp_path, monkeypatch):
+    from kerasopt.tuning.search_runner import load_search_data
+
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (60, 6, 6, 1)).astype("uint8"), np.arange(60) % 3
+    np.savez(folder / "shapes.npz", x_train=x, y_train=y, x_test=x[:12], y_test=y[:12])
+    document = _with(search={"data": "shapes.npz", "model": "dense"}, space={"units": [4]})
+    (folder / "shapes.toml").write_text(_toml(document))
+    monkeypatch.chdir(tmp_path / "..")
+    spec = load_search_spec(folder / "shapes.toml")
+    assert Path(spec.data) == folder / "shapes.npz" and spec.scenario is None
+    data = load_search_data(spec)
+    assert data.num_classes == 3 and data.input_shape == (6, 6, 1)
+
+
+def test_imdb_data_table_sets_the_scenario_loader_options():
+    spec = load_search_spec("imdb")
+    assert spec.data_options == {"max_tokens": 20000, "sequence_length": 200, "ngrams": None}
+    document = _with(
+        search={"data": "imdb", "model": "text"},
+        space={"units": [8]},
+        data={"sequence_length": 32},
+    )
+    spec = parse_search_spec(document)
+    assert spec.data_options["sequence_length"] == 32
+    assert spec.train.learning_rate == 2e-3  # the imdb recipe, not TrainConfig's default
+    assert spec.fixed["family"] == "bow"
+
+
+@pytest.mark.parametrize(
+    ("search", "data", "match"),
+    [
+        (
+            {"data": "imdb", "model": "text"},
+            {"max_token": 500},
+            r"\[data\].*'max_token'.*max_tokens, sequence_length, ngrams.*"
+            r"Did you mean 'max_tokens'",
+        ),
+        (
+            {"data": "digits"},
+            {"max_tokens": 500},
+            r"\[data\] sets \['max_tokens'\].*'digits' takes no options",
+        ),
+        ({"data": "x.npz"}, {"max_tokens": 500}, r"\[data\] sets the options.*'x.npz' is a file"),
+        ({"data": "digts"}, None, r"data='digts' is neither a scenario.*Did you mean 'digits'"),
+    ],
+    ids=["typo", "no-options", "file", "unknown-data"],
+)
+def test_data_errors_name_the_key_and_the_scenario_options(search, data, match):
+    tables = {"search": search} if data is None else {"search": search, "data": data}
+    if search.get("model") == "text":
+        tables["space"] = {"units": [8]}
+    with pytest.raises(SpecError, match=match):
+        parse_search_spec(_with(**tables))
 
 
 def test_digits_spec_starts_from_the_scenario_recipe():

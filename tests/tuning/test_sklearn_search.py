@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 from tuning_specs import write_spec
 
-from kerasopt.cli.main import main
-from kerasopt.tuning import SpecError, grid_to_model_kwargs, load_search_spec, sklearn_grid_search
+from kerasopt.tuning import (
+    SearchJob,
+    SpecError,
+    grid_to_model_kwargs,
+    load_search_spec,
+    sklearn_grid_search,
+)
 
 GRID = """
 [search]
@@ -36,11 +41,12 @@ def test_grid_to_model_kwargs_is_the_product_of_the_plain_grid():
         grid_to_model_kwargs({"units": 32})
 
 
-def test_cli_engine_sklearn_cross_validates_every_combination(tmp_path):
+def test_engine_sklearn_cross_validates_every_combination(tmp_path):
     import keras
 
     spec = write_spec(tmp_path, GRID)
-    assert main(["tune", str(spec), "--engine", "sklearn", "--out", str(tmp_path / "o")]) == 0
+    report = SearchJob(str(spec), out=str(tmp_path / "o"), engine="sklearn", verbose=0).run()
+    assert report.engine == "sklearn" and report.objective == "cv_accuracy"
     with open(tmp_path / "o" / "trials.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert {(r["units"], r["dropout"]) for r in rows} == {
@@ -58,6 +64,10 @@ def test_cli_engine_sklearn_cross_validates_every_combination(tmp_path):
     assert probabilities.shape == (2, 10)
     summary = json.loads((tmp_path / "o" / "search.json").read_text())
     assert 0.5 < summary["best"]["test_accuracy"] <= 1.0
+    assert summary == json.loads(json.dumps(report.to_dict())) and summary["cv"] == 2
+    text = report.summary_text()
+    assert text.count("\n") >= 6 and "4 trials: 4 completed" in text  # every combination
+    assert f"cross-validated accuracy {report.best.objective:.4f}" in text
 
 
 def test_sklearn_engine_refuses_what_it_cannot_tune(tmp_path):
@@ -83,7 +93,7 @@ objective = "val_accuracy"
 max_trials = 2
 epochs = 2
 cv = 2
-[text]
+[data]
 max_tokens = 500
 sequence_length = 32
 [space]
@@ -91,5 +101,5 @@ units = [8]
 dropout = [0.0, 0.5]
 """
     spec = load_search_spec(write_spec(tmp_path, text))
-    summary = sklearn_grid_search(spec, tmp_path / "o", data_path=corpus, verbose=0)
-    assert summary["trials"] == 2 and 0.0 < summary["best"]["test_accuracy"] <= 1.0
+    report = sklearn_grid_search(spec, tmp_path / "o", data_path=corpus, verbose=0)
+    assert report.trials == 2 and 0.0 < report.best.test_accuracy <= 1.0
