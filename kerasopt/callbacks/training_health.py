@@ -1,17 +1,13 @@
 """TrainingHealth: stops on NaN/Inf with a diagnosis and warns on unhealthy training."""
 
+import logging
 import math
 import warnings
 
 import keras
+from keras.src.utils import io_utils
 
-from kerasopt.callbacks._common import (
-    GradientProbe,
-    WeightCheck,
-    check_float,
-    check_int,
-    unpack_batch,
-)
+from kerasopt.callbacks._common import GradientProbe, WeightCheck, unpack_batch
 from kerasopt.callbacks._diagnosis import (
     diverging_text,
     explain_nan,
@@ -19,7 +15,10 @@ from kerasopt.callbacks._diagnosis import (
     overfitting_text,
     vanishing_text,
 )
-from kerasopt.core.errors import InvalidValueError, KerasoptError
+from kerasopt.core.errors import KerasoptError
+from kerasopt.core.validation import check_float, check_int, check_option
+
+logger = logging.getLogger(__name__)
 
 
 class TrainingDivergedError(KerasoptError, RuntimeError):
@@ -61,9 +60,14 @@ class TrainingHealth(keras.callbacks.Callback):
     (BatchNorm statistics and dropout seeds are left alone); each costs about one
     training step, plus one trace per model.
 
-    Findings go to `warnings.warn` with category `TrainingHealthWarning` (not `print`):
-    Python shows each one once, pytest and `logging.captureWarnings` can capture them, and
-    `warnings.simplefilter("error", TrainingHealthWarning)` makes them fatal. Each one is
+    Findings go to `warnings.warn` with category `TrainingHealthWarning`: Python shows
+    each one once, pytest can capture them, and
+    `warnings.simplefilter("error", TrainingHealthWarning)` makes them fatal. They are also
+    logged (logger `kerasopt.callbacks.training_health`, level WARNING), and a NaN/Inf
+    stop prints its diagnosis the way Keras prints `EarlyStopping`'s line (stdout, or
+    absl logging after `keras.config.disable_interactive_logging()`), so a
+    `warnings.filterwarnings("ignore")` at the top of a notebook cannot hide why `fit`
+    ended early. Each one is
     also appended to `events` as a dict with keys `kind` (`"nan"`, `"exploding_gradients"`,
     `"vanishing_gradients"`, `"diverging_loss"`, `"overfitting"`), `step`, `epoch` (both
     counted from 0 within this `fit`), `layer`, `value` and `message`; the NaN diagnosis
@@ -120,22 +124,26 @@ class TrainingHealth(keras.callbacks.Callback):
             None if probe_data is None else unpack_batch(owner, "probe_data", probe_data)
         )
         self.check_every = check_int(owner, "check_every", check_every, 1)
-        if on_nan not in ("stop", "raise"):
-            raise InvalidValueError(
-                f"{owner} requires on_nan to be 'stop' or 'raise', got {on_nan=}. Use "
-                "on_nan='stop' to end fit with a warning, or 'raise' for TrainingDivergedError."
-            )
-        self.on_nan = on_nan
+        self.on_nan = check_option(
+            owner,
+            "on_nan",
+            on_nan,
+            ("stop", "raise"),
+            fix="Use on_nan='stop' to end fit with a warning, or 'raise' for "
+            "TrainingDivergedError.",
+        )
         self.grad_norm_threshold = check_float(
-            owner, "grad_norm_threshold", grad_norm_threshold, above=0
+            owner, "grad_norm_threshold", grad_norm_threshold, 0, closed="neither", example=1e3
         )
         self.grad_growth_factor = check_float(
-            owner, "grad_growth_factor", grad_growth_factor, above=1
+            owner, "grad_growth_factor", grad_growth_factor, 1, closed="neither", example=1e2
         )
         self.vanishing_threshold = check_float(
-            owner, "vanishing_threshold", vanishing_threshold, above=0, below=1
+            owner, "vanishing_threshold", vanishing_threshold, 0, 1, closed="neither", example=1e-7
         )
-        self.divergence_factor = check_float(owner, "divergence_factor", divergence_factor, above=1)
+        self.divergence_factor = check_float(
+            owner, "divergence_factor", divergence_factor, 1, closed="neither", example=4.0
+        )
         self.patience = check_int(owner, "patience", patience, 1)
         self.diagnosis = None
         self.events = []
@@ -220,8 +228,10 @@ class TrainingHealth(keras.callbacks.Callback):
         self.diagnosis = message
         if self.on_nan == "raise":
             raise TrainingDivergedError(message, event)
-        # stacklevel=1: the caller is Keras' callback loop, not user code.
-        warnings.warn(message, TrainingHealthWarning, stacklevel=1)
+        self._report(message)
+        # The line Keras would print for its own stop (EarlyStopping uses print_msg), so
+        # the diagnosis shows even when warnings are ignored and logging is not set up.
+        io_utils.print_msg(message)
         self.model.stop_training = True
 
     def _check_loss(self, step, loss):
@@ -271,7 +281,13 @@ class TrainingHealth(keras.callbacks.Callback):
         self._warned.add(kind)
         message = f"TrainingHealth: {text}"
         self._record(kind, step, layer, value, message)
+        self._report(message)
+
+    @staticmethod
+    def _report(message):
+        # stacklevel=1: the caller is Keras' callback loop, not user code.
         warnings.warn(message, TrainingHealthWarning, stacklevel=1)
+        logger.warning(message)
 
     def get_config(self):
         # probe_data is data, not configuration: pass it again after from_config.

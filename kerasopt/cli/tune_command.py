@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import contextlib
 
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.cli.arguments import add_data_path_flag, add_out_flag, positive_int
+from kerasopt.core.locking import output_lock
 
 DESCRIPTION = """\
 Run the hyperparameter search a TOML spec describes (specs live in tuning/). Writes
@@ -21,8 +22,8 @@ share --out (e.g. NFS) and reach the chief's HOST:PORT:
 """
 
 
-def add_tune_parser(commands, positive_int) -> None:
-    """Adds the `tune` subcommand to the `kerasopt` parser."""
+def add_parser(commands) -> None:
+    """Adds `kerasopt tune`."""
     tune = commands.add_parser(
         "tune",
         help="hyperparameter search from a TOML spec (keras-tuner or scikit-learn)",
@@ -30,9 +31,7 @@ def add_tune_parser(commands, positive_int) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tune.add_argument("spec", metavar="SPEC.toml", help="search spec, e.g. tuning/digits.toml")
-    tune.add_argument(
-        "--out", metavar="DIR", help="output folder (default: saved_models/tune_SPEC/)"
-    )
+    add_out_flag(tune, "output folder (default: saved_models/tune_SPEC/)")
     tune.add_argument(
         "--max-trials", type=positive_int, metavar="N", help="override the spec's max_trials"
     )
@@ -43,7 +42,7 @@ def add_tune_parser(commands, positive_int) -> None:
         default="keras-tuner",
         help="keras-tuner (default) or scikit-learn GridSearchCV with SKLearnClassifier",
     )
-    tune.add_argument("--data", metavar="PATH", help="local .npz for the spec's dataset")
+    add_data_path_flag(tune, "local .npz for the spec's dataset")
     tune.add_argument("--distributed", choices=["chief", "worker"], help="keras-tuner role")
     tune.add_argument("--oracle", metavar="HOST:PORT", help="the chief's address")
     tune.add_argument("--tuner-id", metavar="NAME", help="a worker's unique name")
@@ -57,46 +56,33 @@ def add_tune_parser(commands, positive_int) -> None:
         help="run N trials per child process, so memory stays flat (TF keeps ~17 MB a fit)",
     )
     tune.add_argument("--stop-after", type=positive_int, help=argparse.SUPPRESS)
+    tune.set_defaults(handler=tune_command)
 
 
-def run_tune(args) -> int:
+def tune_command(args: argparse.Namespace) -> int:
     """Runs `kerasopt tune`; returns the exit code."""
-    from kerasopt.tuning import load_search_spec, run_search, sklearn_grid_search
+    from kerasopt.tuning import SearchJob, load_search_spec
 
-    spec = load_search_spec(args.spec)
-    out = Path(args.out) if args.out else Path("saved_models") / f"tune_{spec.name}"
-    if args.engine == "sklearn":
-        if args.distributed or args.tensorboard:
-            raise InvalidValueError("--distributed and --tensorboard need --engine keras-tuner.")
-        sklearn_grid_search(spec.with_max_trials(args.max_trials), out, data_path=args.data)
-        return 0
-    if args.trials_per_process:
-        if args.distributed:
-            raise InvalidValueError("--trials-per-process runs a local search; drop --distributed.")
-        from kerasopt.tuning.process_recycling import run_in_fresh_processes
-
-        passthrough = ["--overwrite"] if args.overwrite else []
-        passthrough += ["--max-trials", str(args.max_trials)] if args.max_trials else []
-        passthrough += ["--data", args.data] if args.data else []
-        passthrough += ["--tensorboard"] if args.tensorboard else []
-        run_in_fresh_processes(
-            args.spec, out, trials_per_process=args.trials_per_process, arguments=passthrough
-        )
-        return 0
-    summary = run_search(
-        spec,
-        out,
+    job = SearchJob(
+        spec=args.spec,
+        out=args.out,
         max_trials=args.max_trials,
         overwrite=args.overwrite,
+        engine=args.engine,
+        data_path=args.data,
         distributed=args.distributed,
-        oracle_address=args.oracle,
+        oracle=args.oracle,
         tuner_id=args.tuner_id,
         tensorboard=args.tensorboard,
-        data_path=args.data,
+        trials_per_process=args.trials_per_process,
         stop_after=args.stop_after,
     )
-    if summary.get("recycled"):
-        from kerasopt.tuning.process_recycling import RECYCLE_EXIT_CODE
-
-        return RECYCLE_EXIT_CODE
+    job.check()
+    # Chief and workers of a distributed search share --out by design.
+    lock = contextlib.nullcontext()
+    if not args.distributed:
+        lock = output_lock(job.out_dir(load_search_spec(args.spec).name), args.invocation)
+    with lock:
+        report = job.run()
+    print(report.summary_text())
     return 0

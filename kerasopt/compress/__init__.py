@@ -8,21 +8,26 @@ left as they were. The `native` backend is pure Keras 3.
 Example:
 
 ```python
-from kerasopt.compress import compress_model, format_stages
+from kerasopt.compress import compress_model
 from kerasopt.data import load_dataset
 from kerasopt.models import load_model_safely
 
 data = load_dataset("digits")
 model = load_model_safely("saved_models/digits/model.keras")
 report = compress_model(model, data, prune=0.8, channels=0.5, out_dir="compressed")
-print(format_stages(report))
+print(report.table())
+report.to_dict()  # what report.json holds
 ```
 """
 
 from kerasopt.compress.bridge import BridgeError, from_tf_keras, to_tf_keras
 from kerasopt.compress.channel_pruning import ChannelPruningResult, PrunedLayer, prune_channels
 from kerasopt.compress.compress_model import compress_model
-from kerasopt.compress.compression_report import format_stages
+from kerasopt.compress.compression_report import (
+    CompressionReport,
+    CompressionStage,
+    format_stages,
+)
 from kerasopt.compress.native_magnitude_pruning import MagnitudePruning
 from kerasopt.compress.native_pruning import prepare_for_pruning, prune_native, strip_pruning
 from kerasopt.compress.quantize_aware import QATResult, quantize_aware
@@ -35,6 +40,8 @@ from kerasopt.compress.tfmot_pruning import dense_layers_left, prune_with_tfmot
 __all__ = [
     "BridgeError",
     "ChannelPruningResult",
+    "CompressionReport",
+    "CompressionStage",
     "ConstantSparsity",
     "MagnitudePruning",
     "PolynomialSparsity",

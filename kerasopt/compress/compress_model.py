@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
+import keras
 import numpy as np
 
+from kerasopt.compress.channel_pruning import prune_channels
+from kerasopt.compress.compression_report import (
+    CompressionReport,
+    CompressionStage,
+    markdown_report,
+    plot_compression,
+)
+from kerasopt.compress.native_pruning import prune_native
+from kerasopt.compress.quantize_aware import quantize_aware
+from kerasopt.compress.sparsity_table import sparsity_table
+from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
+from kerasopt.compress.tfmot_pruning import prune_with_tfmot
+from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.locking import output_lock
 from kerasopt.data.splits import DatasetSplits
+from kerasopt.export import DeploymentMetrics, convert_to_tflite, measure_tflite
+from kerasopt.training import TrainConfig, train
 
 BACKENDS = ("native", "tfmot")
 STRUCTURES = (None, "2:4")
+logger = logging.getLogger(__name__)
 
 
 def compress_model(
@@ -31,7 +51,7 @@ def compress_model(
     out_dir: str | os.PathLike | None = None,
     seed: int = 0,
     verbose: int = 0,
-) -> dict:
+) -> CompressionReport:
     """Compresses a trained Keras 3 classifier in stages and measures every stage.
 
     Stages run in this order, each on the previous one's model: `dense` (the input,
@@ -69,9 +89,13 @@ def compress_model(
         verbose: Keras verbosity while fine-tuning. Defaults to `0`.
 
     Returns:
-        The report: `stages` (one row per stage), `float32_baseline`, `sparsity`
-        (per-layer table of the last stage), `left_dense` (layer → reason), `settings`,
-        `timings`.
+        A `CompressionReport`: `stages` (one `CompressionStage` per stage, each with its
+        int8 file's `DeploymentMetrics`), `float32_baseline`, `sparsity` (per-layer table
+        of the last stage), `left_dense` (layer → reason), `settings`, `timings`, and the
+        last stage's `model`. `report.to_dict()` is `report.json`.
+
+    Raises:
+        OutputLockedError: Another process is writing to `out_dir`.
 
     Example:
 
@@ -81,37 +105,66 @@ def compress_model(
     >>> data = load_dataset("digits")
     >>> model = load_model_safely("saved_models/digits/model.keras")  # doctest: +SKIP
     >>> report = compress_model(model, data, prune=0.8, out_dir="compressed")  # doctest: +SKIP
+    >>> print(report.table())  # doctest: +SKIP
     """
     _check_arguments(prune, structure, backend, channels, cluster, qat, epochs)
-    import keras
+    settings = {
+        "prune": prune,
+        "structure": structure,
+        "backend": backend,
+        "channels": channels,
+        "cluster": cluster,
+        "qat": qat,
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "seed": seed,
+    }
+    lock = output_lock(out_dir, "compress_model") if out_dir is not None else nullcontext()
+    with lock:
+        report, content = _compress(model, data, settings, verbose)
+        if out_dir is not None:
+            _write_artifacts(report, content, Path(out_dir))
+    return report
 
-    from kerasopt.compress.sparsity_table import sparsity_table
 
+def _compress(model, data: DatasetSplits, settings: dict, verbose: int):
+    """Runs the stages; returns the report and the last stage's int8 TFLite bytes."""
+    prune, structure, channels = settings["prune"], settings["structure"], settings["channels"]
+    cluster, epochs, seed = settings["cluster"], settings["epochs"], settings["seed"]
+    learning_rate = settings["learning_rate"]
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
     timings: dict[str, float] = {}
-    stages = []
     current = model
 
     baseline = _measure_float32(model, data)
-    stages.append(_measure("dense", model, data))
+    stage, content = _measure("dense", model, data)
+    stages = [stage]
     if channels is not None:
         t = time.perf_counter()
         current = _channel_stage(current, data, channels, epochs, learning_rate, seed, verbose)
         timings["channels"] = time.perf_counter() - t
-        stages.append(_measure(f"channels -{channels:.0%}", current, data))
+        stage, content = _measure(f"channels -{channels:.0%}", current, data)
+        stages.append(stage)
     left_dense = _left_dense_by_structure(current, structure) if prune is not None else {}
     if prune is not None:
         t = time.perf_counter()
         current = _prune_stage(
-            current, data, prune, structure, backend, epochs, learning_rate, verbose, left_dense
+            current,
+            data,
+            settings["backend"],
+            epochs,
+            learning_rate,
+            verbose,
+            left_dense,
+            sparsity=prune,
+            structure=structure,
         )
         timings["prune"] = time.perf_counter() - t
-        label = f"prune {prune:.0%}" + (f" {structure}" if structure else "") + f" ({backend})"
-        stages.append(_measure(label, current, data))
+        label = f"prune {prune:.0%}" + (f" {structure}" if structure else "")
+        stage, content = _measure(f"{label} ({settings['backend']})", current, data)
+        stages.append(stage)
     if cluster is not None:
-        from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
-
         t = time.perf_counter()
         current = cluster_with_tfmot(
             current,
@@ -123,40 +176,26 @@ def compress_model(
             verbose=verbose,
         )
         timings["cluster"] = time.perf_counter() - t
-        stages.append(_measure(f"cluster {cluster}", current, data))
-    if qat:
+        stage, content = _measure(f"cluster {cluster}", current, data)
+        stages.append(stage)
+    if settings["qat"]:
         t = time.perf_counter()
         preserve = "clusters" if cluster is not None else "sparsity" if prune else None
-        stages.append(_qat_stage(current, data, epochs, verbose, preserve))
-        stages[-1]["stage"] = {"clusters": "CQAT", "sparsity": "PQAT"}.get(preserve, "QAT")
+        stage, content = _qat_stage(current, data, epochs, verbose, preserve)
+        stages.append(stage)
         timings["qat"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
-
-    last = stages[-1]
-    report = {
-        "settings": {
-            "prune": prune,
-            "structure": structure,
-            "backend": backend,
-            "channels": channels,
-            "cluster": cluster,
-            "qat": qat,
-            "epochs": epochs,
-            "learning_rate": learning_rate,
-            "seed": seed,
-        },
-        "dataset": data.describe(),
-        "float32_baseline": baseline,
-        "stages": [{k: v for k, v in s.items() if k != "content"} for s in stages],
-        "gzip_vs_dense_float32": last["gzip_bytes"] / baseline["gzip_bytes"],
-        "sparsity": sparsity_table(current, structure=structure),
-        "left_dense": left_dense,
-        "timings": timings,
-    }
-    if out_dir is not None:
-        _write_artifacts(report, current, last["content"], Path(out_dir))
-    report["model"] = current
-    return report
+    report = CompressionReport(
+        settings=settings,
+        dataset=data.describe(),
+        float32_baseline=baseline,
+        stages=tuple(stages),
+        sparsity=sparsity_table(current, structure=structure),
+        left_dense=left_dense,
+        timings=timings,
+        model=current,
+    )
+    return report, content
 
 
 def _check_arguments(prune, structure, backend, channels, cluster, qat, epochs):
@@ -191,9 +230,6 @@ def _check_arguments(prune, structure, backend, channels, cluster, qat, epochs):
 
 
 def _channel_stage(model, data, fraction, epochs, learning_rate, seed, verbose):
-    from kerasopt.compress.channel_pruning import prune_channels
-    from kerasopt.training import TrainConfig, train
-
     smaller = prune_channels(model, fraction).model
     config = TrainConfig(
         epochs=epochs,
@@ -224,111 +260,70 @@ def _left_dense_by_structure(model, structure) -> dict[str, str]:
     return left
 
 
-def _prune_stage(
-    model, data, sparsity, structure, backend, epochs, learning_rate, verbose, left_dense
-):
-    kwargs = dict(
-        sparsity=sparsity,
-        structure=structure,
+def _prune_stage(model, data, backend, epochs, learning_rate, verbose, left_dense, **target):
+    prune = prune_native if backend == "native" else prune_with_tfmot
+    return prune(
+        model,
+        data,
+        **target,
         skip_layers=tuple(left_dense),
         epochs=epochs,
         learning_rate=learning_rate,
         verbose=verbose,
     )
-    if backend == "native":
-        from kerasopt.compress.native_pruning import prune_native
-
-        return prune_native(model, data, **kwargs)
-    from kerasopt.compress.tfmot_pruning import prune_with_tfmot
-
-    return prune_with_tfmot(model, data, **kwargs)
 
 
-def _qat_stage(model, data, epochs, verbose, preserve) -> dict:
-    from kerasopt.compress.quantize_aware import quantize_aware
-    from kerasopt.export import verify_tflite
-
+def _qat_stage(model, data, epochs, verbose, preserve) -> tuple[CompressionStage, bytes]:
     result = quantize_aware(model, data, epochs=epochs, preserve=preserve, verbose=verbose)
     probabilities = result.tf_keras_model.predict(data.x_test, batch_size=256, verbose=0)
-    verified = verify_tflite(
-        result.tflite,
-        data.x_test,
-        data.y_test,
-        reference_probabilities=probabilities,
-        require_full_integer=True,
-    )
     kernels = [np.asarray(w) for w in result.tf_keras_model.weights if w.name.endswith("kernel:0")]
-    return {
-        "stage": "QAT",
-        "keras_accuracy": float((probabilities.argmax(-1) == data.y_test).mean()),
-        "litert_accuracy": verified["accuracy"],
-        "agreement": verified["agreement"],
-        **_array_stats(kernels, int(model.count_params())),
-        "bytes": verified["bytes"],
-        "gzip_bytes": verified["gzip_bytes"],
-        "latency_us": verified["latency_us"],
-        "content": result.tflite,
-    }
+    name = {"clusters": "CQAT", "sparsity": "PQAT"}.get(preserve, "QAT")
+    stage = _stage(name, probabilities, data, kernels, int(model.count_params()), result.tflite)
+    return stage, result.tflite
 
 
-def _array_stats(kernels: list, params: int) -> dict:
-    total = sum(k.size for k in kernels)
-    return {
-        "kernel_sparsity": sum(int((k == 0).sum()) for k in kernels) / total if total else 0.0,
-        "max_unique_weights_per_kernel": max((int(np.unique(k).size) for k in kernels), default=0),
-        "params": params,
-    }
-
-
-def _kernel_stats(model) -> dict:
+def _measure(name: str, model, data) -> tuple[CompressionStage, bytes]:
+    probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
+    content = convert_to_tflite(model, "int8", representative_data=data.x_train)
     kernels = [
         np.asarray(layer.kernel)
         for layer in model.layers
         if getattr(layer, "kernel", None) is not None
     ]
-    return _array_stats(kernels, int(model.count_params()))
+    return _stage(name, probabilities, data, kernels, int(model.count_params()), content), content
 
 
-def _measure(stage: str, model, data) -> dict:
-    from kerasopt.export import convert_to_tflite, verify_tflite
-
-    probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
-    content = convert_to_tflite(model, "int8", representative_data=data.x_train)
-    verified = verify_tflite(
+def _stage(name, probabilities, data, kernels, params, content) -> CompressionStage:
+    tflite = measure_tflite(
         content,
         data.x_test,
         data.y_test,
+        variant="int8",
         reference_probabilities=probabilities,
         require_full_integer=True,
     )
-    return {
-        "stage": stage,
-        "keras_accuracy": float((probabilities.argmax(-1) == data.y_test).mean()),
-        "litert_accuracy": verified["accuracy"],
-        "agreement": verified["agreement"],
-        **_kernel_stats(model),
-        "bytes": verified["bytes"],
-        "gzip_bytes": verified["gzip_bytes"],
-        "latency_us": verified["latency_us"],
-        "content": content,
-    }
+    total = sum(k.size for k in kernels)
+    return CompressionStage(
+        name=name,
+        keras_accuracy=float((probabilities.argmax(-1) == data.y_test).mean()),
+        kernel_sparsity=sum(int((k == 0).sum()) for k in kernels) / total if total else 0.0,
+        max_unique_weights_per_kernel=max((int(np.unique(k).size) for k in kernels), default=0),
+        params=params,
+        tflite=tflite,
+    )
 
 
-def _measure_float32(model, data) -> dict:
-    from kerasopt.export import convert_to_tflite, verify_tflite
-
-    verified = verify_tflite(convert_to_tflite(model, "float32"), data.x_test, data.y_test)
-    return {key: verified[key] for key in ("accuracy", "bytes", "gzip_bytes", "latency_us")}
+def _measure_float32(model, data) -> DeploymentMetrics:
+    content = convert_to_tflite(model, "float32")
+    return measure_tflite(content, data.x_test, data.y_test, variant="float32")
 
 
-def _write_artifacts(report: dict, model, content: bytes, out: Path) -> None:
-    from kerasopt.compress.compression_report import markdown_report, plot_compression
-    from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
-
+def _write_artifacts(report: CompressionReport, content: bytes, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "model.keras") as tmp:
-        model.save(tmp)
+        report.model.save(tmp)
     write_bytes_atomic(out / "model_int8.tflite", content)
-    write_text_atomic(out / "report.json", json.dumps(report, indent=2, default=str))
+    write_text_atomic(out / "report.json", json.dumps(report.to_dict(), indent=2, default=str))
     write_text_atomic(out / "report.md", markdown_report(report))
     plot_compression(report, out / "compression.png")
+    logger.debug("Wrote model.keras, model_int8.tflite, report.json, report.md to %s", out)

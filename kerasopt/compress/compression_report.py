@@ -1,11 +1,22 @@
-"""The compression report: a table per stage, Markdown, and accuracy-vs-size/latency plots."""
+"""`CompressionReport`: what `compress_model` measured, stage by stage, and its tables.
+
+Every stage's TFLite file is measured by `kerasopt.export.measure_tflite`, so its numbers
+carry the key vocabulary of every kerasopt `report.json` (`accuracy`, `agreement`,
+`bytes`, `gzip_bytes`, `latency_us`, ...) under the stage's `tflite` key.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from typing import Any
 
 from kerasopt.core.atomic import atomic_path
 from kerasopt.core.tables import markdown_table, text_table
+from kerasopt.export.deployment_metrics import DeploymentMetrics
+
+#: Version of the `report.json` layout `CompressionReport.to_dict()` writes.
+SCHEMA_VERSION = 2
 
 _HEADER = [
     "stage",
@@ -20,45 +31,149 @@ _HEADER = [
 ]
 
 
-def stage_rows(report: dict) -> list[list[str]]:
-    """One row per stage of a `compress_model` report, the float32 baseline first."""
-    base = report["float32_baseline"]
+@dataclasses.dataclass(frozen=True)
+class CompressionStage:
+    """One compression stage: its Keras model's numbers and its int8 TFLite file's.
+
+    Attributes:
+        name: `"dense"`, `"channels -50%"`, `"prune 80% (native)"`, `"cluster 8"`,
+            `"QAT"`, `"PQAT"` or `"CQAT"`.
+        keras_accuracy: Test accuracy of the stage's Keras model.
+        kernel_sparsity: Share of exact zeros over all Conv/Dense kernels.
+        max_unique_weights_per_kernel: Most distinct values in one kernel (clustering
+            brings it down to the number of clusters).
+        params: Parameters of the stage's model.
+        tflite: The full-integer int8 TFLite file, measured on LiteRT.
+
+    Example:
+
+    >>> report.stages[-1].tflite.gzip_bytes  # doctest: +SKIP
+    72214
+    """
+
+    name: str
+    keras_accuracy: float
+    kernel_sparsity: float
+    max_unique_weights_per_kernel: int
+    params: int
+    tflite: DeploymentMetrics
+
+    def to_dict(self) -> dict:
+        """The JSON form: the stage's numbers, the TFLite measurement under `tflite`."""
+        return {
+            "stage": self.name,
+            "keras_accuracy": self.keras_accuracy,
+            "kernel_sparsity": self.kernel_sparsity,
+            "max_unique_weights_per_kernel": self.max_unique_weights_per_kernel,
+            "params": self.params,
+            "tflite": self.tflite.to_dict(),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class CompressionReport:
+    """What `compress_model` returns.
+
+    Attributes:
+        settings: The arguments of the run (`prune`, `structure`, `backend`, ...).
+        dataset: `DatasetSplits.describe()` of the data.
+        float32_baseline: The dense model's float32 TFLite file, the size baseline.
+        stages: One `CompressionStage` per stage, `dense` first.
+        sparsity: Per-layer sparsity table of the last stage (`sparsity_table`).
+        left_dense: Layer name -> why the m:n structure left it dense.
+        timings: Seconds per stage and `total`.
+        model: The last stage's Keras model (not part of `to_dict()`).
+
+    Example:
+
+    >>> report = compress_model(model, data, prune=0.8)  # doctest: +SKIP
+    >>> print(report.table())  # doctest: +SKIP
+    >>> report.to_dict()["stages"][-1]["tflite"]["accuracy"]  # doctest: +SKIP
+    0.975
+    """
+
+    settings: dict[str, Any]
+    dataset: dict[str, Any]
+    float32_baseline: DeploymentMetrics
+    stages: tuple[CompressionStage, ...]
+    sparsity: list[dict]
+    left_dense: dict[str, str]
+    timings: dict[str, float]
+    model: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def last(self) -> CompressionStage:
+        """The last stage: the one `model.keras` and `model_int8.tflite` hold."""
+        return self.stages[-1]
+
+    @property
+    def gzip_vs_dense_float32(self) -> float:
+        """gzip size of the last stage's int8 file over the dense float32 file's."""
+        return self.last.tflite.gzip_bytes / self.float32_baseline.gzip_bytes
+
+    def to_dict(self) -> dict:
+        """The JSON form written to `report.json`, with `schema_version`."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "settings": dict(self.settings),
+            "dataset": self.dataset,
+            "float32_baseline": self.float32_baseline.to_dict(),
+            "stages": [stage.to_dict() for stage in self.stages],
+            "gzip_vs_dense_float32": self.gzip_vs_dense_float32,
+            "sparsity": self.sparsity,
+            "left_dense": dict(self.left_dense),
+            "timings": dict(self.timings),
+        }
+
+    def table(self) -> str:
+        """The stage table as aligned plain text (what `kerasopt compress` prints)."""
+        return format_stages(self)
+
+    def markdown(self) -> str:
+        """`report.md`: see `markdown_report`."""
+        return markdown_report(self)
+
+
+def stage_rows(report: CompressionReport) -> list[list[str]]:
+    """One row per stage of a `CompressionReport`, the float32 baseline first."""
+    base = report.float32_baseline
     rows = [
         [
             "dense float32 (baseline)",
             "-",
-            f"{base['accuracy']:.4f}",
+            f"{base.accuracy:.4f}",
             "-",
             "-",
             "-",
-            f"{base['bytes']:,}",
-            f"{base['gzip_bytes']:,}",
-            f"{base['latency_us']:.0f}",
+            f"{base.bytes:,}",
+            f"{base.gzip_bytes:,}",
+            f"{base.latency_us:.0f}",
         ]
     ]
-    for stage in report["stages"]:
+    for stage in report.stages:
+        lite = stage.tflite
         rows.append(
             [
-                f"{stage['stage']} int8",
-                f"{stage['keras_accuracy']:.4f}",
-                f"{stage['litert_accuracy']:.4f}",
-                f"{stage['kernel_sparsity']:.1%}",
-                f"{stage['max_unique_weights_per_kernel']:,}",
-                f"{stage['params']:,}",
-                f"{stage['bytes']:,}",
-                f"{stage['gzip_bytes']:,}",
-                f"{stage['latency_us']:.0f}",
+                f"{stage.name} int8",
+                f"{stage.keras_accuracy:.4f}",
+                f"{lite.accuracy:.4f}",
+                f"{stage.kernel_sparsity:.1%}",
+                f"{stage.max_unique_weights_per_kernel:,}",
+                f"{stage.params:,}",
+                f"{lite.bytes:,}",
+                f"{lite.gzip_bytes:,}",
+                f"{lite.latency_us:.0f}",
             ]
         )
     return rows
 
 
-def stage_table_markdown(report: dict) -> list[str]:
+def stage_table_markdown(report: CompressionReport) -> list[str]:
     """The stage table as Markdown lines."""
     return markdown_table(_HEADER, stage_rows(report))
 
 
-def format_stages(report: dict) -> str:
+def format_stages(report: CompressionReport) -> str:
     """The stage table as aligned plain text, for the command line.
 
     Example:
@@ -68,14 +183,15 @@ def format_stages(report: dict) -> str:
     return text_table(_HEADER, stage_rows(report))
 
 
-def markdown_report(report: dict) -> str:
+def markdown_report(report: CompressionReport) -> str:
     """`report.md`: settings, the stage table, the gzip ratio and the per-layer sparsity."""
-    settings = ", ".join(f"{k}={v}" for k, v in report["settings"].items())
+    settings = ", ".join(f"{k}={v}" for k, v in report.settings.items())
+    left_dense = ", ".join(f"{k} ({v})" for k, v in report.left_dense.items())
     lines = [
         "# kerasopt compress",
         "",
-        f"Settings: {settings}. Dataset `{report['dataset']['name']}`, test split of "
-        f"{report['dataset']['sizes']['test']}.",
+        f"Settings: {settings}. Dataset `{report.dataset['name']}`, test split of "
+        f"{report.dataset['sizes']['test']}.",
         "",
         *stage_table_markdown(report),
         "",
@@ -83,13 +199,9 @@ def markdown_report(report: dict) -> str:
         "latency is the median per sample, batch 1, one thread on LiteRT; sparsity is the "
         "share of exact zeros over all Conv/Dense kernels.",
         "",
-        f"gzip(last stage int8) / gzip(dense float32) = {report['gzip_vs_dense_float32']:.3f}",
+        f"gzip(last stage int8) / gzip(dense float32) = {report.gzip_vs_dense_float32:.3f}",
         "",
-        *(
-            [f"Left dense: {', '.join(f'{k} ({v})' for k, v in report['left_dense'].items())}.", ""]
-            if report.get("left_dense")
-            else []
-        ),
+        *([f"Left dense: {left_dense}.", ""] if left_dense else []),
         "## Per-layer sparsity (last stage)",
         "",
         *markdown_table(
@@ -101,7 +213,7 @@ def markdown_report(report: dict) -> str:
                     str(row.get("kernel_shape", "")),
                     f"{row['sparsity']:.1%}",
                 ]
-                for row in report["sparsity"]
+                for row in report.sparsity
             ],
         ),
         "",
@@ -111,28 +223,19 @@ def markdown_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_compression(report: dict, path: str | os.PathLike) -> None:
+def plot_compression(report: CompressionReport, path: str | os.PathLike) -> None:
     """LiteRT accuracy against gzip size and against latency, one point per stage."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 4))
     size_ax, latency_ax = fig.subplots(1, 2, sharey=True)
-    base = report["float32_baseline"]
-    points = [("dense float32", base["accuracy"], base["gzip_bytes"], base["latency_us"])]
-    for stage in report["stages"]:
-        points.append(
-            (
-                f"{stage['stage']} int8",
-                stage["litert_accuracy"],
-                stage["gzip_bytes"],
-                stage["latency_us"],
-            )
-        )
-    for label, accuracy, gzip_bytes, latency in points:
-        size_ax.scatter(gzip_bytes / 1024, accuracy * 100, s=40)
-        size_ax.annotate(label, (gzip_bytes / 1024, accuracy * 100), fontsize=8)
-        latency_ax.scatter(latency, accuracy * 100, s=40)
-        latency_ax.annotate(label, (latency, accuracy * 100), fontsize=8)
+    points = [("dense float32", report.float32_baseline)]
+    points += [(f"{stage.name} int8", stage.tflite) for stage in report.stages]
+    for label, lite in points:
+        size_ax.scatter(lite.gzip_bytes / 1024, lite.accuracy * 100, s=40)
+        size_ax.annotate(label, (lite.gzip_bytes / 1024, lite.accuracy * 100), fontsize=8)
+        latency_ax.scatter(lite.latency_us, lite.accuracy * 100, s=40)
+        latency_ax.annotate(label, (lite.latency_us, lite.accuracy * 100), fontsize=8)
     size_ax.set_xlabel("gzip size, KiB")
     latency_ax.set_xlabel("LiteRT latency, µs (batch 1, 1 thread)")
     size_ax.set_ylabel("test accuracy, %")

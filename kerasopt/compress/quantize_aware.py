@@ -116,12 +116,12 @@ def quantize_aware(
 
     >>> from kerasopt.compress.quantize_aware import quantize_aware
     >>> from kerasopt.data import load_dataset
-    >>> from kerasopt.export import verify_tflite
+    >>> from kerasopt.export import measure_tflite
     >>> from kerasopt.models import build_cnn
     >>> data = load_dataset("digits")
     >>> model = build_cnn(data.input_shape, 10, input_max=16, filters=(8, 16))
     >>> result = quantize_aware(model, data)  # doctest: +SKIP
-    >>> verify_tflite(result.tflite, data.x_test, data.y_test)["accuracy"]  # doctest: +SKIP
+    >>> measure_tflite(result.tflite, data.x_test, data.y_test).accuracy  # doctest: +SKIP
     """
     _check_arguments(epochs, batch_size, learning_rate, calibration_batches)
     if preserve not in PRESERVE_SCHEMES:

@@ -1,17 +1,30 @@
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from mnist_like_files import make_mnist_like_npz
 
-from kerasopt.cli import build_parser, main
+import kerasopt
+from kerasopt.cli import (
+    bench_command,
+    build_parser,
+    compress_command,
+    main,
+    model_commands,
+    run_command,
+    tune_command,
+)
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_help_is_fast_and_names_every_command():
     result = subprocess.run(
-        [sys.executable, "-m", "kerasopt.cli.main", "--help"],
+        [sys.executable, "-m", "kerasopt.cli", "--help"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -32,12 +45,52 @@ def test_help_does_not_import_tensorflow():
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("command", ["run", "evaluate", "export", "compress"])
+@pytest.mark.parametrize("command", ["run", "evaluate", "export", "compress", "tune"])
 def test_subcommand_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert "--data" in capsys.readouterr().out
+
+
+def test_bench_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--help"])
+    assert exit_info.value.code == 0
+    assert "--out" in capsys.readouterr().out
+
+
+def test_run_help_lists_the_registered_scenarios(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "digits, fashion_mnist, imdb, mnist" in out
+
+
+@pytest.mark.parametrize(
+    "argv, handler",
+    [
+        (["run", "digits"], run_command.run_command),
+        (["evaluate", "m.tflite", "--data", "digits"], model_commands.evaluate_command),
+        (["export", "m.keras", "--data", "digits"], model_commands.export_command),
+        (
+            ["compress", "m.keras", "--data", "digits", "--out", "o"],
+            compress_command.compress_command,
+        ),
+        (["tune", "tuning/digits.toml"], tune_command.tune_command),
+        (["bench", "augment"], bench_command.bench_command),
+    ],
+    ids=["run", "evaluate", "export", "compress", "tune", "bench"],
+)
+def test_each_command_dispatches_to_its_handler(argv, handler):
+    assert build_parser().parse_args(argv).handler is handler
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kerasopt {kerasopt.__version__}"
 
 
 def test_run_rejects_bad_epochs(capsys):
@@ -149,3 +202,77 @@ def test_bench_techniques_writes_table_and_plot(tmp_path, capsys):
 def test_bench_techniques_rejects_unknown_names(capsys):
     assert main(["bench", "techniques", "--only", "mixupp"]) == 2
     assert "has no technique ['mixupp']" in capsys.readouterr().err
+
+
+def test_unknown_scenario_is_one_line_listing_the_choices(capsys):
+    assert main(["run", "digit"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("kerasopt run: error: Unknown scenario")
+    assert "digits, fashion_mnist, imdb, mnist" in err and "Did you mean 'digits'?" in err
+
+
+@pytest.mark.parametrize("flag", ["--traceback", None], ids=["before", "after"])
+def test_traceback_flag_shows_the_traceback_of_a_user_error(flag, capsys):
+    argv = ["--traceback", "run", "digit"] if flag else ["run", "digit", "--traceback"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):") and "InvalidValueError" in err
+    assert err.splitlines()[-1].startswith("kerasopt run: error: Unknown scenario 'digit'")
+
+
+def test_other_errors_propagate_with_their_traceback(monkeypatch):
+    def bug(args):
+        raise ValueError("a bug, or Keras' own error")
+
+    monkeypatch.setattr(model_commands, "evaluate_command", bug)
+    with pytest.raises(ValueError, match="a bug, or Keras' own error"):
+        main(["evaluate", "m.tflite", "--data", "digits"])
+
+
+def test_compression_flags_are_refused_for_a_scenario_that_cannot_be_compressed(capsys):
+    assert main(["run", "imdb", "--prune", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "Scenario 'imdb' cannot be compressed. Received: compress={'prune': 0.5" in err
+
+
+def test_structure_needs_prune(capsys):
+    assert main(["run", "digits", "--structure", "2:4"]) == 2
+    assert "--structure 2:4 needs magnitude pruning" in capsys.readouterr().err
+
+
+_HOLD = """
+import sys, time
+from kerasopt.core.locking import output_lock
+with output_lock(sys.argv[1], "kerasopt run digits --out X"):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "digits"],
+        ["compress", "model.keras", "--data", "digits", "--prune", "0.5"],
+        ["tune", str(REPO / "tuning" / "digits.toml")],
+    ],
+    ids=["run", "compress", "tune"],
+)
+def test_second_command_on_a_held_out_folder_exits_at_once(argv, tmp_path, capsys):
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(out)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.perf_counter()
+        assert main([*argv, "--out", str(out)]) == 2
+        assert time.perf_counter() - started < 3.0
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith(f"kerasopt {argv[0]}: error:")
+    assert f"in use by process {holder.pid}" in err and "kerasopt run digits --out X" in err
+    assert not (out / "model.keras").exists() and not (out / "report.json").exists()

@@ -7,6 +7,7 @@ import pytest
 
 from kerasopt.cli import main
 from kerasopt.compress import compress_model
+from kerasopt.compress.compression_report import SCHEMA_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -19,29 +20,36 @@ def dense_model(trained_digits_model):
 def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_path):
     before = [w.copy() for w in dense_model.get_weights()]
     report = compress_model(dense_model, digits, prune=0.8, epochs=2, out_dir=tmp_path)
-    dense, pruned = report["stages"]
-    assert (dense["stage"], pruned["stage"]) == ("dense", "prune 80% (native)")
-    assert dense["kernel_sparsity"] < 0.05 and pruned["kernel_sparsity"] >= 0.75
-    assert pruned["gzip_bytes"] < dense["gzip_bytes"]
-    assert abs(pruned["litert_accuracy"] - pruned["keras_accuracy"]) <= 0.02
-    assert report["gzip_vs_dense_float32"] == pytest.approx(
-        pruned["gzip_bytes"] / report["float32_baseline"]["gzip_bytes"]
+    dense, pruned = report.stages
+    assert (dense.name, pruned.name) == ("dense", "prune 80% (native)")
+    assert dense.kernel_sparsity < 0.05 and pruned.kernel_sparsity >= 0.75
+    assert pruned.tflite.gzip_bytes < dense.tflite.gzip_bytes
+    assert abs(pruned.tflite.accuracy - pruned.keras_accuracy) <= 0.02
+    assert pruned.tflite.variant == "int8" and pruned.tflite.full_integer
+    assert report.gzip_vs_dense_float32 == pytest.approx(
+        pruned.tflite.gzip_bytes / report.float32_baseline.gzip_bytes
     )
     # The user's model is untouched; the artifacts are complete and readable.
     assert all(np.array_equal(a, b) for a, b in zip(before, dense_model.get_weights(), strict=True))
     for name in ("model.keras", "model_int8.tflite", "report.md", "compression.png"):
         assert (tmp_path / name).stat().st_size > 0
     saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved == json.loads(json.dumps(report.to_dict()))
+    assert saved["schema_version"] == SCHEMA_VERSION
     assert [s["stage"] for s in saved["stages"]] == ["dense", "prune 80% (native)"]
+    assert saved["stages"][1]["tflite"]["gzip_bytes"] == pruned.tflite.gzip_bytes
+    assert set(saved["float32_baseline"]) >= {"accuracy", "bytes", "gzip_bytes", "latency_us"}
+    assert not (tmp_path / ".kerasopt.lock").read_text()  # released
     reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert np.mean([np.mean(w == 0) for w in reloaded.get_weights() if w.ndim > 1]) > 0.7
 
 
 def test_channel_stage_shrinks_parameters(dense_model, digits):
     report = compress_model(dense_model, digits, channels=0.5, epochs=1)
-    dense, smaller = report["stages"]
-    assert smaller["params"] < dense["params"] / 2.5
-    assert smaller["bytes"] < dense["bytes"]
+    dense, smaller = report.stages
+    assert smaller.params < dense.params / 2.5
+    assert smaller.tflite.bytes < dense.tflite.bytes
+    assert "channels -50% int8" in report.table()
 
 
 @pytest.mark.parametrize(
@@ -75,26 +83,23 @@ def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
 
 def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, digits):
     report = compress_model(dense_model, digits, prune=0.5, structure="2:4", epochs=1)
-    assert list(report["left_dense"]) == ["block0_conv0"]
-    rows = {row["layer"]: row for row in report["sparsity"]}
+    assert list(report.left_dense) == ["block0_conv0"]
+    rows = {row["layer"]: row for row in report.sparsity}
     assert rows["block0_conv0"]["sparsity"] == 0.0
     assert rows["block0_conv1"]["sparsity"] == pytest.approx(0.5)
 
 
 def test_prune_cluster_qat_stages_compose(dense_model, digits):
     report = compress_model(dense_model, digits, prune=0.5, cluster=8, qat=True, epochs=1)
-    names = [s["stage"] for s in report["stages"]]
+    names = [s.name for s in report.stages]
     assert names == ["dense", "prune 50% (native)", "cluster 8", "CQAT"]
-    clustered = report["stages"][2]
+    clustered = report.stages[2]
     # Sparsity-preserving clustering: 8 centroids per kernel, the pruned zeros kept.
-    assert clustered["max_unique_weights_per_kernel"] <= 8
-    assert clustered["kernel_sparsity"] >= 0.45
-    cqat = report["stages"][3]
-    assert cqat["litert_accuracy"] >= report["stages"][0]["litert_accuracy"] - 0.1
+    assert clustered.max_unique_weights_per_kernel <= 8
+    assert clustered.kernel_sparsity >= 0.45
+    cqat = report.stages[3]
+    assert cqat.tflite.accuracy >= report.stages[0].tflite.accuracy - 0.1
     # Cluster-preserving QAT keeps the zeros and stays far below the unclustered count
     # (TF-MOT does not hold every kernel at exactly 8 values: 113 at most here).
-    assert cqat["kernel_sparsity"] >= 0.45
-    assert (
-        cqat["max_unique_weights_per_kernel"]
-        < report["stages"][1]["max_unique_weights_per_kernel"] / 5
-    )
+    assert cqat.kernel_sparsity >= 0.45
+    assert cqat.max_unique_weights_per_kernel < report.stages[1].max_unique_weights_per_kernel / 5

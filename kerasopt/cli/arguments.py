@@ -1,0 +1,123 @@
+"""The flag groups several `kerasopt` commands share, each defined once.
+
+Example:
+
+>>> import argparse
+>>> parser = argparse.ArgumentParser()
+>>> add_compression_flags(parser)
+>>> compression_options(parser.parse_args(["--prune", "0.5"]))["prune"]
+0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.data.loaders import DATASETS
+
+#: Flags of `add_compression_flags`, in the order `compress_model` takes them.
+COMPRESSION_FLAGS = ("prune", "structure", "backend", "channels", "cluster", "qat")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a float strictly between 0 and 1."""
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text}")
+    return value
+
+
+def add_compression_flags(parser: argparse.ArgumentParser) -> None:
+    """`--prune --structure --backend --channels --cluster --qat` (`run` and `compress`)."""
+    group = parser.add_argument_group(
+        "compression", "stages of kerasopt.compress.compress_model, run in this order"
+    )
+    group.add_argument(
+        "--channels",
+        type=fraction,
+        metavar="FRACTION",
+        help="remove this fraction of conv filters and dense units (smaller and faster)",
+    )
+    group.add_argument(
+        "--prune", type=fraction, metavar="SPARSITY", help="magnitude pruning, e.g. 0.8"
+    )
+    group.add_argument("--structure", choices=["2:4"], help="m-by-n sparsity (with --prune)")
+    group.add_argument(
+        "--backend",
+        choices=["native", "tfmot"],
+        default="native",
+        help="pure Keras 3 pruning, or TF-MOT through the Keras 2 bridge (default: native)",
+    )
+    group.add_argument(
+        "--cluster", type=positive_int, metavar="N", help="TF-MOT weight clustering, N centroids"
+    )
+    group.add_argument(
+        "--qat", action="store_true", help="finish with quantization-aware training (TF-MOT)"
+    )
+
+
+def compression_options(args: argparse.Namespace) -> dict | None:
+    """The compression flags as `compress_model` keyword arguments; `None` when none is set.
+
+    Raises:
+        InvalidValueError: `--structure` without `--prune`.
+    """
+    if args.prune is None and args.channels is None and args.cluster is None and not args.qat:
+        if args.structure:
+            raise InvalidValueError(
+                f"--structure {args.structure} needs magnitude pruning. Received no --prune. "
+                "Add --prune SPARSITY, e.g. --prune 0.5."
+            )
+        return None
+    return {name: getattr(args, name) for name in COMPRESSION_FLAGS}
+
+
+def add_dataset_flags(parser: argparse.ArgumentParser, help: str, *, files: bool = False) -> None:
+    """`--data NAME` (required) and `--data-path PATH` (`evaluate`, `export`, `compress`).
+
+    With `files=True`, `--data` also takes a `.npz` with `x_train, y_train, x_test, y_test`.
+    """
+    names = ", ".join(DATASETS)
+    if files:
+        parser.add_argument(
+            "--data",
+            required=True,
+            metavar="SCENARIO|PATH",
+            help=f"{names}, or a .npz with x_train, y_train, x_test, y_test",
+        )
+    else:
+        parser.add_argument(
+            "--data", required=True, choices=DATASETS, metavar="SCENARIO", help=f"{help}: {names}"
+        )
+    parser.add_argument("--data-path", metavar="PATH", help="local .npz for a Keras dataset")
+
+
+def add_data_path_flag(parser: argparse.ArgumentParser, help: str) -> None:
+    """`--data PATH`: a local file instead of a download (`run`, `tune`)."""
+    parser.add_argument("--data", metavar="PATH", help=help)
+
+
+def add_out_flag(
+    parser: argparse.ArgumentParser,
+    help: str,
+    *,
+    required: bool = False,
+    metavar: str = "DIR",
+    default: str | None = None,
+) -> None:
+    """`--out`: where the command writes."""
+    parser.add_argument("--out", required=required, metavar=metavar, default=default, help=help)
+
+
+def add_seed_flag(parser: argparse.ArgumentParser, default: int | None, help: str) -> None:
+    """`--seed S`."""
+    parser.add_argument("--seed", type=int, default=default, metavar="S", help=help)

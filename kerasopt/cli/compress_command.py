@@ -1,0 +1,81 @@
+"""`kerasopt compress MODEL.keras`: compress in stages, export int8, measure every stage."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kerasopt.cli.arguments import (
+    add_compression_flags,
+    add_dataset_flags,
+    add_out_flag,
+    add_seed_flag,
+    compression_options,
+    positive_int,
+)
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.locking import output_lock
+
+DESCRIPTION = (
+    "Compress a trained .keras classifier in stages (channel pruning, then magnitude "
+    "pruning, clustering, QAT), fine-tuning after each, export full-integer int8 TFLite, "
+    "verify it on LiteRT, and write model.keras, model_int8.tflite, report.json, report.md "
+    "and compression.png to --out. MODEL is never modified."
+)
+
+
+def add_parser(commands) -> None:
+    """Adds `kerasopt compress`."""
+    compress = commands.add_parser(
+        "compress",
+        help="prune (unstructured, 2:4, channels), export int8 TFLite, measure every stage",
+        description=DESCRIPTION,
+    )
+    compress.add_argument("model", metavar="MODEL.keras")
+    add_dataset_flags(compress, "dataset", files=True)
+    add_compression_flags(compress)
+    compress.add_argument(
+        "--epochs", type=positive_int, default=2, metavar="N", help="fine-tuning epochs per stage"
+    )
+    compress.add_argument(
+        "--learning-rate", type=float, default=1e-3, metavar="LR", help="fine-tuning rate"
+    )
+    add_seed_flag(compress, 0, "random seed (default: 0)")
+    add_out_flag(compress, "output folder", required=True)
+    compress.set_defaults(handler=compress_command)
+
+
+def compress_command(args: argparse.Namespace) -> int:
+    """Runs `kerasopt compress`; returns the exit code."""
+    source, out = Path(args.model).resolve(), Path(args.out).resolve()
+    if source == out / "model.keras":
+        raise InvalidValueError(
+            f"--out {args.out} would overwrite the input model {args.model}; MODEL is never "
+            "modified. Choose another --out folder."
+        )
+    options = compression_options(args) or {}
+    with output_lock(args.out, args.invocation):
+        from kerasopt.compress import compress_model
+        from kerasopt.data import load_dataset_or_file
+        from kerasopt.models import load_model_safely
+
+        model = load_model_safely(args.model)
+        data = load_dataset_or_file(args.data, args.data_path)
+        report = compress_model(
+            model,
+            data,
+            **options,
+            epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            out_dir=args.out,
+            seed=args.seed,
+            verbose=0,
+        )
+    print(report.table())
+    for layer, reason in report.left_dense.items():
+        print(f"left dense: {layer}: {reason}")
+    print(
+        f"\ngzip(int8 of the last stage) / gzip(dense float32) = {report.gzip_vs_dense_float32:.3f}"
+    )
+    print(f"Wrote model.keras, model_int8.tflite, report.md and compression.png to {args.out}/")
+    return 0
