@@ -46,3 +46,14 @@ def trained_digits_model(digits):
 def rng():
     """A seeded NumPy generator. (Subfolders keep no conftest.py: tests import this one.)"""
     return np.random.default_rng(0)
+
+
+def pytest_collection_modifyitems(items):
+    """Notebooks run every technique end to end: they belong to the full suite only.
+
+    `python -m pytest -m "not slow"` (the fast lane) skips them and every test marked
+    `@pytest.mark.slow`.
+    """
+    for item in items:
+        if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
+            item.add_marker(pytest.mark.slow)

@@ -33,6 +33,7 @@ ATTACKS = {
 
 
 @pytest.mark.parametrize("settings", ATTACKS.values(), ids=ATTACKS.keys())
+@pytest.mark.slow
 def test_round_trips_through_config_and_keras_file(settings, tmp_path):
     import keras
 
@@ -72,6 +73,7 @@ def test_trains_with_kerasopt_train(digits):
     assert result.epochs_run == 1 and np.isfinite(result.history["loss"]).all()
 
 
+@pytest.mark.slow
 def test_adversarial_training_improves_fgsm_accuracy(digits):
     """Same CNN, seed, optimizer and epochs; only the training step differs.
 

@@ -237,6 +237,7 @@ def test_train_validation_gap(losses, val_losses, warns):
         assert "best (0.9 at epoch 1) for 3 epochs" in str(caught[0].message)
 
 
+@pytest.mark.slow
 def test_healthy_digits_cnn_run_is_quiet(digits):
     from kerasopt.models import build_cnn
 

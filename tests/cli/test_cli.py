@@ -167,6 +167,7 @@ def test_run_mnist_from_npz_with_nan_names_the_array(tmp_path, capsys):
     assert "x_train contains 1 NaN/Inf" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_run_mnist_from_generated_npz(tmp_path, capsys):
     make_mnist_like_npz(tmp_path / "mnist.npz", n_train=200, n_test=50)
     out = tmp_path / "mnist_run"
@@ -189,6 +190,7 @@ def test_bench_augment_reports_both_pipelines(capsys):
     assert "batched tf.data" in out and "per-image loop" in out and "speedup" in out
 
 
+@pytest.mark.slow
 def test_bench_techniques_writes_table_and_plot(tmp_path, capsys):
     args = ["bench", "techniques", "--only", "label smoothing", "--epochs", "1"]
     assert main([*args, "--seeds", "1", "--out", str(tmp_path)]) == 0

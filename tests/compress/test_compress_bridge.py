@@ -220,6 +220,7 @@ def test_from_tf_keras_looks_through_pruning_wrappers_and_refuses_others():
         from_tf_keras(clustering, like=model)
 
 
+@pytest.mark.slow
 def test_tfmot_import_leaves_the_environment_and_tf_keras_alone(tmp_path):
     script = """
 import json, os, subprocess, sys

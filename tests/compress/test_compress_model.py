@@ -17,6 +17,7 @@ def dense_model(trained_digits_model):
     return model
 
 
+@pytest.mark.slow
 def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_path):
     before = [w.copy() for w in dense_model.get_weights()]
     report = compress_model(dense_model, digits, prune=0.8, epochs=2, out_dir=tmp_path)
@@ -44,6 +45,7 @@ def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_pa
     assert np.mean([np.mean(w == 0) for w in reloaded.get_weights() if w.ndim > 1]) > 0.7
 
 
+@pytest.mark.slow
 def test_channel_stage_shrinks_parameters(dense_model, digits):
     report = compress_model(dense_model, digits, channels=0.5, epochs=1)
     dense, smaller = report.stages
@@ -67,6 +69,7 @@ def test_bad_arguments_are_named(dense_model, digits, kwargs, match):
         compress_model(dense_model, digits, **kwargs)
 
 
+@pytest.mark.slow
 def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
     path = tmp_path / "model.keras"
     dense_model.save(path)
@@ -81,6 +84,7 @@ def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
     assert "would overwrite the input model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, digits):
     report = compress_model(dense_model, digits, prune=0.5, structure="2:4", epochs=1)
     assert list(report.left_dense) == ["block0_conv0"]
@@ -89,6 +93,7 @@ def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, dig
     assert rows["block0_conv1"]["sparsity"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_prune_cluster_qat_stages_compose(dense_model, digits):
     report = compress_model(dense_model, digits, prune=0.5, cluster=8, qat=True, epochs=1)
     names = [s.name for s in report.stages]

@@ -77,6 +77,7 @@ def test_strip_restores_the_architecture_and_keeps_the_zeros(rng):
     np.testing.assert_allclose(stripped.predict(x, verbose=0), pruned.predict(x, verbose=0))
 
 
+@pytest.mark.slow
 def test_prune_native_on_digits_reaches_sparsity_and_keeps_accuracy(trained_digits_model, digits):
     before = snapshot(trained_digits_model)
     dense = keras.models.clone_model(trained_digits_model)
@@ -99,6 +100,7 @@ def test_prune_native_on_digits_reaches_sparsity_and_keeps_accuracy(trained_digi
     assert_unchanged(trained_digits_model, before)
 
 
+@pytest.mark.slow
 def test_prune_native_two_four_structure_on_digits(trained_digits_model, digits):
     model = keras.models.clone_model(trained_digits_model)
     model.set_weights(trained_digits_model.get_weights())

@@ -25,6 +25,7 @@ def qat(trained_digits_model, digits):
     return model, weights, quantize_aware(model, digits)
 
 
+@pytest.mark.slow
 def test_qat_tflite_is_full_integer_with_int8_io(qat):
     _, _, result = qat
     check_full_integer(result.tflite)

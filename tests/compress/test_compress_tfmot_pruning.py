@@ -49,6 +49,7 @@ def pruned_24(trained_digits_model, digits):
     return _prune(trained_digits_model, digits, structure="2:4")
 
 
+@pytest.mark.slow
 def test_unstructured_pruning_zeroes_the_kernels(pruned_80):
     pruned, _, warned = pruned_80
     for name, kernel in _kernels(pruned).items():
@@ -75,6 +76,7 @@ def test_user_model_is_left_unchanged(pruned_80, trained_digits_model):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_two_four_keeps_two_of_every_four_input_channels(pruned_24):
     pruned, _, _ = pruned_24
     checked = []
@@ -112,6 +114,7 @@ def test_constant_schedule_on_a_small_run(digits):
         assert np.mean(kernel == 0) >= 0.49, name
 
 
+@pytest.mark.slow
 def test_calling_into_tfmot_restores_the_environment(pruned_80):
     _tfmot.tfmot()
     assert os.environ.get("TF_USE_LEGACY_KERAS") == LEGACY_KERAS_AT_START

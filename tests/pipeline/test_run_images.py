@@ -7,6 +7,7 @@ import pytest
 from kerasopt.pipeline import RUN_REPORT_KEYS, SCHEMA_VERSION
 
 
+@pytest.mark.slow
 def test_quick_run_writes_every_artifact(digits_run):
     out, _ = digits_run
     expected = {

@@ -11,6 +11,7 @@ from kerasopt.pipeline import RUN_REPORT_KEYS, run_scenario
 from kerasopt.text.review_corpus import write_aclimdb, write_imdb_npz
 
 
+@pytest.mark.slow
 def test_report_has_the_digits_shape_and_every_artifact(imdb_run):
     out, report = imdb_run
     for name in ("model.keras", "model_int8.tflite", "vocab.txt", "tokenizer.json"):

@@ -76,6 +76,7 @@ def test_a_registered_scenario_is_found_by_name():
     assert str(default_out_dir(QUADRANTS, "residual")) == "saved_models/quadrants_residual"
 
 
+@pytest.mark.slow
 def test_user_scenario_runs_end_to_end_with_the_digits_report_keys(user_run):
     out, report = user_run
     on_disk = json.loads((out / "report.json").read_text())

@@ -39,6 +39,7 @@ def test_bad_arguments_raise(kwargs, message):
         build_mlp(**kwargs)
 
 
+@pytest.mark.slow
 def test_dirty_breast_cancer_end_to_end():
     X, y = load_table("breast_cancer")
     dirty, *_ = inject(X, nan_fraction=0.1, n_outliers=10)

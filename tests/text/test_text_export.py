@@ -41,6 +41,7 @@ def exported():
 
 
 @pytest.mark.parametrize("family", TEXT_MODEL_FAMILIES, ids=TEXT_MODEL_FAMILIES)
+@pytest.mark.slow
 def test_export_mode_per_family(exported, family):
     _, export, _, _ = exported[family]
     assert isinstance(export, TextExport)

@@ -7,6 +7,7 @@ SMALL = {"input_max": 16, "filters": (4,), "dense_units": 16, "bn_momentum": 0.9
 BASE = TrainConfig(epochs=3, augment=None, early_stopping_patience=None)
 
 
+@pytest.mark.slow
 def test_each_row_differs_from_the_baseline_by_its_technique(digits):
     built = []
 
@@ -37,6 +38,7 @@ def test_each_row_differs_from_the_baseline_by_its_technique(digits):
     assert "lr 50" in table and "vs first" in table and "+0.00 pts" in table
 
 
+@pytest.mark.slow
 def test_transform_model_is_applied(digits):
     seen = []
 

@@ -30,6 +30,7 @@ def test_training_learns(digits):
     assert result.epochs_run == 4 and result.resumed_from_epoch == 0
 
 
+@pytest.mark.slow
 def test_resume_after_crash_continues_epochs_and_schedule(digits, tmp_path):
     config = TrainConfig(epochs=5, early_stopping_patience=None, checkpoint=False)
     model = build_cnn(digits.input_shape, 10, **SMALL)

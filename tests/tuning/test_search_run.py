@@ -66,6 +66,7 @@ def failing_search(tmp_path_factory):
     return report, folder / "out"
 
 
+@pytest.mark.slow
 def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(failing_search):
     report, out = failing_search
     rows = _rows(out)
@@ -111,6 +112,7 @@ def test_search_json_is_the_report_and_reads_back(failing_search):
     assert "Wrote trials.csv, best_hyperparameters.json, best_model.keras" in text
 
 
+@pytest.mark.slow
 def test_deployment_objective_with_native_pruning_and_a_penalty_budget(tmp_path):
     import keras
 
@@ -132,6 +134,7 @@ def test_deployment_objective_with_native_pruning_and_a_penalty_budget(tmp_path)
     assert saved == int8.to_dict() and {"accuracy", "bytes", "latency_us"} <= set(saved)
 
 
+@pytest.mark.slow
 def test_infeasible_budget_fails_trials_before_they_train(tmp_path):
     text = PRUNED_INT8.replace('mode = "penalty"', 'mode = "infeasible"')
     # Over-budget trials are results, not crashes: even with a limit of one consecutive

@@ -41,6 +41,7 @@ def test_grid_to_model_kwargs_is_the_product_of_the_plain_grid():
         grid_to_model_kwargs({"units": 32})
 
 
+@pytest.mark.slow
 def test_engine_sklearn_cross_validates_every_combination(tmp_path):
     import keras
 
@@ -80,6 +81,7 @@ def test_sklearn_engine_refuses_what_it_cannot_tune(tmp_path):
         sklearn_grid_search(spec, tmp_path / "o")
 
 
+@pytest.mark.slow
 def test_sklearn_engine_tunes_a_text_model_on_token_ids(tmp_path):
     from kerasopt.text.review_corpus import write_aclimdb
 
