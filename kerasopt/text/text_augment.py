@@ -1,15 +1,8 @@
-"""EDA token augmentation (Wei & Zou, 2019) on batches of token ids, inside `tf.data`.
+"""`TextAugmentation`: EDA token ops (Wei & Zou, 2019) chained on batches of token ids.
 
-The ops work on `[batch, sequence_length]` int ids from
-`TextVectorization(output_mode="int")`, padding (0) at the end: swap, deletion,
-insertion and synonym replacement. Each keeps the shape and dtype, keeps padding at the
-end, puts no id out of range and leaves labels alone.
-
-Randomness is stateless: each batch draws from `tf.random.stateless_uniform` with a
-seed mixed from the op's seed and a fingerprint of the batch, so a batch is augmented
-the same way whatever `num_parallel_calls` does (Keras' and TF's stateful generators
-are not reproducible under a parallel `map`). The same batch gets the same augmentation
-every epoch: shuffle before batching so batches, and their augmentations, change.
+The ops themselves (swap, deletion, insertion, synonym replacement) live in
+`token_ops.py` on the `TokenAugmentation` base, which explains their stateless,
+batch-seeded randomness; this module chains them and re-exports them.
 """
 
 from __future__ import annotations
