@@ -7,26 +7,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from small_models import dense_regressor, regression_data
 
 from kerasopt.callbacks import GradientNormLogger
-
-
-def _data(n=64, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    return x, (x @ np.array([[1.0], [-2.0], [0.5], [3.0]], "float32")).astype("float32")
-
-
-def _model():
-    model = keras.Sequential(
-        [
-            keras.Input((4,)),
-            keras.layers.Dense(8, activation="relu", name="hidden"),
-            keras.layers.Dense(1, name="out"),
-        ]
-    )
-    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=False)
-    return model
 
 
 def _tape_norms(model, x, y):
@@ -57,11 +40,11 @@ class _TapeRecorder(keras.callbacks.Callback):
 
 
 def test_csv_history_and_norms_match_an_independent_tape(tmp_path):
-    x, y = _data()
+    x, y = regression_data()
     path = tmp_path / "logs" / "norms.csv"
     logger = GradientNormLogger((x[:16], y[:16]), every_n_steps=3, csv_path=path)
     recorder = _TapeRecorder(x[:16], y[:16], every=3)
-    model = _model()
+    model = dense_regressor()
     model.fit(x, y, epochs=2, batch_size=8, callbacks=[logger, recorder], verbose=0)
 
     with open(path, newline="") as f:
@@ -90,11 +73,11 @@ def test_crash_mid_run_leaves_a_valid_csv(tmp_path):
             if batch == 5:
                 raise RuntimeError("simulated crash")
 
-    x, y = _data()
+    x, y = regression_data()
     path = tmp_path / "norms.csv"
     logger = GradientNormLogger((x[:16], y[:16]), every_n_steps=2, csv_path=path)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        _model().fit(x, y, epochs=1, batch_size=8, callbacks=[logger, Crash()], verbose=0)
+        dense_regressor().fit(x, y, epochs=1, batch_size=8, callbacks=[logger, Crash()], verbose=0)
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["step"]) for r in rows] == [0, 2, 4]
@@ -102,9 +85,9 @@ def test_crash_mid_run_leaves_a_valid_csv(tmp_path):
 
 
 def test_tensorboard_scalars(tmp_path):
-    x, y = _data()
+    x, y = regression_data()
     logger = GradientNormLogger((x[:16], y[:16]), every_n_steps=4, log_dir=tmp_path / "tb")
-    _model().fit(x, y, epochs=1, batch_size=8, callbacks=[logger], verbose=0)
+    dense_regressor().fit(x, y, epochs=1, batch_size=8, callbacks=[logger], verbose=0)
     tags = {}
     for event_file in glob.glob(str(tmp_path / "tb" / "events.*")):
         for event in tf.compat.v1.train.summary_iterator(event_file):
@@ -136,10 +119,10 @@ def test_probe_has_no_side_effects_and_names_nested_layers_in_order(digits):
 
 
 def test_steps_continue_across_fits_and_the_csv_is_appended(tmp_path):
-    x, y = _data(32)
+    x, y = regression_data(32)
     path = tmp_path / "norms.csv"
     logger = GradientNormLogger((x[:8], y[:8]), every_n_steps=2, csv_path=path)
-    model = _model()
+    model = dense_regressor()
     for _ in range(2):
         model.fit(x, y, epochs=1, batch_size=8, callbacks=[logger], verbose=0)
     with open(path, newline="") as f:
@@ -158,7 +141,7 @@ def test_steps_continue_across_fits_and_the_csv_is_appended(tmp_path):
 
 
 def test_config_round_trip(tmp_path):
-    x, y = _data(8)
+    x, y = regression_data(8)
     logger = GradientNormLogger((x, y), every_n_steps=5, csv_path=tmp_path / "a.csv")
     config = logger.get_config()
     assert config == {
@@ -190,7 +173,7 @@ def test_config_round_trip(tmp_path):
     ids=["data-str", "every0", "every-float", "csv-int", "logdir-list", "append-str"],
 )
 def test_invalid_arguments(kwargs, error, match):
-    x, y = _data(8)
+    x, y = regression_data(8)
     kwargs = {"sample_data": (x, y), **kwargs}
     with pytest.raises(error, match=f"GradientNormLogger: expected .*{match}"):
         GradientNormLogger(**kwargs)

@@ -6,14 +6,9 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from small_models import regression_data
 
 from kerasopt.callbacks import TrainingDivergedError, TrainingHealth, TrainingHealthWarning
-
-
-def _data(n=64, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    return x, x.sum(axis=1, keepdims=True).astype("float32")
 
 
 def _model(lr=0.01, out_kernel="glorot_uniform", between=None, activation="relu"):
@@ -57,8 +52,8 @@ class _StepCounter(keras.callbacks.Callback):
 
 
 def _fit(model, callbacks, epochs=3):
-    """Fits on `_data()` (8 batches of 8 per epoch) and returns the TrainingHealth warnings."""
-    x, y = _data()
+    """Fits on the row-sum toy (8 batches of 8 per epoch); returns the TrainingHealth warnings."""
+    x, y = regression_data(weights=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(x, y, epochs=epochs, batch_size=8, callbacks=callbacks, verbose=0)
@@ -110,7 +105,7 @@ def test_on_nan_raise_raises_with_the_diagnosis():
     ids=["relu", "linear"],
 )
 def test_nan_in_a_data_batch_points_at_the_data(activation, text):
-    x, y = _data()
+    x, y = regression_data(weights=None)
     x[21, 2] = np.nan  # In batch 2 of the first epoch (no shuffling).
     model, health = _model(activation=activation), TrainingHealth()
     with pytest.warns(TrainingHealthWarning, match=text):
@@ -121,7 +116,7 @@ def test_nan_in_a_data_batch_points_at_the_data(activation, text):
 
 @pytest.mark.parametrize("probe", [False, True], ids=["no-probe", "probe"])
 def test_too_high_learning_rate_warns_then_diagnoses(probe):
-    x, y = _data()
+    x, y = regression_data(weights=None)
     health = TrainingHealth(probe_data=(x[:16], y[:16]) if probe else None, check_every=1)
     messages = _fit(_model(lr=1e3), [health])
     kinds = [e["kind"] for e in health.events]
@@ -150,7 +145,7 @@ def _drive(model, health, losses):
     ids=["no-probe", "probe-finite", "probe-names-layer"],
 )
 def test_nan_loss_with_finite_weights(probe, between, layer, text):
-    x, y = _data()
+    x, y = regression_data(weights=None)
     keras.utils.set_random_seed(0)
     # sqrt after a ReLU that outputs exact zeros has an infinite derivative at 0.
     between = keras.layers.Lambda(keras.ops.sqrt, name="sqrt") if between else None
@@ -178,7 +173,7 @@ def test_diverging_loss_warns_once():
 
 
 def test_exploding_gradients_by_threshold_and_by_growth():
-    x, y = _data()
+    x, y = regression_data(weights=None)
     health = TrainingHealth(probe_data=(x[:16], y[:16]), check_every=1, grad_norm_threshold=1e-3)
     with pytest.warns(TrainingHealthWarning, match=r"exploding gradients at step 0 .*above grad"):
         _drive(_model(), health, [1.0])
@@ -199,7 +194,7 @@ def test_exploding_gradients_by_threshold_and_by_growth():
 
 
 def test_vanishing_gradients_name_the_starved_layer():
-    x, y = _data()
+    x, y = regression_data(weights=None)
     # A near-zero output kernel starves every layer before it of gradient.
     model = _model(out_kernel=keras.initializers.Constant(1e-12))
     health = TrainingHealth(probe_data=(x[:16], y[:16]), check_every=1)
@@ -291,7 +286,7 @@ def test_invalid_arguments(kwargs, error, match):
 
 def test_nan_stop_reaches_the_user_with_warnings_ignored(capsys, caplog):
     model = _model()
-    x, y = _data()
+    x, y = regression_data(weights=None)
     health = TrainingHealth()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore")  # as at the top of many notebooks

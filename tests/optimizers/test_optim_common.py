@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from small_models import regression_data
 
 from kerasopt.optimizers import AdaBound, Lookahead, RAdam
 from kerasopt.optimizers.adaptive_gradient_clipping import AdaptiveGradientClipping
@@ -26,13 +27,6 @@ all_optimizers = pytest.mark.parametrize(
 trained_optimizers = pytest.mark.parametrize("make", [OPTIMIZERS[k] for k in TRAINED], ids=TRAINED)
 
 
-def _regression_data(n=128):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    y = x @ np.array([[1.0], [-2.0], [0.5], [3.0]], "float32") + 0.5
-    return x, y
-
-
 def _compiled_model(optimizer):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(1)])
     model.compile(optimizer=optimizer, loss="mse", jit_compile=False)
@@ -42,7 +36,7 @@ def _compiled_model(optimizer):
 @trained_optimizers
 def test_loss_goes_down(make):
     keras.utils.set_random_seed(0)
-    x, y = _regression_data()
+    x, y = regression_data(128, bias=0.5)
     model = _compiled_model(make())
     before = model.evaluate(x, y, verbose=0)
     model.fit(x, y, epochs=10, batch_size=16, verbose=0)
@@ -71,7 +65,7 @@ def test_registered_under_kerasopt(make):
 
 @trained_optimizers
 def test_keras_file_round_trip(make, tmp_path):
-    x, y = _regression_data(16)
+    x, y = regression_data(16, bias=0.5)
     model = _compiled_model(make())
     model.train_on_batch(x, y)
     path = tmp_path / "m.keras"
