@@ -8,7 +8,7 @@ Example:
 >>> report = kerasopt.run_scenario("digits", quick=True)  # doctest: +SKIP
 """
 
-import importlib
+from kerasopt.core.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -47,16 +47,4 @@ _SUBPACKAGES = (
     "tuning",
 )
 
-__all__ = sorted([*_LAZY, *_SUBPACKAGES])
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"kerasopt.{name}")
-    raise AttributeError(f"module 'kerasopt' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_attributes(__name__, _LAZY, _SUBPACKAGES)

@@ -4,7 +4,7 @@ Names load on first use, so `from kerasopt.text.tokenizer import TextTokenizer` 
 tokenizer a phone app's build scripts or a server can run) never imports TensorFlow.
 """
 
-import importlib
+from kerasopt.core.lazy import lazy_attributes
 
 _LAZY = {
     "generate_reviews": "review_corpus",
@@ -39,14 +39,6 @@ _LAZY = {
     "synonym_map_from_words": "text_augment",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"kerasopt.text.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'kerasopt.text' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_attributes(
+    __name__, {name: f"kerasopt.text.{module}" for name, module in _LAZY.items()}
+)
