@@ -4,7 +4,8 @@ Two `kerasopt run digits --out same` started together would train on one resume 
 and overwrite each other's files. The first takes an exclusive `flock` on
 `OUT/.kerasopt.lock` and writes who it is into the file; the second fails at once, in
 one line naming the first. The kernel drops the lock when its process dies, however it
-dies, so a lock file left by a killed run is simply taken over (and logged).
+dies, so a lock file left by a killed run is simply taken over (and logged). A run that
+created the folder and fails before writing anything leaves no folder behind.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def output_lock(folder: str | os.PathLike, purpose: str = "") -> Iterator[Path]:
     ...     train_and_export()
     """
     folder = Path(folder)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     key = folder.resolve()
     if key in _HELD:
@@ -88,6 +90,9 @@ def output_lock(folder: str | os.PathLike, purpose: str = "") -> Iterator[Path]:
             handle.seek(0)
             handle.truncate()
             handle.flush()
+            if created and [p.name for p in folder.iterdir()] == [LOCK_FILE]:
+                path.unlink()  # still holding the lock: nobody else can be using it
+                folder.rmdir()
     finally:
         handle.close()  # closing releases the flock
 

@@ -1,8 +1,10 @@
-"""Named datasets: `digits` (offline), `mnist`, `fashion_mnist`, `cifar10`, or a `.npz`.
+"""Named datasets: `digits` (offline), `mnist`, `fashion_mnist`, `cifar10`, or local files.
 
 `digits` is scikit-learn's bundled 8x8 handwritten digits and needs no network. The Keras
 datasets load through `keras.datasets` when the genuine file is cached (or downloadable),
-or from a local `.npz` with keys `x_train, y_train, x_test, y_test` given as `data_path`.
+or from local files given as `data_path`: a folder with the four idx files MNIST and
+Fashion-MNIST are distributed in (`kerasopt.data.idx_files`), or a `.npz` with keys
+`x_train, y_train, x_test, y_test`.
 The `.npz` is read with `np.load(allow_pickle=False)`: `load_data()` rejects paths and
 deletes a cached file whose hash differs, and a user's file must never be unpickled.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from kerasopt.core.errors import InvalidValueError, KerasoptError, MissingFileError
+from kerasopt.data.idx_files import load_idx_folder
 from kerasopt.data.splits import SPLIT_SEED, DatasetSplits, carve_validation
 from kerasopt.data.validation import InvalidDataError
 
@@ -22,6 +25,33 @@ DIGITS_TEST_SIZE = 0.2
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 KERAS_DATASETS = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10}
 DATASETS = ("digits", *KERAS_DATASETS)
+#: Names of the classes, in label order, where the labels are not the names themselves.
+CLASS_NAMES = {
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    "cifar10": (
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ),
+}
 
 
 class DatasetUnavailableError(KerasoptError, RuntimeError):
@@ -33,8 +63,10 @@ def load_dataset(name: str, data_path: str | os.PathLike | None = None) -> Datas
 
     Args:
         name: One of `"digits"`, `"mnist"`, `"fashion_mnist"`, `"cifar10"`.
-        data_path: A local `.npz` with keys `x_train, y_train, x_test, y_test` in the
-            Keras dataset's format; used instead of `keras.datasets`. Defaults to `None`.
+        data_path: Local files used instead of `keras.datasets`: a folder with the four
+            idx files (`train-images-idx3-ubyte[.gz]`, ...), or a `.npz` with keys
+            `x_train, y_train, x_test, y_test` in the Keras dataset's format. Defaults to
+            `None`.
 
     Returns:
         A `DatasetSplits`. Test split: `digits` uses
@@ -61,21 +93,42 @@ def load_dataset(name: str, data_path: str | os.PathLike | None = None) -> Datas
             )
         return _load_digits()
     if data_path is not None:
-        arrays = load_npz(data_path)
-        source = f"npz:{Path(data_path).name}"
+        arrays, source = load_local_files(data_path)
     else:
         arrays = _load_keras_dataset(name)
         source = f"keras.datasets.{name}"
     split = {"source": source, "test": "official test set"}
-    return carve_validation(name, *arrays, num_classes=KERAS_DATASETS[name], split=split)
+    return carve_validation(
+        name,
+        *arrays,
+        num_classes=KERAS_DATASETS[name],
+        split=split,
+        class_names=CLASS_NAMES.get(name),
+    )
+
+
+def load_local_files(path: str | os.PathLike) -> tuple[tuple[np.ndarray, ...], str]:
+    """`((x_train, y_train, x_test, y_test), source)` from an idx folder or a `.npz`.
+
+    Example:
+
+    >>> arrays, source = load_local_files("/usr/share/datasets/fashion-mnist")  # doctest: +SKIP
+    >>> source  # doctest: +SKIP
+    'idx:/usr/share/datasets/fashion-mnist'
+    """
+    path = Path(path)
+    if path.is_dir():
+        return load_idx_folder(path), f"idx:{path}"
+    return load_npz(path), f"npz:{path.name}"
 
 
 def load_dataset_or_file(name_or_path: str, data_path: str | os.PathLike | None = None):
     """A named dataset (`load_dataset`), or any classification `.npz` given by its path.
 
-    A path loads `x_train, y_train, x_test, y_test` with `load_npz`, names the dataset
-    after the file, counts classes as the largest label + 1, and carves the usual
-    stratified validation split. This is what `--data SCENARIO|PATH` accepts.
+    A path (an idx folder or a `.npz`) loads `x_train, y_train, x_test, y_test` with
+    `load_local_files`, names the dataset after the file or folder, counts classes as the
+    largest label + 1, and carves the usual stratified validation split. This is what
+    `--data SCENARIO|PATH` accepts.
 
     Example:
 
@@ -85,19 +138,19 @@ def load_dataset_or_file(name_or_path: str, data_path: str | os.PathLike | None 
     if name_or_path in DATASETS:
         return load_dataset(name_or_path, data_path)
     path = Path(name_or_path)
-    if path.suffix != ".npz" and not path.is_file():
+    if path.suffix != ".npz" and not path.exists():
         raise InvalidValueError(
-            f"Unknown dataset {name_or_path!r}. Expected one of {list(DATASETS)}, or the "
-            "path of a .npz with x_train, y_train, x_test, y_test."
+            f"Unknown dataset {name_or_path!r}. Expected one of {list(DATASETS)}, the "
+            "path of a .npz with x_train, y_train, x_test, y_test, or a folder of idx files."
         )
-    arrays = load_npz(path)
+    arrays, source = load_local_files(path)
     labels = np.concatenate([np.asarray(arrays[1]).reshape(-1), np.asarray(arrays[3]).reshape(-1)])
     if labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
         raise InvalidDataError(
             f"{str(path)!r}: y_train and y_test must hold integer class ids. Received dtype "
             f"{labels.dtype} with {labels.size} labels."
         )
-    split = {"source": f"npz:{path.name}", "test": "the file's x_test/y_test"}
+    split = {"source": source, "test": "the file's x_test/y_test"}
     return carve_validation(path.stem, *arrays, num_classes=int(labels.max()) + 1, split=split)
 
 

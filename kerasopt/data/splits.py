@@ -63,6 +63,7 @@ class DatasetSplits:
     y_test: np.ndarray
     num_classes: int
     split: dict
+    class_names: tuple[str, ...] | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -78,6 +79,7 @@ class DatasetSplits:
             "num_classes": self.num_classes,
             "sizes": split_sizes(self),
             "split": self.split,
+            **({"class_names": list(self.class_names)} if self.class_names else {}),
         }
 
     def check(self) -> None:
@@ -101,6 +103,7 @@ def carve_validation(
     *,
     num_classes: int,
     split: dict,
+    class_names: tuple[str, ...] | None = None,
 ) -> DatasetSplits:
     """Splits a stratified validation set off the training part and checks all arrays."""
     y_train = np.asarray(y_train).reshape(-1).astype("int64")
@@ -119,6 +122,7 @@ def carve_validation(
         y_test=y_test,
         num_classes=num_classes,
         split=spec,
+        class_names=tuple(class_names) if class_names else None,
     )
     data.check()
     return data

@@ -155,13 +155,19 @@ def _run(
         splits.y_test,
         num_classes=splits.num_classes,
         images=_images_or_none(splits.x_test),
+        class_names=splits.class_names,
         out_dir=out,
         title=f"{scenario.name}: Keras model, test split",
     )
     tflite = {
         e.variant: TFLiteResult(
             e,
-            error_analysis(e.metrics.probabilities, splits.y_test, num_classes=splits.num_classes),
+            error_analysis(
+                e.metrics.probabilities,
+                splits.y_test,
+                num_classes=splits.num_classes,
+                class_names=splits.class_names,
+            ),
         )
         for e in exported
     }

@@ -59,3 +59,17 @@ def test_same_process_may_nest(tmp_path):
             pass
         with output_lock(tmp_path / "compressed"):
             pass
+
+
+def test_a_folder_the_run_created_and_left_empty_is_removed(tmp_path):
+    with pytest.raises(RuntimeError):
+        with output_lock(tmp_path / "new"):
+            raise RuntimeError("failed before writing anything")
+    assert not (tmp_path / "new").exists()
+    with output_lock(tmp_path / "kept"):
+        (tmp_path / "kept" / "report.json").write_text("{}")
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == [LOCK_FILE, "report.json"]
+    (tmp_path / "existing").mkdir()
+    with output_lock(tmp_path / "existing"):
+        pass
+    assert (tmp_path / "existing").is_dir()
