@@ -125,7 +125,10 @@ def error_analysis(
         "reliability_diagram": f"{prefix}reliability_diagram.png",
     }
     plot_confusion_matrix(
-        matrix, out / plots["confusion_matrix"], title=title or "Confusion matrix"
+        matrix,
+        out / plots["confusion_matrix"],
+        title=title or "Confusion matrix",
+        class_names=names,
     )
     plot_reliability_diagram(
         result["calibration"], out / plots["reliability_diagram"], title=f"{label}reliability"

@@ -43,9 +43,15 @@ def plot_training_curves(history: dict[str, list[float]], path: str | os.PathLik
 
 
 def plot_confusion_matrix(
-    matrix: np.ndarray, path: str | os.PathLike, title: str = "Confusion matrix"
+    matrix: np.ndarray,
+    path: str | os.PathLike,
+    title: str = "Confusion matrix",
+    class_names: list[str] | None = None,
 ) -> None:
-    """A labelled heat map of `[true, predicted]` counts, written as a PNG."""
+    """A labelled heat map of `[true, predicted]` counts, written as a PNG.
+
+    `class_names` label the axes instead of the class indices.
+    """
     n = matrix.shape[0]
     fig = _figure(0.5 * n + 2.5, 0.5 * n + 2)
     ax = fig.subplots()
@@ -57,6 +63,9 @@ def plot_confusion_matrix(
             ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
+    if class_names is not None:
+        ax.set_xticklabels(class_names, rotation=45, ha="right")
+        ax.set_yticklabels(class_names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)

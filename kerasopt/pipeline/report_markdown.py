@@ -44,6 +44,8 @@ def markdown_report(report) -> str:
         *_export_notes(report),
         "Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()),
         "",
+        f"Peak resident memory: {report.resources['peak_rss_mb']:,.0f} MB.",
+        "",
         " ".join(
             ["![training curves](training_curves.png)"]
             + [_image(plots, "confusion_matrix")] * ("confusion_matrix" in plots)

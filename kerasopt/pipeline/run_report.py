@@ -35,6 +35,7 @@ RUN_REPORT_KEYS = (
     "robustness",
     "sections",
     "timings",
+    "resources",
     "versions",
 )
 _PACKAGES = ("kerasopt", "keras", "tensorflow", "ai-edge-litert", "scikit-learn", "numpy")
@@ -115,6 +116,7 @@ class RunReport:
         robustness: The FGSM curve, or `None` for a scenario without an input range.
         sections: Name -> the scenario's `ReportSection`s.
         timings: Seconds per step and `total`.
+        resources: `peak_rss_mb`, the process's peak resident memory during the run.
         versions: `package_versions()`.
         out_dir: The run's folder.
         compression: `compress_model`'s report, when the run compressed the model.
@@ -138,6 +140,7 @@ class RunReport:
     robustness: Robustness | None
     sections: dict[str, ReportSection]
     timings: dict[str, float]
+    resources: dict[str, float]
     versions: dict[str, str]
     out_dir: Path
     compression: Any = None
@@ -157,6 +160,7 @@ class RunReport:
             "robustness": self.robustness.to_dict() if self.robustness else None,
             "sections": {name: section.content for name, section in self.sections.items()},
             "timings": self.timings,
+            "resources": self.resources,
             "versions": self.versions,
         }
         if self.compression is not None:

@@ -21,6 +21,7 @@ from kerasopt.compress import compress_model
 from kerasopt.core.atomic import atomic_path
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.locking import output_lock
+from kerasopt.core.process_memory import peak_resident_memory_mb
 from kerasopt.pipeline.run_report import (
     KerasResult,
     Robustness,
@@ -227,6 +228,7 @@ def _run(
         robustness=robustness,
         sections=sections,
         timings=timings,
+        resources={"peak_rss_mb": round(peak_resident_memory_mb(), 1)},
         versions=package_versions(),
         out_dir=out,
         compression=compression,

@@ -6,11 +6,11 @@ import time
 
 import keras_tuner
 
+from kerasopt.core.process_memory import resident_memory_mb
 from kerasopt.tuning.deployment_budget import budget_overshoot, describe_overshoot
 from kerasopt.tuning.deployment_metrics import measure_int8, trial_metrics
 from kerasopt.tuning.median_stopping import MedianStoppingRule, curve_metrics
 from kerasopt.tuning.model_families import ModelInputs, get_model_family
-from kerasopt.tuning.process_memory import resident_memory_mb
 
 #: TrainConfig fields a trial's values set directly.
 _TRAIN_FIELDS = (

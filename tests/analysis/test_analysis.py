@@ -30,3 +30,19 @@ def test_plots_are_png_files(tmp_path):
     for name in ("c.png", "m.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "m.png"]  # no temp files left
+
+
+def test_confusion_matrix_axes_carry_the_class_names(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    seen = []
+    original = matplotlib.axes.Axes.set_xticklabels
+
+    def record(self, labels, *args, **kwargs):
+        seen.append([str(label) for label in labels])
+        return original(self, labels, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_xticklabels", record)
+    names = ["T-shirt/top", "Trouser", "Pullover"]
+    plot_confusion_matrix(np.eye(3, dtype=int), tmp_path / "m.png", class_names=names)
+    assert seen == [names]

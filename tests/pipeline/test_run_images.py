@@ -69,6 +69,11 @@ def test_report_json_shape(digits_run):
     assert {"load_data", "train", "export", "verify", "total"} <= set(on_disk["timings"])
     assert {"keras", "tensorflow", "ai-edge-litert"} <= set(on_disk["versions"])
     assert on_disk["keras"]["params"] > 0
+    # The peak RSS of the process that ran the pipeline: TF alone takes hundreds of MB.
+    assert 200 < on_disk["resources"]["peak_rss_mb"] < 24 * 1024
+    assert f"Peak resident memory: {on_disk['resources']['peak_rss_mb']:,.0f} MB." in (
+        (out / "report.md").read_text()
+    )
 
 
 def test_report_has_error_analysis_for_every_model(digits_run):
