@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from small_models import residual_cnn, separable_cnn
+from small_models import USER_SHAPED_MODELS
 
 from kerasopt.core.errors import KerasoptError
 from kerasopt.data import DatasetSplits
@@ -41,7 +41,7 @@ def load_quadrants(data_path=None, *, seed=0, train_size=512):
 
 
 def build_quadrant_model(data, model):
-    builder = {"residual": residual_cnn, "separable": separable_cnn}[model]
+    builder = USER_SHAPED_MODELS[model]
     return builder(data.splits.input_shape, data.splits.num_classes, input_max=16.0)
 
 
@@ -56,7 +56,7 @@ QUADRANTS = Scenario(
     build_model=build_quadrant_model,
     train=TrainConfig(epochs=3, batch_size=32, learning_rate=1e-2, augment=None),
     export=TFLiteExportPlan(variants=("float32", "int8")),
-    models=("separable", "residual"),
+    models=("separable", "residual", "nested_backbone"),
     data_options={"train_size": 512},
     sections=(class_balance,),
     input_range=(0.0, 16.0),
@@ -107,7 +107,7 @@ def test_user_model_learns_and_exports_faithfully(user_run):
     [
         (
             {"model": "mobilenet"},
-            r"Unknown 'quadrants' model 'mobilenet'\. Expected one of: separable, residual\.",
+            r"Unknown 'quadrants' model 'mobilenet'\. Expected one of: separable, residual, nested_backbone\.",
         ),
         (
             {"data_options": {"train_sise": 9}},
@@ -127,3 +127,13 @@ def test_unknown_scenario_names_the_choices():
         KerasoptError, match=r"Unknown scenario 'imagenet'\. Expected one of: .*digits.*imdb"
     ):
         run_scenario("imagenet")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["residual", "nested_backbone"])
+def test_user_shaped_models_export_full_integer_int8_that_agrees(model, tmp_path):
+    register_scenario(QUADRANTS, replace=True)
+    report = run_scenario("quadrants", model=model, out_dir=tmp_path, verbose=0)
+    int8 = report.tflite["int8"].metrics
+    assert report.model["name"] == model and int8.full_integer
+    assert int8.agreement >= 0.95 and report.keras.accuracy > 0.5
