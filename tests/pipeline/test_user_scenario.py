@@ -107,7 +107,8 @@ def test_user_model_learns_and_exports_faithfully(user_run):
     [
         (
             {"model": "mobilenet"},
-            r"Unknown 'quadrants' model 'mobilenet'\. Expected one of: separable, residual, nested_backbone\.",
+            r"Unknown 'quadrants' model 'mobilenet'\. Expected one of: separable, residual, "
+            r"nested_backbone\.",
         ),
         (
             {"data_options": {"train_sise": 9}},
