@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from kerasopt.export.deployment_metrics import DeploymentMetrics
+import numpy as np
+
+from kerasopt.core.atomic import write_bytes_atomic
+from kerasopt.export.deployment_metrics import DeploymentMetrics, measure_tflite
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,3 +47,60 @@ class ExportedModel:
     def to_dict(self) -> dict:
         """The JSON form: the metrics' fields, then `file` and `notes`."""
         return {**self.metrics.to_dict(), "file": self.file_name, "notes": dict(self.notes)}
+
+
+def write_and_measure(
+    content: bytes,
+    variant: str,
+    out_dir: str | os.PathLike,
+    splits,
+    *,
+    started: float,
+    reference_probabilities: np.ndarray | None = None,
+    notes: Mapping[str, Any] | None = None,
+    latency_runs: int = 100,
+) -> ExportedModel:
+    """Writes `model_<variant>.tflite` atomically and measures it once on the test split.
+
+    What every export plan does with each file it converts: the int8 file must pass the
+    full-integer check, and the LiteRT outputs are kept for the error analysis.
+
+    Args:
+        content: The `.tflite` bytes.
+        variant: `"float32"`, `"dynamic"`, `"float16"` or `"int8"`.
+        out_dir: The run's folder.
+        splits: A `DatasetSplits`; `x_test`/`y_test` are measured.
+        started: `time.perf_counter()` when the conversion began, so `convert_seconds`
+            covers converting and writing.
+        reference_probabilities: Keras outputs on `x_test`, for `agreement`. Defaults to
+            `None`.
+        notes: The file's `notes`. Defaults to `None` (empty).
+        latency_runs: Passed to `measure_tflite`. Defaults to `100`.
+
+    Example:
+
+    >>> tick = time.perf_counter()
+    >>> content = convert_to_tflite(model, "int8", representative_data=x)  # doctest: +SKIP
+    >>> write_and_measure(content, "int8", "out", data, started=tick)  # doctest: +SKIP
+    """
+    file_name = f"model_{variant}.tflite"
+    write_bytes_atomic(Path(out_dir) / file_name, content)
+    tock = time.perf_counter()
+    metrics = measure_tflite(
+        content,
+        splits.x_test,
+        splits.y_test,
+        variant=variant,
+        reference_probabilities=reference_probabilities,
+        require_full_integer=variant == "int8",
+        latency_runs=latency_runs,
+        keep_probabilities=True,
+    )
+    return ExportedModel(
+        variant,
+        file_name,
+        metrics,
+        dict(notes or {}),
+        convert_seconds=tock - started,
+        measure_seconds=time.perf_counter() - tock,
+    )

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 
-from kerasopt.core.atomic import write_bytes_atomic
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.suggestions import unknown_name_message
-from kerasopt.export.deployment_metrics import measure_tflite
-from kerasopt.export.exported_model import ExportedModel
+from kerasopt.export.exported_model import ExportedModel, write_and_measure
 from kerasopt.export.tflite_converter import TFLITE_VARIANTS, convert_to_tflite
 
 
@@ -65,32 +62,20 @@ class TFLiteExportPlan:
                 Defaults to `None`.
         """
         splits = getattr(data, "splits", data)
-        out = Path(out_dir)
         exported = []
         for variant in self.variants:
             tick = time.perf_counter()
             content = convert_to_tflite(
                 model, variant, representative_data=splits.x_train, seed=seed
             )
-            file_name = f"model_{variant}.tflite"
-            write_bytes_atomic(out / file_name, content)
-            tock = time.perf_counter()
-            metrics = measure_tflite(
-                content,
-                splits.x_test,
-                splits.y_test,
-                variant=variant,
-                reference_probabilities=reference_probabilities,
-                require_full_integer=variant == "int8",
-                keep_probabilities=True,
-            )
             exported.append(
-                ExportedModel(
+                write_and_measure(
+                    content,
                     variant,
-                    file_name,
-                    metrics,
-                    convert_seconds=tock - tick,
-                    measure_seconds=time.perf_counter() - tock,
+                    out_dir,
+                    splits,
+                    started=tick,
+                    reference_probabilities=reference_probabilities,
                 )
             )
         return exported

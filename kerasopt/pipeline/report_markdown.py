@@ -164,7 +164,7 @@ def robustness_section(report) -> list[str]:
 def compression_section(report) -> list[str]:
     """The compression stages, when the run compressed the model."""
     compression = report.compression
-    if compression is None or not hasattr(compression, "stages"):
+    if compression is None:
         return []
     return [
         "## Compression (artifacts in `compressed/`)",

@@ -12,8 +12,8 @@ import json
 import platform
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+from kerasopt.compress.compression_report import CompressionReport
 from kerasopt.core.atomic import write_text_atomic
 from kerasopt.core.tables import text_table
 from kerasopt.export.exported_model import ExportedModel
@@ -143,7 +143,7 @@ class RunReport:
     resources: dict[str, float]
     versions: dict[str, str]
     out_dir: Path
-    compression: Any = None
+    compression: CompressionReport | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict:
@@ -164,10 +164,7 @@ class RunReport:
             "versions": self.versions,
         }
         if self.compression is not None:
-            compression = self.compression
-            result["compression"] = (
-                compression.to_dict() if hasattr(compression, "to_dict") else compression
-            )
+            result["compression"] = self.compression.to_dict()
         return result
 
     def summary_rows(self) -> list[list[str]]:
@@ -183,7 +180,7 @@ class RunReport:
                     f"\nNot full-integer int8 ({variant}): {part.exported.notes['reason']}"
                 )
         lines += [section.summary for section in self.sections.values() if section.summary]
-        if self.compression is not None and hasattr(self.compression, "table"):
+        if self.compression is not None:
             lines += ["\nCompression (artifacts in compressed/):", self.compression.table()]
         resumed = self.train.get("resumed_from_epoch")
         if resumed:

@@ -103,9 +103,9 @@ IMDB = Scenario(
     data_options={"max_tokens": MAX_TOKENS, "sequence_length": SEQUENCE_LENGTH, "ngrams": None},
     # The TF-IDF model holds unigrams then bigrams, so twice as many ids.
     model_data_options={"tfidf": {"sequence_length": 2 * SEQUENCE_LENGTH, "ngrams": 2}},
-    tuning_defaults={
-        "text": {"family": "bow", "embedding_dim": 64, "units": 64, "dropout": 0.5, "l2": 1e-4}
-    },
+    # Searches start from the default model; the text family's other defaults are
+    # `build_text_model`'s own, which the run uses too.
+    tuning_defaults={"text": {"family": TEXT_MODELS[0]}},
     sections=(tokenizer_agreement, confident_mistakes_section),
     input_range=None,
     compressible=False,

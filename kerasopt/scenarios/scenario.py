@@ -167,6 +167,7 @@ def register_scenario(scenario: Scenario, *, replace: bool = False) -> Scenario:
     >>> from kerasopt.scenarios import Scenario, register_scenario
     >>> register_scenario(Scenario(name="my_photos", ...))  # doctest: +SKIP
     """
+    _register_builtins()  # so a user's "digits" meets the built-in one, not replaces it
     if not isinstance(scenario, Scenario):
         raise InvalidValueError(
             f"register_scenario expects a kerasopt.scenarios.Scenario. Received: "
@@ -196,16 +197,17 @@ def scenario_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+_builtins_registered = False
+
+
 def _register_builtins() -> None:
-    """Registers the built-in scenarios once (on first lookup, so importing is cheap)."""
-    if _BUILTINS_REGISTERED:
+    """Registers the built-in scenarios once (on first use, so importing is cheap)."""
+    global _builtins_registered
+    if _builtins_registered:
         return
-    _BUILTINS_REGISTERED.append(True)
+    _builtins_registered = True
     from kerasopt.scenarios import builtin_images, builtin_imdb
 
     for module in (builtin_images, builtin_imdb):
         for scenario in module.SCENARIOS:
-            _REGISTRY.setdefault(scenario.name, scenario)
-
-
-_BUILTINS_REGISTERED: list[bool] = []
+            _REGISTRY[scenario.name] = scenario

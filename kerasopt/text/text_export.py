@@ -10,14 +10,11 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from kerasopt.core.atomic import write_bytes_atomic
 from kerasopt.core.errors import InvalidValueError
-from kerasopt.export.deployment_metrics import measure_tflite
-from kerasopt.export.exported_model import ExportedModel
+from kerasopt.export.exported_model import ExportedModel, write_and_measure
 from kerasopt.export.full_integer_check import find_float_parts
 from kerasopt.export.litert_evaluator import LiteRTEvaluator
 from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
@@ -167,38 +164,25 @@ class TextExportPlan:
     ) -> list[ExportedModel]:
         """Writes `model_<mode>.tflite` (and the tokenizer files); returns the one file."""
         splits = getattr(data, "splits", data)
-        out = Path(out_dir)
         tick = time.perf_counter()
         export = export_text_model(model, splits.x_train, seed=seed)
-        file_name = f"model_{export.mode}.tflite"
-        write_bytes_atomic(out / file_name, export.content)
         vectorizer = getattr(data, "extras", {}).get("vectorizer")
         if vectorizer is not None:
             from kerasopt.text.vectorizer import save_vocabulary  # loads TensorFlow
 
-            save_vocabulary(vectorizer, out)
-        tock = time.perf_counter()
-        metrics = measure_tflite(
-            export.content,
-            splits.x_test,
-            splits.y_test,
-            variant=export.mode,
-            reference_probabilities=reference_probabilities,
-            require_full_integer=export.mode == "int8",
-            latency_runs=self.latency_runs,
-            keep_probabilities=True,
-        )
+            save_vocabulary(vectorizer, out_dir)
         notes = {"reason": export.reason, "blocking_layers": list(export.blocking_layers)}
-        return [
-            ExportedModel(
-                export.mode,
-                file_name,
-                metrics,
-                notes,
-                convert_seconds=tock - tick,
-                measure_seconds=time.perf_counter() - tock,
-            )
-        ]
+        exported = write_and_measure(
+            export.content,
+            export.mode,
+            out_dir,
+            splits,
+            started=tick,
+            reference_probabilities=reference_probabilities,
+            notes=notes,
+            latency_runs=self.latency_runs,
+        )
+        return [exported]
 
 
 def _check_inputs(model, representative_ids) -> np.ndarray:

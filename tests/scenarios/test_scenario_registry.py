@@ -80,7 +80,10 @@ def test_imdb_declares_its_models_data_options_and_plan():
 def test_imdb_tuning_defaults_are_the_text_family_defaults():
     from kerasopt.tuning.model_families import MODEL_FAMILIES
 
-    assert get_scenario("imdb").tuning_defaults["text"] == MODEL_FAMILIES["text"].defaults
+    family = MODEL_FAMILIES["text"].defaults
+    # What a search on imdb starts from: the family defaults updated by the scenario's.
+    assert {**family, **get_scenario("imdb").tuning_defaults["text"]} == family
+    assert get_scenario("imdb").tuning_defaults["text"]["family"] == "bow"
 
 
 def test_unknown_scenario():
@@ -120,3 +123,21 @@ def test_scenario_checks_its_fields(kwargs, match):
     fields = {"name": "mine", "load_data": print, "build_model": print, "train": TrainConfig()}
     with pytest.raises(KerasoptError, match=match):
         Scenario(export=TFLiteExportPlan(), **{**fields, **kwargs})
+
+
+def test_a_user_digits_registered_before_any_lookup_is_refused_too():
+    import subprocess
+    import sys
+
+    code = (
+        "import dataclasses\n"
+        "from kerasopt.scenarios import register_scenario\n"
+        "from kerasopt.scenarios.builtin_images import SCENARIOS\n"
+        "mine = dataclasses.replace(SCENARIOS[0], notes='mine')\n"
+        "try:\n"
+        "    register_scenario(mine)\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "'digits' is already registered" in result.stdout, result.stderr
