@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.suggestions import unknown_name_message
+from kerasopt.core.validation import check_positive_int
 from kerasopt.tuning.process_recycling import run_in_fresh_processes
 from kerasopt.tuning.search_report import SearchReport
 from kerasopt.tuning.search_runner import distributed_environment, run_search
@@ -79,11 +80,8 @@ class SearchJob:
         if self.engine not in ENGINES:
             raise InvalidValueError(unknown_name_message("search engine", self.engine, ENGINES))
         for name in ("max_trials", "trials_per_process", "stop_after"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise InvalidValueError(
-                    f"SearchJob {name} must be an integer >= 1 or None. Received: {value!r}."
-                )
+            if getattr(self, name) is not None:
+                check_positive_int("SearchJob", name, getattr(self, name))
         if self.engine == "sklearn":
             if self.distributed or self.tensorboard:
                 raise InvalidValueError(

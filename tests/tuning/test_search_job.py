@@ -56,7 +56,10 @@ def test_child_processes_run_the_library_entry_point_not_the_cli(tmp_path):
         ),
         ({"trials_per_process": 2, "stop_after": 1}, r"stop_after is what each child.*one of"),
         ({"engine": "sklarn"}, r"Unknown search engine 'sklarn'.*Did you mean 'sklearn'"),
-        ({"max_trials": 0}, r"max_trials must be an integer >= 1 or None. Received: 0"),
+        (
+            {"max_trials": 0},
+            r"SearchJob: expected max_trials to be an integer >= 1\. Received: max_trials=0\.",
+        ),
         ({"tuner_id": "w0"}, r"--oracle and --tuner-id need --distributed"),
         ({"distributed": "worker", "oracle": "h:1"}, r"A worker needs --tuner-id"),
     ],
