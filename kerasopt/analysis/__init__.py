@@ -12,6 +12,7 @@ from kerasopt.analysis.hardest_examples import hardest_examples, plot_hardest_ex
 from kerasopt.analysis.per_class_metrics import per_class_metrics
 from kerasopt.analysis.plots import (
     plot_confusion_matrix,
+    plot_pareto_front,
     plot_technique_comparison,
     plot_training_curves,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_hardest_examples",
     "plot_reliability_diagram",
+    "plot_pareto_front",
     "plot_technique_comparison",
     "plot_training_curves",
 ]

@@ -103,3 +103,39 @@ def plot_technique_comparison(rows: list[dict], path: str | os.PathLike) -> None
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
+
+
+def plot_pareto_front(lines: dict, path: str | os.PathLike, *, title: str = "") -> None:
+    """Int8 accuracy against int8 file size, one marked line per family of models.
+
+    `lines` maps a line's name to its points, objects with `int8_bytes`,
+    `int8_accuracy` and `model` (such as `kerasopt.pipeline.ParetoPoint`), each
+    labelled with its model. The size axis is logarithmic.
+
+    Example:
+
+    >>> plot_pareto_front({"kerasopt": report.line("kerasopt")}, "pareto.png")  # doctest: +SKIP
+    """
+    fig = _figure(8, 5)
+    ax = fig.subplots()
+    for (name, points), marker in zip(lines.items(), "os^Dv", strict=False):
+        if not points:
+            continue
+        points = sorted(points, key=lambda p: p.int8_bytes)
+        kb = [p.int8_bytes / 1000 for p in points]
+        accuracy = [p.int8_accuracy * 100 for p in points]
+        ax.plot(kb, accuracy, marker=marker, label=name)
+        for x, y, point in zip(kb, accuracy, points, strict=True):
+            ax.annotate(
+                point.model, (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("int8 .tflite size, KB (log scale)")
+    ax.set_ylabel("int8 test accuracy on LiteRT, %")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")

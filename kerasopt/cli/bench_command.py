@@ -1,4 +1,4 @@
-"""`kerasopt bench augment|techniques`: throughput and technique comparisons (minutes)."""
+"""`kerasopt bench augment|techniques|pareto`: throughput, techniques, accuracy vs size."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import argparse
 import json
 from pathlib import Path
 
-from kerasopt.cli.arguments import add_out_flag, positive_int
+from kerasopt.cli.arguments import add_out_flag, add_seed_flag, positive_int
 
 DESCRIPTION = (
     "augment: images/s of a batched, on-graph tf.data augmentation policy against the "
     "per-image Python loop over tf.image that many tutorials use, on the same random "
     "MNIST-size images, with the ratio. techniques: the digits CNN trained once per "
     "training technique and seed, each changing one thing from the baseline; writes "
-    "techniques.json, techniques.md and techniques.png to --out."
+    "techniques.json, techniques.md and techniques.png to --out. pareto: the scenario's "
+    "residual CNN at several widths beside keras.io's simple convnet (the plain path), "
+    "each trained, converted to full-integer int8 TFLite and scored on LiteRT; writes "
+    "pareto.json, pareto.md and pareto.png to --out."
 )
 
 
@@ -24,7 +27,7 @@ def add_parser(commands) -> None:
         help="measure throughput (not part of the tests: minutes, not seconds)",
         description=DESCRIPTION,
     )
-    bench.add_argument("what", choices=["augment", "techniques"], help="what to measure")
+    bench.add_argument("what", choices=["augment", "techniques", "pareto"], help="what to measure")
     bench.add_argument(
         "--policy",
         default="flip(horizontal), rot90, crop_pad(2), brightness(0.2)",
@@ -35,21 +38,61 @@ def add_parser(commands) -> None:
         ("--images", 4096, "N", "default: %(default)s"),
         ("--size", 28, "PIXELS", "default: %(default)s"),
         ("--batch-size", 128, "B", "default: %(default)s"),
-        ("--epochs", 15, "N", "techniques: epochs per run"),
+        ("--epochs", None, "N", "techniques: epochs per run (15); pareto: the scenario's"),
         ("--seeds", 3, "N", "techniques: seeds per row"),
     ):
         bench.add_argument(flag, type=positive_int, default=default, metavar=metavar, help=help)
     bench.add_argument(
         "--only", metavar="NAMES", help="techniques: comma-separated names (default: all)"
     )
+    bench.add_argument(
+        "--data", default="fashion_mnist", metavar="SCENARIO", help="pareto: %(default)s"
+    )
+    bench.add_argument(
+        "--data-path", metavar="PATH", help="pareto: idx folder or .npz for the scenario"
+    )
+    bench.add_argument(
+        "--widths",
+        type=int_list,
+        metavar="W,W,...",
+        help="pareto: stem widths of the residual CNNs (default: 8,12,16,24)",
+    )
+    bench.add_argument(
+        "--plain-filters",
+        type=filter_pairs,
+        metavar="AxB,...",
+        help="pareto: the plain path's two filter counts per point (default: 8x16,...,64x128)",
+    )
+    bench.add_argument(
+        "--train-samples", type=positive_int, metavar="N", help="pareto: train on N samples"
+    )
+    add_seed_flag(bench, 0, "pareto: seed (default: %(default)s)")
     add_out_flag(bench, "default: %(default)s", default="saved_models/bench")
     bench.set_defaults(handler=bench_command)
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    """argparse type: `"8,12,16"` -> `(8, 12, 16)`, each >= 1."""
+    return tuple(positive_int(part) for part in text.split(",") if part.strip())
+
+
+def filter_pairs(text: str) -> tuple[tuple[int, int], ...]:
+    """argparse type: `"8x16,32x64"` -> `((8, 16), (32, 64))`."""
+    pairs = []
+    for part in text.split(","):
+        first, sep, second = part.strip().partition("x")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected pairs such as 32x64, got {part!r}")
+        pairs.append((positive_int(first), positive_int(second)))
+    return tuple(pairs)
 
 
 def bench_command(args: argparse.Namespace) -> int:
     """Runs `kerasopt bench`; returns the exit code."""
     if args.what == "techniques":
         return _bench_techniques(args)
+    if args.what == "pareto":
+        return _bench_pareto(args)
     import numpy as np
 
     from kerasopt.augment import benchmark_throughput
@@ -76,7 +119,7 @@ def _bench_techniques(args: argparse.Namespace) -> int:
     data = scenario_data.splits
     include = [name.strip() for name in args.only.split(",")] if args.only else None
     techniques = standard_techniques(scenario.input_range[1], include=include)
-    base = scenario.train.replace(epochs=args.epochs, augment=None)
+    base = scenario.train.replace(epochs=args.epochs or 15, augment=None)
     rows = compare_techniques(
         data,
         techniques,
@@ -88,10 +131,32 @@ def _bench_techniques(args: argparse.Namespace) -> int:
     )
     table = format_comparison(rows)
     out = Path(args.out)
-    settings = {"epochs": args.epochs, "seeds": args.seeds, "fgsm_epsilon": 0.05}
+    settings = {"epochs": args.epochs or 15, "seeds": args.seeds, "fgsm_epsilon": 0.05}
     write_text_atomic(out / "techniques.json", json.dumps({**settings, "rows": rows}, indent=2))
     write_text_atomic(out / "techniques.md", f"```\n{table}\n```\n")
     plot_technique_comparison(rows, out / "techniques.png")
     print(table)
     print(f"\nWrote techniques.json, techniques.md and techniques.png to {out}/")
+    return 0
+
+
+def _bench_pareto(args: argparse.Namespace) -> int:
+    from kerasopt.pipeline import run_pareto_bench
+    from kerasopt.pipeline.pareto_bench import PLAIN_PATH_FILTERS, RESIDUAL_WIDTHS
+
+    out = Path(args.out)
+    report = run_pareto_bench(
+        args.data,
+        data_path=args.data_path,
+        widths=args.widths or RESIDUAL_WIDTHS,
+        plain_filters=args.plain_filters or PLAIN_PATH_FILTERS,
+        epochs=args.epochs,
+        train_samples=args.train_samples,
+        seed=args.seed,
+        out_dir=out,
+    )
+    print(report.table())
+    print()
+    print(report.to_markdown().split("```")[0].strip())
+    print(f"\nWrote pareto.json, pareto.md and pareto.png to {out}/")
     return 0

@@ -2,9 +2,10 @@
 
 `digits` is scikit-learn's bundled 8x8 handwritten digits and needs no network. The Keras
 datasets load through `keras.datasets` when the genuine file is cached (or downloadable),
-or from local files given as `data_path`: a folder with the four idx files MNIST and
-Fashion-MNIST are distributed in (`kerasopt.data.idx_files`), or a `.npz` with keys
-`x_train, y_train, x_test, y_test`.
+from the idx files a system package installed (Debian's `dataset-fashion-mnist`) when
+Keras has none cached, or from local files given as `data_path`: a folder with the four
+idx files MNIST and Fashion-MNIST are distributed in (`kerasopt.data.idx_files`), or a
+`.npz` with keys `x_train, y_train, x_test, y_test`.
 The `.npz` is read with `np.load(allow_pickle=False)`: `load_data()` rejects paths and
 deletes a cached file whose hash differs, and a user's file must never be unpickled.
 """
@@ -25,6 +26,20 @@ DIGITS_TEST_SIZE = 0.2
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 KERAS_DATASETS = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10}
 DATASETS = ("digits", *KERAS_DATASETS)
+#: Where a system package installs a dataset's original idx files (Debian's
+#: `dataset-fashion-mnist`); read when Keras has not cached the dataset.
+SYSTEM_IDX_FOLDERS = {"fashion_mnist": Path("/usr/share/datasets/fashion-mnist")}
+#: How to get a dataset without the network, where there is a way.
+OFFLINE_INSTALL = {
+    "fashion_mnist": "apt-get install dataset-fashion-mnist (then --data "
+    "/usr/share/datasets/fashion-mnist)"
+}
+#: The first file `keras.datasets.<name>.load_data()` caches under `~/.keras/datasets`.
+_KERAS_CACHE_FILES = {
+    "mnist": "mnist.npz",
+    "fashion_mnist": "fashion-mnist/train-labels-idx1-ubyte.gz",
+    "cifar10": "cifar-10-batches-py",
+}
 #: Names of the classes, in label order, where the labels are not the names themselves.
 CLASS_NAMES = {
     "fashion_mnist": (
@@ -66,7 +81,8 @@ def load_dataset(name: str, data_path: str | os.PathLike | None = None) -> Datas
         data_path: Local files used instead of `keras.datasets`: a folder with the four
             idx files (`train-images-idx3-ubyte[.gz]`, ...), or a `.npz` with keys
             `x_train, y_train, x_test, y_test` in the Keras dataset's format. Defaults to
-            `None`.
+            `None`: Keras' cache (or download), or, when Keras has not cached it, the
+            files a system package installed (`SYSTEM_IDX_FOLDERS`).
 
     Returns:
         A `DatasetSplits`. Test split: `digits` uses
@@ -92,6 +108,8 @@ def load_dataset(name: str, data_path: str | os.PathLike | None = None) -> Datas
                 f"(--data). Received: data_path={str(data_path)!r}."
             )
         return _load_digits()
+    if data_path is None and not _cached_by_keras(name) and _has_idx_files(name):
+        data_path = SYSTEM_IDX_FOLDERS[name]
     if data_path is not None:
         arrays, source = load_local_files(data_path)
     else:
@@ -205,6 +223,16 @@ def _load_digits() -> DatasetSplits:
     return carve_validation("digits", x_train, y_train, x_test, y_test, num_classes=10, split=split)
 
 
+def _cached_by_keras(name: str) -> bool:
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    return (home / "datasets" / _KERAS_CACHE_FILES[name]).exists()
+
+
+def _has_idx_files(name: str) -> bool:
+    folder = SYSTEM_IDX_FOLDERS.get(name)
+    return folder is not None and folder.is_dir() and any(folder.glob("train-images-idx3*"))
+
+
 def _load_keras_dataset(name: str) -> tuple[np.ndarray, ...]:
     import keras
 
@@ -212,9 +240,11 @@ def _load_keras_dataset(name: str) -> tuple[np.ndarray, ...]:
     try:
         (x_train, y_train), (x_test, y_test) = module.load_data()
     except Exception as error:  # urllib, http and hash errors all mean "not here".
+        offline = f"; offline: {OFFLINE_INSTALL[name]}" if name in OFFLINE_INSTALL else ""
         raise DatasetUnavailableError(
             f"Dataset {name!r} is not cached and could not be downloaded "
-            f"({type(error).__name__}): pass --data PATH to a local .npz with keys "
-            f"{', '.join(NPZ_KEYS)}, or use the offline dataset 'digits'."
+            f"({type(error).__name__}): pass --data PATH to a folder of its idx files or a "
+            f".npz with keys {', '.join(NPZ_KEYS)}, or use the offline dataset "
+            f"'digits'{offline}."
         ) from error
     return x_train, y_train, x_test, y_test

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from kerasopt.core.validation import check_positive_int
 from kerasopt.data.validation import check_arrays
 
 #: Fraction of the training part carved out, stratified, as the validation split.
@@ -81,6 +82,36 @@ class DatasetSplits:
             "split": self.split,
             **({"class_names": list(self.class_names)} if self.class_names else {}),
         }
+
+    def subsample_train(self, samples: int, seed: int = 0) -> DatasetSplits:
+        """These splits with a stratified, seeded `samples` of the training part.
+
+        Validation and test are kept whole, so a model trained on the subset is scored
+        on the same samples as one trained on everything. `samples` at or above the
+        training size returns `self`.
+
+        Example:
+
+        >>> from kerasopt.data import load_dataset
+        >>> len(load_dataset("digits").subsample_train(300).y_train)
+        300
+        """
+        check_positive_int("DatasetSplits.subsample_train", "samples", samples)
+        if samples >= len(self.y_train):
+            return self
+        counts = np.bincount(self.y_train, minlength=self.num_classes)
+        stratify = self.y_train if samples >= self.num_classes and counts.min() >= 2 else None
+        index, _ = train_test_split(
+            np.arange(len(self.y_train)),
+            train_size=samples,
+            stratify=stratify,
+            random_state=seed,
+        )
+        index = np.sort(index)
+        split = {**self.split, "train_subset": f"{samples} stratified samples (seed {seed})"}
+        return dataclasses.replace(
+            self, x_train=self.x_train[index], y_train=self.y_train[index], split=split
+        )
 
     def check(self) -> None:
         """Validates every split (see `check_arrays`)."""

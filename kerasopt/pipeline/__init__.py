@@ -7,6 +7,12 @@ Example:
 >>> print(report.summary_table())  # doctest: +SKIP
 """
 
+from kerasopt.pipeline.pareto_bench import (
+    ParetoPoint,
+    ParetoReport,
+    plain_path_cnn,
+    run_pareto_bench,
+)
 from kerasopt.pipeline.run_report import (
     RUN_REPORT_KEYS,
     SCHEMA_VERSION,
@@ -22,10 +28,14 @@ __all__ = [
     "RUN_REPORT_KEYS",
     "SCHEMA_VERSION",
     "KerasResult",
+    "ParetoPoint",
+    "ParetoReport",
     "Robustness",
     "RunReport",
     "TFLiteResult",
     "default_out_dir",
     "package_versions",
+    "plain_path_cnn",
+    "run_pareto_bench",
     "run_scenario",
 ]

@@ -11,9 +11,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.suggestions import unknown_name_message
 from kerasopt.data import load_dataset
 from kerasopt.export.tflite_export_plan import TFLiteExportPlan
-from kerasopt.models import build_cnn
+from kerasopt.models import build_cnn, build_residual_cnn
 from kerasopt.scenarios.scenario import Scenario, ScenarioData
 from kerasopt.training.config import TrainConfig
 
@@ -35,28 +37,50 @@ class DatasetLoader:
         return ScenarioData(load_dataset(self.dataset, data_path))
 
 
-class CnnBuilder:
-    """`build_model` of an image scenario: `build_cnn` with the scenario's settings.
+#: The image model builders by scenario model name (`--model`).
+IMAGE_MODEL_BUILDERS = {"cnn": build_cnn, "residual": build_residual_cnn}
+
+
+class ImageModelBuilder:
+    """`build_model` of an image scenario: per model name, a builder's settings.
 
     Args:
-        name: Prefix of the Keras model's name (`"<name>_cnn"`).
-        settings: Keyword arguments of `build_cnn`.
+        name: Prefix of the Keras model's name (`"<name>_<model>"`).
+        settings: Per model name (`"cnn"`: `build_cnn`, `"residual"`:
+            `build_residual_cnn`), the builder's keyword arguments.
+
+    Example:
+
+    >>> from kerasopt.scenarios import get_scenario
+    >>> builder = get_scenario("digits").build_model
+    >>> builder.describe("cnn")["builder"]
+    'build_cnn'
     """
 
-    def __init__(self, name: str, settings: Mapping[str, Any]):
+    def __init__(self, name: str, settings: Mapping[str, Mapping[str, Any]]):
+        unknown = sorted(set(settings) - set(IMAGE_MODEL_BUILDERS))
+        if unknown:
+            raise InvalidValueError(
+                unknown_name_message("image model", unknown[0], IMAGE_MODEL_BUILDERS)
+            )
         self.name = name
-        self.settings = dict(settings)
+        self.settings = {model: dict(values) for model, values in settings.items()}
 
     def __call__(self, data: ScenarioData, model: str = "cnn"):
         splits = data.splits
-        return build_cnn(
-            splits.input_shape, splits.num_classes, name=f"{self.name}_cnn", **self.settings
+        return IMAGE_MODEL_BUILDERS[model](
+            splits.input_shape,
+            splits.num_classes,
+            name=f"{self.name}_{model}",
+            **self.settings[model],
         )
 
     def describe(self, model: str) -> dict:
         """The builder's name and settings, tuples as lists (as `report.json` stores them)."""
-        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in self.settings.items()}
-        return {"builder": "build_cnn", **settings}
+        settings = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in self.settings[model].items()
+        }
+        return {"builder": IMAGE_MODEL_BUILDERS[model].__name__, **settings}
 
 
 def cnn_tuning_defaults(settings: Mapping[str, Any]) -> dict:
@@ -74,20 +98,48 @@ def cnn_tuning_defaults(settings: Mapping[str, Any]) -> dict:
     return values
 
 
+def residual_tuning_defaults(settings: Mapping[str, Any]) -> dict:
+    """`build_residual_cnn` settings as values of the `residual` tuning family.
+
+    Example:
+
+    >>> residual_tuning_defaults({"input_max": 255.0, "widths": (20, 40, 80)})
+    {'width': 20, 'stages': 2}
+    """
+    values = {k: v for k, v in settings.items() if k not in ("widths", "input_max")}
+    widths = settings.get("widths")
+    if widths:
+        values.update(width=int(widths[0]), stages=len(widths) - 1)
+    return values
+
+
+_TUNING_DEFAULTS = {"cnn": cnn_tuning_defaults, "residual": residual_tuning_defaults}
+
+
 def image_scenario(
-    name: str, cnn: Mapping[str, Any], train: TrainConfig, quick: Mapping, notes: str
+    name: str,
+    models: Mapping[str, Mapping[str, Any]],
+    train: TrainConfig,
+    quick: Mapping,
+    notes: str,
 ) -> Scenario:
-    """A scenario of `load_dataset(name)`, `build_cnn(**cnn)` and the four TFLite variants."""
+    """A scenario of `load_dataset(name)`, image models and the four TFLite variants.
+
+    `models` maps each model name to its builder's settings; the first is the default.
+    """
+    first = next(iter(models.values()))
     return Scenario(
         name=name,
         load_data=DatasetLoader(name),
-        build_model=CnnBuilder(name, cnn),
+        build_model=ImageModelBuilder(name, models),
         train=train,
         export=TFLiteExportPlan(),
-        models=("cnn",),
+        models=tuple(models),
         quick=quick,
-        tuning_defaults={"cnn": cnn_tuning_defaults(cnn)},
-        input_range=(0.0, float(cnn.get("input_max", 255.0))),
+        tuning_defaults={
+            model: _TUNING_DEFAULTS[model](values) for model, values in models.items()
+        },
+        input_range=(0.0, float(first.get("input_max", 255.0))),
         compressible=True,
         notes=notes,
     )
@@ -98,12 +150,14 @@ _GEOMETRIC = {"rotation": 0.05, "translation": 0.1, "zoom": 0.1}
 SCENARIOS = (
     image_scenario(
         "digits",
-        cnn={
-            "input_max": 16.0,
-            "filters": (32, 64),
-            "dense_units": 128,
-            "dropout": 0.3,
-            "bn_momentum": 0.9,
+        models={
+            "cnn": {
+                "input_max": 16.0,
+                "filters": (32, 64),
+                "dense_units": 128,
+                "dropout": 0.3,
+                "bn_momentum": 0.9,
+            }
         },
         # No early stopping: the cosine schedule anneals to zero, so the last epochs are the
         # best, and 144 validation samples are too few to pick an epoch reliably.
@@ -119,14 +173,24 @@ SCENARIOS = (
     ),
     image_scenario(
         "mnist",
-        cnn={"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
+        models={
+            "cnn": {"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4}
+        },
         train=TrainConfig(epochs=15, batch_size=128, learning_rate=3e-3, augment=_GEOMETRIC),
         quick={"epochs": 1, "early_stopping_patience": None},
         notes="recipe for >= 99.3 %: 2x2 conv blocks with BN, affine augmentation, 15 epochs",
     ),
     image_scenario(
         "fashion_mnist",
-        cnn={"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
+        models={
+            "residual": {
+                "input_max": 255.0,
+                "widths": (20, 40, 80),
+                "stem_convs": 1,
+                "dropout": 0.2,
+            },
+            "cnn": {"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
+        },
         train=TrainConfig(
             epochs=20,
             batch_size=128,
@@ -138,7 +202,14 @@ SCENARIOS = (
     ),
     image_scenario(
         "cifar10",
-        cnn={"input_max": 255.0, "filters": (32, 64, 128), "dense_units": 256, "dropout": 0.4},
+        models={
+            "cnn": {
+                "input_max": 255.0,
+                "filters": (32, 64, 128),
+                "dense_units": 256,
+                "dropout": 0.4,
+            }
+        },
         train=TrainConfig(
             epochs=30,
             batch_size=128,

@@ -109,6 +109,23 @@ def _build_cnn(data, values: dict):
     )
 
 
+def _build_residual(data, values: dict):
+    from kerasopt.models import build_residual_cnn
+
+    stages = int(values["stages"])
+    widths = tuple(int(values["width"]) * 2**stage for stage in range(stages + 1))
+    return build_residual_cnn(
+        data.input_shape,
+        data.num_classes,
+        input_max=data.input_max,
+        widths=widths,
+        stem_convs=int(values["stem_convs"]),
+        dropout=float(values["dropout"]),
+        l2=float(values["l2"]),
+        name=f"{data.name}_residual",
+    )
+
+
 def _build_dense(data, values: dict):
     from kerasopt.models import build_dense_classifier
 
@@ -170,6 +187,18 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
             "batch_norm": "BatchNormalization after each conv",
             "bn_momentum": "momentum of the BatchNorm moving statistics",
             "l2": "L2 weight decay on conv and dense kernels",
+        },
+    ),
+    "residual": ModelFamily(
+        name="residual",
+        build=_build_residual,
+        defaults={"width": 20, "stages": 2, "stem_convs": 1, "dropout": 0.2, "l2": 0.0},
+        descriptions={
+            "width": "filters of the stem; each pooled stage doubles them",
+            "stages": "pooled residual stages after the stem",
+            "stem_convs": "Conv2D layers of the full-resolution stem",
+            "dropout": "dropout before the classifier",
+            "l2": "L2 weight decay on the kernels",
         },
     ),
     "dense": ModelFamily(

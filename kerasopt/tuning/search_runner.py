@@ -205,14 +205,17 @@ def _save_best_model(tuner, trial, spec, data, out: Path) -> dict:
 
 def _retrain(hypermodel, trial, epochs: int):
     """The best configuration trained from scratch for `epochs` (the spec's
-    `final_epochs`): returns the model and what its fit measured on validation."""
+    `final_epochs`) on the whole training split, also when trials ranked on
+    `train_samples` of it: returns the model and what its fit measured on validation."""
     import keras
 
     keras.backend.clear_session()
     logger.info("Retraining trial %s's configuration for %d epochs.", trial.trial_id, epochs)
     start = time.perf_counter()
     model = hypermodel.build(trial.hyperparameters)
-    metrics = hypermodel.fit(trial.hyperparameters, model, epochs=epochs, verbose=1)
+    metrics = hypermodel.fit(
+        trial.hyperparameters, model, epochs=epochs, verbose=1, all_samples=True
+    )
     retrained = {
         "final_epochs": epochs,
         "final_val_accuracy": metrics.get("val_accuracy"),

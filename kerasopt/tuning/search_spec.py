@@ -47,6 +47,8 @@ _SEARCH_KEYS = {
     "max_consecutive_failures": "consecutive failed trials that stop the search",
     "cv": "cross-validation folds of the scikit-learn engine",
     "final_epochs": "after the search, retrain the best configuration for this many epochs",
+    "train_samples": "trials train on this stratified subset of the training split; the "
+    "final retraining uses all of it",
 }
 #: Training values that are not `TrainConfig` fields.
 _EXTRA_TRAINING = ("augment_strength", "weight_decay", "prune_sparsity")
@@ -91,6 +93,7 @@ class SearchSpec:
     median_stop: MedianStop | None
     data_options: dict = dataclasses.field(default_factory=dict)
     final_epochs: int | None = None
+    train_samples: int | None = None
     source: str = ""
 
     @property
@@ -248,6 +251,11 @@ def parse_search_spec(
         final_epochs=(
             check_positive("[search] final_epochs", search["final_epochs"])
             if "final_epochs" in search
+            else None
+        ),
+        train_samples=(
+            check_positive("[search] train_samples", search["train_samples"])
+            if "train_samples" in search
             else None
         ),
         source=source,

@@ -55,6 +55,11 @@ class SpecHyperModel(keras_tuner.HyperModel):
         self.data = data
         self.family = get_model_family(spec.model)
         self.inputs = ModelInputs.of(data) if data is not None else None
+        # Trials rank on `[search] train_samples` of the training split; `fit(...,
+        # all_samples=True)` (the winner's retraining) uses all of it.
+        self.trial_data = data
+        if data is not None and spec.train_samples:
+            self.trial_data = data.subsample_train(spec.train_samples, seed=spec.seed)
         self._datasets: dict = {}  # tf.data pipelines shared by trials with equal settings
 
     def declare_hyperparameters(self, hp) -> None:
@@ -97,14 +102,29 @@ class SpecHyperModel(keras_tuner.HyperModel):
             changes["augment"] = scaled if strength > 0 else None
         return self.spec.train.replace(**changes, epochs=int(epochs))
 
-    def fit(self, hp, model, *args, callbacks=None, epochs=None, initial_epoch=0, **kwargs):
+    def fit(
+        self,
+        hp,
+        model,
+        *args,
+        callbacks=None,
+        epochs=None,
+        initial_epoch=0,
+        all_samples=False,
+        **kwargs,
+    ):
         from kerasopt.training import compile_for_training
 
         values = self.values(hp)
         self.check_budget_before_training(model, values)
         epochs = int(epochs or self.spec.epochs)
         config = self.train_config(values, epochs)
-        prepared = compile_for_training(model, self.data, config, dataset_cache=self._datasets)
+        if all_samples:
+            prepared = compile_for_training(model, self.data, config)
+        else:
+            prepared = compile_for_training(
+                model, self.trial_data, config, dataset_cache=self._datasets
+            )
         prepared.start_at_epoch(model, int(initial_epoch))
         callbacks = list(callbacks or [])
         if config.health_checks:

@@ -108,3 +108,51 @@ def test_unknown_name_or_missing_file_is_named(tmp_path):
         load_dataset_or_file("digitz")
     with pytest.raises(FileNotFoundError, match=r"No dataset file at"):
         load_dataset_or_file(str(tmp_path / "missing.npz"))
+
+
+def test_system_idx_folder_is_read_when_keras_has_no_cache(tmp_path, monkeypatch):
+    from mnist_like_files import make_idx_folder
+
+    from kerasopt.data import loaders
+
+    folder = tmp_path / "fashion-mnist"
+    make_idx_folder(folder, n_train=100, n_test=10, seed=3)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+    monkeypatch.setitem(loaders.SYSTEM_IDX_FOLDERS, "fashion_mnist", folder)
+    data = load_dataset("fashion_mnist")
+    assert data.describe()["split"]["source"] == f"idx:{folder}"
+    assert len(data.y_test) == 10 and data.class_names[0] == "T-shirt/top"
+
+
+def test_keras_cache_wins_over_the_system_folder(tmp_path, monkeypatch):
+    import keras
+
+    from kerasopt.data import loaders
+
+    cached = tmp_path / "keras_home" / "datasets" / "fashion-mnist"
+    cached.mkdir(parents=True)
+    (cached / "train-labels-idx1-ubyte.gz").write_bytes(b"")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setitem(loaders.SYSTEM_IDX_FOLDERS, "fashion_mnist", tmp_path / "unused")
+    x = np.zeros((100, 28, 28), "uint8")
+    y = np.arange(100) % 10
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: ((x, y), (x, y)))
+    data = load_dataset("fashion_mnist")
+    assert data.describe()["split"]["source"] == "keras.datasets.fashion_mnist"
+
+
+def test_offline_fashion_mnist_names_the_debian_package(tmp_path, monkeypatch):
+    import urllib.error
+
+    import keras
+
+    from kerasopt.data import loaders
+
+    def offline():
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setitem(loaders.SYSTEM_IDX_FOLDERS, "fashion_mnist", tmp_path / "absent")
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)
+    with pytest.raises(DatasetUnavailableError, match="apt-get install dataset-fashion-mnist"):
+        load_dataset("fashion_mnist")

@@ -49,14 +49,36 @@ def test_digits_recipe_is_unchanged():
 @pytest.mark.parametrize("name", IMAGE_SCENARIOS, ids=IMAGE_SCENARIOS)
 def test_image_scenarios_declare_their_plan(name):
     scenario = get_scenario(name)
-    assert scenario.models == ("cnn",)
+    assert "cnn" in scenario.models
     assert isinstance(scenario.export, TFLiteExportPlan)
     assert scenario.export.variants == ("float32", "dynamic", "float16", "int8")
-    settings = scenario.build_model.settings
-    assert scenario.tuning_defaults == {"cnn": cnn_tuning_defaults(settings)}
+    settings = scenario.build_model.settings["cnn"]
+    assert scenario.tuning_defaults["cnn"] == cnn_tuning_defaults(settings)
     assert scenario.tuning_defaults["cnn"]["filters"] == settings["filters"][0]
     assert scenario.tuning_defaults["cnn"]["blocks"] == len(settings["filters"])
     assert scenario.input_range == (0.0, settings["input_max"])
+
+
+def test_fashion_mnist_defaults_to_the_residual_cnn_and_keeps_the_old_one():
+    from kerasopt.scenarios.builtin_images import residual_tuning_defaults
+
+    scenario = get_scenario("fashion_mnist")
+    assert scenario.models == ("residual", "cnn") and scenario.check_model(None) == "residual"
+    settings = scenario.build_model.settings["residual"]
+    defaults = residual_tuning_defaults(settings)
+    assert scenario.tuning_defaults["residual"] == defaults
+    # The tuning family doubles the stem width per stage: it rebuilds the same model.
+    widths = tuple(defaults["width"] * 2**i for i in range(defaults["stages"] + 1))
+    assert widths == tuple(settings["widths"])
+    describe = scenario.describe_model("residual")
+    assert describe["builder"] == "build_residual_cnn" and describe["widths"] == list(widths)
+
+
+def test_an_image_builder_refuses_an_unknown_model():
+    from kerasopt.scenarios.builtin_images import ImageModelBuilder
+
+    with pytest.raises(ValueError, match="Unknown image model 'resnet'.*residual"):
+        ImageModelBuilder("x", {"resnet": {}})
 
 
 def test_imdb_declares_its_models_data_options_and_plan():

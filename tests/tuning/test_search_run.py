@@ -174,3 +174,49 @@ def test_tensorboard_logs_each_trial_with_its_hyperparameters(tmp_path):
     assert events, list(logs.rglob("*"))
     # keras-tuner adds the HParams plugin's summary next to Keras' own logs.
     assert any(b"hparams" in p.read_bytes() for p in events)
+
+
+SUBSET_RESIDUAL = """
+[search]
+data = "digits"
+model = "residual"
+tuner = "random"
+objective = "val_accuracy"
+max_trials = 1
+epochs = 1
+train_samples = 300
+final_epochs = 1
+[model]
+width = 4
+stages = 1
+[train]
+augment = {}
+health_checks = false
+"""
+
+
+def test_trials_rank_on_a_subset_and_the_winner_retrains_on_everything(tmp_path, monkeypatch):
+    from kerasopt.tuning import spec_hypermodel
+
+    seen = []
+    original = spec_hypermodel.SpecHyperModel.fit
+
+    def recording_fit(self, hp, model, *args, all_samples=False, **kwargs):
+        seen.append(len((self.data if all_samples else self.trial_data).y_train))
+        return original(self, hp, model, *args, all_samples=all_samples, **kwargs)
+
+    monkeypatch.setattr(spec_hypermodel.SpecHyperModel, "fit", recording_fit)
+    spec = load_search_spec(write_spec(tmp_path, SUBSET_RESIDUAL))
+    assert spec.train_samples == 300 and spec.fixed["width"] == 4
+    report = run_search(spec, tmp_path / "out", verbose=0)
+    full = len(load_search_spec("digits").scenario.load_data(None).splits.y_train)
+    assert seen == [300, full]  # one trial on the subset, then the retraining on all
+    assert report.best is not None
+    names = [layer.name for layer in report_model(tmp_path).layers]
+    assert "stage1_add" in names and "stage2_add" not in names
+
+
+def report_model(folder):
+    import keras
+
+    return keras.saving.load_model(folder / "out" / "best_model.keras", safe_mode=True)

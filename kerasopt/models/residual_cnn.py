@@ -1,0 +1,136 @@
+"""`build_residual_cnn`: a compact residual CNN with a global-average-pooling head."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.validation import (
+    check_float,
+    check_fraction,
+    check_positive_int,
+    invalid_value,
+)
+
+
+def build_residual_cnn(
+    input_shape: Sequence[int],
+    num_classes: int,
+    *,
+    input_max: float = 255.0,
+    widths: Sequence[int] = (20, 40, 80),
+    stem_convs: int = 1,
+    dropout: float = 0.2,
+    l2: float = 0.0,
+    name: str = "residual_cnn",
+):
+    """Builds a phone-sized residual CNN whose preprocessing lives inside the model.
+
+    The stem is `stem_convs` x (Conv2D 3x3 -> BatchNorm -> ReLU) with `widths[0]` filters
+    at full resolution. Each later width is a stage: 2x2 max pooling, then one residual
+    block (two 3x3 convs with BatchNorm; a 1x1 projection on the shortcut when the width
+    changes). The head is GlobalAveragePooling -> Dropout -> softmax.
+
+    Compared with `build_cnn`'s Flatten -> Dense head, which holds most of that model's
+    weights (400k of 0.48 M on 28x28 inputs), the pooled head costs `widths[-1]` x
+    `num_classes` weights, so the bytes go to convolutions. Convolutions run at full
+    resolution only in the stem, where one input channel makes them cheap: on 2 CPU
+    cores `widths=(20, 40, 80)` trains about twice as fast per epoch as `build_cnn`'s
+    default at a quarter of its weights (`kerasopt.models.count_macs`).
+
+    Like `build_cnn`, the model takes raw pixels (`(H, W)` or `(H, W, C)`, values
+    0..`input_max`), adds a missing channel axis and rescales to [0, 1] itself, and
+    uses only layers that full-integer int8 TFLite supports.
+
+    Args:
+        input_shape: Shape of one raw sample, with or without a channel axis.
+        num_classes: Number of output classes.
+        input_max: Largest raw pixel value (16 for digits). Defaults to `255.0`.
+        widths: Filters of the stem, then of each pooled stage. Defaults to
+            `(20, 40, 80)` (113k weights, about 120 KB as int8 TFLite).
+        stem_convs: Conv layers of the stem. Defaults to `1`.
+        dropout: Dropout before the classifier, in `[0, 1)`. Defaults to `0.2`.
+        l2: L2 penalty on the kernels; 0 disables (prefer AdamW's weight decay).
+            Defaults to `0.0`.
+        name: Model name. Defaults to `"residual_cnn"`.
+
+    Example:
+
+    >>> from kerasopt.models import build_residual_cnn
+    >>> model = build_residual_cnn((28, 28), 10, widths=(8, 16, 32))
+    >>> model.output_shape
+    (None, 10)
+    """
+    import keras
+
+    input_shape = tuple(int(d) for d in input_shape)
+    if len(input_shape) not in (2, 3):
+        raise InvalidValueError(
+            "build_residual_cnn expects input_shape (height, width) or (height, width, "
+            f"channels). Received: input_shape={input_shape}."
+        )
+    if num_classes < 2:
+        raise InvalidValueError(
+            f"build_residual_cnn needs num_classes >= 2. Received: {num_classes=}."
+        )
+    owner = "build_residual_cnn"
+    if not isinstance(widths, (tuple, list)) or not widths:
+        raise invalid_value(
+            owner,
+            "widths to be a non-empty sequence",
+            f"{widths=}",
+            "Pass e.g. widths=(20, 40, 80).",
+        )
+    widths = tuple(check_positive_int(owner, "widths[i]", w) for w in widths)
+    if min(input_shape[:2]) // 2 ** (len(widths) - 1) < 1:
+        raise invalid_value(
+            owner,
+            f"at most {int(math.log2(min(input_shape[:2]))) + 1} widths for a "
+            f"{input_shape[0]}x{input_shape[1]} input (each pools by 2 after the first)",
+            f"{widths=}",
+            "Pass fewer widths.",
+        )
+    stem_convs = check_positive_int(owner, "stem_convs", stem_convs)
+    dropout = check_fraction(owner, "dropout", dropout, closed="left")
+    input_max = check_float(owner, "input_max", input_max, 0, closed="neither")
+    l2 = check_float(owner, "l2", l2, 0)
+
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+
+    def conv_bn(x, filters, kernel, label):
+        x = keras.layers.Conv2D(
+            filters,
+            kernel,
+            padding="same",
+            use_bias=False,
+            kernel_regularizer=regularizer,
+            name=f"{label}_conv",
+        )(x)
+        return keras.layers.BatchNormalization(name=f"{label}_bn")(x)
+
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    x = inputs
+    if len(input_shape) == 2:
+        x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
+    x = keras.layers.Rescaling(1.0 / input_max, name="rescale")(x)
+    for index in range(stem_convs):
+        x = conv_bn(x, widths[0], 3, f"stem{index}")
+        x = keras.layers.ReLU(name=f"stem{index}_relu")(x)
+    for stage, width in enumerate(widths[1:], start=1):
+        x = keras.layers.MaxPooling2D(name=f"stage{stage}_pool")(x)
+        shortcut = x
+        y = conv_bn(x, width, 3, f"stage{stage}_a")
+        y = keras.layers.ReLU(name=f"stage{stage}_a_relu")(y)
+        y = conv_bn(y, width, 3, f"stage{stage}_b")
+        if shortcut.shape[-1] != width:
+            shortcut = conv_bn(shortcut, width, 1, f"stage{stage}_projection")
+        x = keras.layers.Add(name=f"stage{stage}_add")([shortcut, y])
+        x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(
+        num_classes, activation="softmax", kernel_regularizer=regularizer, name="probabilities"
+    )(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -1,0 +1,360 @@
+"""`run_pareto_bench`: int8 accuracy against int8 size, kerasopt's recipe beside the plain path.
+
+A phone developer picks a point on the accuracy-vs-size curve. This trains the
+scenario's residual CNN at several widths with the scenario's recipe, and, as the peer
+line, the CNN of keras.io's "Simple MNIST convnet" at several widths with that
+example's own training (Adam, no augmentation, the same epochs); every model is
+converted to full-integer int8 TFLite the same way and scored on LiteRT over the test
+split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kerasopt.core.atomic import write_text_atomic
+from kerasopt.core.tables import markdown_table, text_table
+from kerasopt.core.validation import check_positive_int, invalid_value
+from kerasopt.export import convert_to_tflite, measure_tflite
+from kerasopt.models import build_residual_cnn, count_macs
+from kerasopt.scenarios import Scenario, get_scenario
+from kerasopt.training import train
+
+#: Stem widths of kerasopt's points: `widths=(w, 2w, 4w)`, about 25/50/100/200 KB as int8.
+RESIDUAL_WIDTHS = (8, 12, 16, 24)
+#: Filters of the peer's two convolutions; keras.io's example uses (32, 64).
+PLAIN_PATH_FILTERS = ((8, 16), (16, 32), (32, 64), (64, 128))
+#: The int8 budgets of the summary table, in KB (1 KB = 1,000 bytes).
+BUDGETS_KB = (25, 50, 100, 200)
+KERASOPT_LINE = "kerasopt"
+PLAIN_LINE = "plain path"
+SCHEMA_VERSION = 1
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParetoPoint:
+    """One trained model: its int8 size and accuracy on LiteRT, and what it cost.
+
+    Attributes:
+        line: `"kerasopt"` or `"plain path"`.
+        model: The model and its widths, e.g. `"residual (12, 24, 48)"`.
+        params: Weights of the Keras model.
+        macs: Multiply-accumulates of one forward pass (`count_macs`).
+        int8_bytes: Size of the full-integer int8 `.tflite`.
+        int8_accuracy: Its accuracy on LiteRT over the test split.
+        keras_accuracy: The Keras model's accuracy on the same split.
+        train_seconds: Wall time of `fit`.
+        epochs: Epochs trained.
+    """
+
+    line: str
+    model: str
+    params: int
+    macs: int
+    int8_bytes: int
+    int8_accuracy: float
+    keras_accuracy: float
+    train_seconds: float
+    epochs: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParetoReport:
+    """The points of one benchmark, with the front and the best point per budget.
+
+    Example:
+
+    >>> report = run_pareto_bench("fashion_mnist", epochs=12)  # doctest: +SKIP
+    >>> report.best_within(50, "kerasopt").int8_accuracy  # doctest: +SKIP
+    0.93
+    """
+
+    scenario: str
+    data_source: str
+    test_samples: int
+    points: tuple[ParetoPoint, ...]
+
+    def line(self, line: str) -> list[ParetoPoint]:
+        """The points of `line`, smallest file first."""
+        return sorted((p for p in self.points if p.line == line), key=lambda p: p.int8_bytes)
+
+    def front(self, line: str) -> list[ParetoPoint]:
+        """The points of `line` that no smaller file of that line beats in accuracy."""
+        front, best = [], -1.0
+        for point in self.line(line):
+            if point.int8_accuracy > best:
+                front.append(point)
+                best = point.int8_accuracy
+        return front
+
+    def best_within(self, kb: float, line: str) -> ParetoPoint | None:
+        """The most accurate point of `line` whose int8 file is at most `kb` KB."""
+        fitting = [p for p in self.line(line) if p.int8_bytes <= kb * 1000]
+        return max(fitting, key=lambda p: p.int8_accuracy, default=None)
+
+    def budget_rows(self, budgets_kb: Sequence[float] = BUDGETS_KB) -> list[dict]:
+        """Per budget, the best point of each line that fits it (or `None`)."""
+        return [
+            {
+                "budget_kb": kb,
+                KERASOPT_LINE: self.best_within(kb, KERASOPT_LINE),
+                PLAIN_LINE: self.best_within(kb, PLAIN_LINE),
+            }
+            for kb in budgets_kb
+        ]
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": self.scenario,
+            "data_source": self.data_source,
+            "test_samples": self.test_samples,
+            "points": [p.to_dict() for p in self.points],
+            "budgets": [
+                {
+                    "budget_kb": row["budget_kb"],
+                    **{
+                        line: (row[line].to_dict() if row[line] else None)
+                        for line in (KERASOPT_LINE, PLAIN_LINE)
+                    },
+                }
+                for row in self.budget_rows()
+            ],
+        }
+
+    def table(self) -> str:
+        """Every point as a text table, each line smallest first."""
+        header = ["line", "model", "params", "int8 bytes", "int8 acc", "keras acc", "train s"]
+        rows = [
+            [
+                p.line,
+                p.model,
+                f"{p.params:,}",
+                f"{p.int8_bytes:,}",
+                f"{p.int8_accuracy:.4f}",
+                f"{p.keras_accuracy:.4f}",
+                f"{p.train_seconds:.0f}",
+            ]
+            for line in (KERASOPT_LINE, PLAIN_LINE)
+            for p in self.line(line)
+        ]
+        return text_table(header, rows)
+
+    def to_markdown(self) -> str:
+        """The budget table, then every point: what `pareto.md` holds."""
+
+        def cell(point):
+            if point is None:
+                return "none fits"
+            return f"{point.int8_accuracy:.4f} ({point.model}, {point.int8_bytes / 1000:.1f} KB)"
+
+        budget_rows = [
+            [f"<= {row['budget_kb']} KB", cell(row[KERASOPT_LINE]), cell(row[PLAIN_LINE])]
+            for row in self.budget_rows()
+        ]
+        lines = [
+            f"# Accuracy vs size: {self.scenario}",
+            "",
+            f"Full-integer int8 TFLite scored on LiteRT over {self.test_samples:,} test "
+            f"samples ({self.data_source}).",
+            "",
+            *markdown_table(["int8 budget", "kerasopt", "plain path"], budget_rows),
+            "",
+            "```",
+            self.table(),
+            "```",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def plain_path_cnn(input_shape, num_classes: int, filters=(32, 64), *, input_max=255.0):
+    """keras.io's "Simple MNIST convnet", with its pixel scaling moved into the model.
+
+    Conv2D(f1, 3, relu) -> MaxPooling -> Conv2D(f2, 3, relu) -> MaxPooling -> Flatten ->
+    Dropout(0.5) -> Dense(softmax): what a user writes without kerasopt.
+
+    Example:
+
+    >>> plain_path_cnn((28, 28), 10).count_params()
+    34826
+    """
+    import keras
+
+    layers = keras.layers
+    input_shape = tuple(int(d) for d in input_shape)
+    inputs = keras.Input(input_shape, name="pixels")
+    x = inputs
+    if len(input_shape) == 2:
+        x = layers.Reshape((*input_shape, 1))(x)
+    x = layers.Rescaling(1.0 / input_max)(x)
+    for width in filters:
+        x = layers.Conv2D(int(width), 3, activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=f"plain_cnn_{'_'.join(map(str, filters))}")
+
+
+def run_pareto_bench(
+    scenario: str | Scenario = "fashion_mnist",
+    *,
+    data_path: str | os.PathLike | None = None,
+    widths: Sequence[int] = RESIDUAL_WIDTHS,
+    plain_filters: Sequence[Sequence[int]] = PLAIN_PATH_FILTERS,
+    epochs: int | None = None,
+    train_samples: int | None = None,
+    seed: int = 0,
+    out_dir: str | os.PathLike | None = None,
+    verbose: int | str = "auto",
+) -> ParetoReport:
+    """Trains, converts to int8 and scores every point; writes `pareto.*` to `out_dir`.
+
+    Args:
+        scenario: A registered image scenario (or its name): its data, recipe and the
+            residual CNN's settings. Defaults to `"fashion_mnist"`.
+        data_path: `--data` for the scenario's loader. Defaults to `None`.
+        widths: Stem widths of the residual CNNs (`widths=(w, 2w, 4w)`).
+        plain_filters: The peer CNN's two filter counts, one pair per point.
+        epochs: Epochs of every model; `None` takes the scenario's. Defaults to `None`.
+        train_samples: Train on a stratified `n` of the training samples (a smoke run),
+            or `None` for all. Defaults to `None`.
+        seed: Seed of weights, shuffling and augmentation. Defaults to `0`.
+        out_dir: Where `pareto.json`, `pareto.md` and `pareto.png` go, or `None`.
+        verbose: Keras verbosity of each fit. Defaults to `"auto"`.
+
+    Returns:
+        A `ParetoReport`.
+    """
+    import keras
+
+    scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    if "residual" not in scenario.models:
+        raise invalid_value(
+            "run_pareto_bench",
+            "an image scenario with a 'residual' model",
+            f"scenario={scenario.name!r} (models {list(scenario.models)})",
+            "Use scenario='fashion_mnist', or register one whose models include 'residual'.",
+        )
+    if not widths and not plain_filters:
+        raise invalid_value(
+            "run_pareto_bench", "at least one width or plain-path filter pair", "none", ""
+        )
+    config = scenario.train_config(epochs=epochs, seed=seed).replace(checkpoint=False)
+    data = scenario.load_data(data_path, seed=seed)
+    splits = data.splits
+    if train_samples is not None:
+        splits = splits.subsample_train(train_samples, seed=seed)
+    settings = dict(scenario.build_model.settings["residual"])
+    points = []
+    for width in widths:
+        check_positive_int("run_pareto_bench", "widths[i]", width)
+        stages = len(settings.get("widths", (0, 0, 0))) - 1
+        model_widths = tuple(int(width) * 2**stage for stage in range(stages + 1))
+        keras.utils.set_random_seed(seed)
+        model = build_residual_cnn(
+            splits.input_shape,
+            splits.num_classes,
+            **{**settings, "widths": model_widths},
+            name=f"{scenario.name}_residual_{width}",
+        )
+        result = train(model, splits, config, verbose=verbose)
+        points.append(
+            _score(KERASOPT_LINE, f"residual {model_widths}", model, splits, result.seconds, config)
+        )
+        logger.info("%s", points[-1])
+    plain_config = config.replace(
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        augment=None,
+        label_smoothing=0.0,
+        batch_size=128,
+        early_stopping_patience=None,
+        optimizer_kwargs={},
+    )
+    input_max = float(scenario.input_range[1]) if scenario.input_range else 255.0
+    for filters in plain_filters:
+        keras.utils.set_random_seed(seed)
+        model = plain_path_cnn(
+            splits.input_shape, splits.num_classes, tuple(filters), input_max=input_max
+        )
+        result = train(model, splits, plain_config, verbose=verbose)
+        points.append(
+            _score(
+                PLAIN_LINE,
+                f"keras.io CNN {tuple(int(f) for f in filters)}",
+                model,
+                splits,
+                result.seconds,
+                plain_config,
+            )
+        )
+        logger.info("%s", points[-1])
+    report = ParetoReport(
+        scenario=scenario.name,
+        data_source=str(splits.split.get("source", "")),
+        test_samples=len(splits.y_test),
+        points=tuple(points),
+    )
+    if out_dir is not None:
+        write_pareto_report(report, out_dir)
+    return report
+
+
+def _score(line, label, model, splits, seconds, config) -> ParetoPoint:
+    started = time.perf_counter()
+    content = convert_to_tflite(model, "int8", representative_data=splits.x_train, seed=config.seed)
+    keras_probabilities = model.predict(splits.x_test, batch_size=512, verbose=0)
+    metrics = measure_tflite(
+        content,
+        splits.x_test,
+        splits.y_test,
+        variant="int8",
+        reference_probabilities=keras_probabilities,
+        require_full_integer=True,
+        latency_runs=20,
+    )
+    logger.info("%s converted and scored in %.0f s", label, time.perf_counter() - started)
+    keras_accuracy = float(np.mean(np.argmax(keras_probabilities, -1) == splits.y_test))
+    return ParetoPoint(
+        line=line,
+        model=label,
+        params=int(model.count_params()),
+        macs=count_macs(model),
+        int8_bytes=int(metrics.bytes),
+        int8_accuracy=float(metrics.accuracy),
+        keras_accuracy=keras_accuracy,
+        train_seconds=float(seconds),
+        epochs=int(config.epochs),
+    )
+
+
+def write_pareto_report(report: ParetoReport, out_dir: str | os.PathLike) -> Path:
+    """Writes `pareto.json`, `pareto.md` and `pareto.png` atomically; returns the folder."""
+    from kerasopt.analysis import plot_pareto_front
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "pareto.json", json.dumps(report.to_dict(), indent=2) + "\n")
+    write_text_atomic(out / "pareto.md", report.to_markdown())
+    plot_pareto_front(
+        {line: report.line(line) for line in (KERASOPT_LINE, PLAIN_LINE)},
+        out / "pareto.png",
+        title=f"{report.scenario}: int8 TFLite on LiteRT, {report.test_samples:,} test samples",
+    )
+    return out
