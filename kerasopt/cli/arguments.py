@@ -98,7 +98,9 @@ def add_dataset_flags(parser: argparse.ArgumentParser, help: str, *, files: bool
         parser.add_argument(
             "--data", required=True, choices=DATASETS, metavar="SCENARIO", help=f"{help}: {names}"
         )
-    parser.add_argument("--data-path", metavar="PATH", help="local .npz for a Keras dataset")
+    parser.add_argument(
+        "--data-path", metavar="PATH", help="local idx folder or .npz for a Keras dataset"
+    )
 
 
 def add_data_path_flag(parser: argparse.ArgumentParser, help: str) -> None:

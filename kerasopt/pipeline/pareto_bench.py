@@ -254,7 +254,8 @@ def run_pareto_bench(
         raise invalid_value(
             "run_pareto_bench", "at least one width or plain-path filter pair", "none", ""
         )
-    config = scenario.train_config(epochs=epochs, seed=seed).replace(checkpoint=False)
+    config = scenario.train_config(model="residual", epochs=epochs, seed=seed)
+    config = config.replace(checkpoint=False)
     data = scenario.load_data(data_path, seed=seed)
     splits = data.splits
     if train_samples is not None:

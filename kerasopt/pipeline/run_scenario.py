@@ -103,7 +103,7 @@ def run_scenario(
             f"Compress a scenario among {compressible}, or drop the compression options."
         )
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario, model_name)
-    config = scenario.train_config(quick=quick, epochs=epochs, seed=seed)
+    config = scenario.train_config(quick=quick, model=model_name, epochs=epochs, seed=seed)
     with output_lock(out, f"kerasopt run {scenario.name}"):
         return _run(
             scenario, model_name, out, config, data_path, options, quick, verbose, compress, augment

@@ -122,10 +122,12 @@ def image_scenario(
     train: TrainConfig,
     quick: Mapping,
     notes: str,
+    model_train: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Scenario:
     """A scenario of `load_dataset(name)`, image models and the four TFLite variants.
 
     `models` maps each model name to its builder's settings; the first is the default.
+    `model_train` gives a model its own changes to `train`.
     """
     first = next(iter(models.values()))
     return Scenario(
@@ -136,6 +138,7 @@ def image_scenario(
         export=TFLiteExportPlan(),
         models=tuple(models),
         quick=quick,
+        model_train=model_train or {},
         tuning_defaults={
             model: _TUNING_DEFAULTS[model](values) for model, values in models.items()
         },
@@ -146,6 +149,15 @@ def image_scenario(
 
 
 _GEOMETRIC = {"rotation": 0.05, "translation": 0.1, "zoom": 0.1}
+#: fashion_mnist's default until the residual CNN (kept for `--model cnn`).
+_OLD_FASHION_RECIPE = {
+    "epochs": 20,
+    "optimizer": "adam",
+    "optimizer_kwargs": {},
+    "label_smoothing": 0.0,
+    "augment": {"rotation": 0.0, "translation": 0.05, "zoom": 0.05},
+    "early_stopping_patience": 15,
+}
 
 SCENARIOS = (
     image_scenario(
@@ -191,14 +203,26 @@ SCENARIOS = (
             },
             "cnn": {"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
         },
+        # Measured on the real files (README): one pass of each image per epoch costs
+        # the residual CNN 0.6x what it costs the old CNN, so 15 epochs take under half
+        # the old 20. Mirrored garments are still garments; shifts of 2 pixels stay
+        # inside the 28x28 frame.
         train=TrainConfig(
-            epochs=20,
+            epochs=15,
             batch_size=128,
+            optimizer="adamw",
+            optimizer_kwargs={"weight_decay": 5e-4},
             learning_rate=3e-3,
-            augment={"rotation": 0.0, "translation": 0.05, "zoom": 0.05},
+            label_smoothing=0.1,
+            augment="flip(horizontal), crop_pad(2)",
+            early_stopping_patience=None,
         ),
-        quick={"epochs": 1, "early_stopping_patience": None},
-        notes="as mnist, milder augmentation (garments are not rotated)",
+        model_train={"cnn": _OLD_FASHION_RECIPE},
+        quick={"epochs": 1},
+        notes=(
+            "residual CNN with a pooled head, 15 epochs, flips and 2-pixel shifts, label "
+            "smoothing; --model cnn is the previous default with its own recipe"
+        ),
     ),
     image_scenario(
         "cifar10",

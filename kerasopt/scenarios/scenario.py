@@ -57,6 +57,8 @@ class Scenario:
             `[data]` table may set them.
         model_data_options: Per model, defaults that replace `data_options` when that
             model is chosen (the TF-IDF model reads bigrams, so twice as many ids).
+        model_train: Per model, `TrainConfig` fields that replace `train`'s when that
+            model is chosen (an older model kept with the recipe it was measured with).
         tuning_defaults: Per tuning model family (`"cnn"`, `"text"`, ...), the values
             this scenario's own model uses, so a search starts from the recipe.
         sections: Report sections: callables `section(context) -> ReportSection`
@@ -82,6 +84,7 @@ class Scenario:
     quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     data_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     model_data_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    model_train: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     tuning_defaults: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     sections: tuple[Callable, ...] = ()
     input_range: tuple[float, float] | None = None
@@ -98,9 +101,18 @@ class Scenario:
             raise InvalidValueError(
                 f"Scenario {self.name!r} offers no model. Pass models=('cnn',) or another name."
             )
+        for model in {**self.model_train, **self.model_data_options}:
+            if model not in self.models:
+                raise InvalidValueError(
+                    f"Scenario {self.name!r}: model_train and model_data_options name models "
+                    f"among {list(self.models)}. Received: {model!r}."
+                )
 
-    def train_config(self, quick: bool = False, **overrides) -> TrainConfig:
-        """The recipe, with the `--quick` changes and any non-`None` override applied.
+    def train_config(
+        self, quick: bool = False, *, model: str | None = None, **overrides
+    ) -> TrainConfig:
+        """The recipe of `model` (the default model when `None`), with the `--quick`
+        changes and any non-`None` override applied.
 
         Example:
 
@@ -109,6 +121,7 @@ class Scenario:
         4
         """
         changes = {
+            **self.model_train.get(self.check_model(model), {}),
             **(self.quick if quick else {}),
             **{k: v for k, v in overrides.items() if v is not None},
         }

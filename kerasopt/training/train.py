@@ -59,9 +59,10 @@ def compile_for_training(
     """Compiles `model` for `config` and builds its training and validation pipelines.
 
     The optimizer and its learning-rate schedule span `config.epochs`; the augmentation
-    policy runs inside the tf.data pipeline. Mixed (MixUp/CutMix) or smoothed labels
-    switch every split to one-hot targets and categorical cross-entropy, so training and
-    validation losses are the same function. `train` and the tuner's `HyperModel.fit`
+    policy runs inside the tf.data pipeline. Mixed (MixUp/CutMix) labels switch every
+    split to one-hot targets and categorical cross-entropy, so training and validation
+    losses are the same function; label smoothing alone keeps integer labels
+    (`SmoothedSparseCategoricalCrossentropy`). `train` and the tuner's `HyperModel.fit`
     both start here. `augment`, a batch function `(x, y) -> (x, y)` such as
     `kerasopt.text.TextAugmentation`, replaces `config.augment`. A `dataset_cache` dict
     keeps the pipelines of each (batch size, augmentation, targets) for the next call,
@@ -80,6 +81,7 @@ def compile_for_training(
     import keras
 
     from kerasopt.augment import build_policy, check_label_safety
+    from kerasopt.regularizers import SmoothedSparseCategoricalCrossentropy
 
     steps_per_epoch = math.ceil(len(data.y_train) / config.batch_size)
     optimizer = build_optimizer(config, steps_per_epoch)
@@ -89,9 +91,12 @@ def compile_for_training(
         policy = build_policy(config.augment, seed=config.seed, num_classes=num_classes)
     if policy is not None and augment is None:
         check_label_safety(policy, data.name)
-    one_hot = bool(getattr(policy, "soft_labels", False)) or config.label_smoothing > 0
+    one_hot = bool(getattr(policy, "soft_labels", False))
     y_train, y_val = data.y_train, data.y_val
-    if one_hot:
+    if config.label_smoothing > 0 and not one_hot:
+        # Integer labels stay integers: no one-hot float copy of every split.
+        loss = SmoothedSparseCategoricalCrossentropy(config.label_smoothing)
+    elif one_hot:
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
         y_train = keras.utils.to_categorical(y_train, num_classes).astype("float32")
         y_val = keras.utils.to_categorical(y_val, num_classes).astype("float32")

@@ -185,7 +185,10 @@ def parse_search_spec(
     base_train = TrainConfig()
     if scenario is not None:
         defaults.update(scenario.tuning_defaults.get(family.name, {}))
-        base_train = scenario.train
+        if family.name in scenario.models:
+            base_train = scenario.train_config(model=family.name)
+        else:
+            base_train = scenario.train
     fixed_model = document.get("model", {})
     check_keys(f"[model] (model={family.name!r})", fixed_model, family.defaults)
     train_table = dict(document.get("train", {}))

@@ -163,3 +163,28 @@ def test_a_user_digits_registered_before_any_lookup_is_refused_too():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "'digits' is already registered" in result.stdout, result.stderr
+
+
+def test_the_old_fashion_cnn_keeps_the_recipe_it_was_measured_with():
+    scenario = get_scenario("fashion_mnist")
+    new, old = scenario.train_config(), scenario.train_config(model="cnn")
+    assert new.epochs == 15 and new.augment == "flip(horizontal), crop_pad(2)"
+    assert old.epochs == 20 and old.optimizer == "adam" and old.label_smoothing == 0.0
+    assert old.augment == {"rotation": 0.0, "translation": 0.05, "zoom": 0.05}
+    assert scenario.train_config(model="cnn", epochs=2).epochs == 2  # overrides still win
+    assert scenario.train_config(quick=True, model="cnn").epochs == 1
+
+
+def test_model_train_must_name_an_offered_model():
+    from kerasopt.scenarios import Scenario
+
+    digits = get_scenario("digits")
+    with pytest.raises(ValueError, match=r"among \['cnn'\]. Received: 'resnet'"):
+        Scenario(
+            name="x",
+            load_data=digits.load_data,
+            build_model=digits.build_model,
+            train=digits.train,
+            export=digits.export,
+            model_train={"resnet": {"epochs": 1}},
+        )

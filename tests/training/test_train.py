@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kerasopt.models import build_cnn
-from kerasopt.training import ConfigError, TrainConfig, build_optimizer, train
+from kerasopt.training import ConfigError, TrainConfig, build_optimizer, compile_for_training, train
 
 SMALL = {"input_max": 16, "filters": (4,), "dense_units": 16, "bn_momentum": 0.9}
 
@@ -133,13 +133,18 @@ def test_adaptive_gradient_clipping_wraps_the_optimizer():
     assert optimizer.clip_factor == 0.02
 
 
-def test_label_smoothing_trains_on_one_hot_targets(digits):
+def test_label_smoothing_keeps_integer_labels(digits):
+    from kerasopt.regularizers import SmoothedSparseCategoricalCrossentropy
+
     model = build_cnn(digits.input_shape, 10, **SMALL)
     config = TrainConfig(
         epochs=3, label_smoothing=0.1, augment=None, lr_schedule="constant", checkpoint=False
     )
+    prepared = compile_for_training(model, digits, config)
+    _, labels = next(iter(prepared.train_ds))
+    assert labels.shape == (config.batch_size,)  # not one-hot
     result = train(model, digits, config, verbose=0)
-    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    assert isinstance(model.loss, SmoothedSparseCategoricalCrossentropy)
     assert model.loss.get_config()["label_smoothing"] == 0.1
     assert result.history["val_accuracy"][-1] > 0.3
 
