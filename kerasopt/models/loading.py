@@ -13,16 +13,23 @@ class ModelFileError(KerasoptError, ValueError):
     """Raised when a file is not a loadable, safe `.keras` model."""
 
 
-def load_model_safely(path: str | os.PathLike, custom_objects: dict | None = None):
+def load_model_safely(
+    path: str | os.PathLike, custom_objects: dict | None = None, *, compile: bool = False
+):
     """Loads a Keras 3 `.keras` model with `safe_mode=True`.
 
     Safe mode refuses Lambda layers carrying Python bytecode, so a file a user hands
     in cannot run code when loaded. A missing, corrupt or foreign file raises
-    `ModelFileError` naming the file and what to do.
+    `ModelFileError` naming the file and what to do. The training configuration (loss,
+    optimizer) is not restored unless `compile=True`: kerasopt's commands predict,
+    convert or recompile, and a file trained with a custom loss (kerasopt's
+    `SmoothedSparseCategoricalCrossentropy`, a user's own) then loads in a process that
+    never imported it.
 
     Args:
         path: Path of a `.keras` file.
         custom_objects: Extra classes the model needs, by name. Defaults to `None`.
+        compile: Restore the saved loss, optimizer and metrics. Defaults to `False`.
 
     Example:
 
@@ -47,7 +54,9 @@ def load_model_safely(path: str | os.PathLike, custom_objects: dict | None = Non
             "model.save(path)."
         )
     try:
-        return keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True)
+        return keras.saving.load_model(
+            path, custom_objects=custom_objects, compile=compile, safe_mode=True
+        )
     except Exception as error:
         raise ModelFileError(
             f"Could not load {str(path)!r} as a Keras model ({type(error).__name__}: "

@@ -36,3 +36,25 @@ def test_lambda_layer_is_refused_by_safe_mode(tmp_path):
     model.save(tmp_path / "lambda.keras")
     with pytest.raises(ModelFileError, match="safe_mode"):
         load_model_safely(tmp_path / "lambda.keras")
+
+
+def test_a_model_trained_with_a_custom_loss_loads_in_a_fresh_process(tmp_path, digits):
+    import subprocess
+    import sys
+
+    from kerasopt.models import build_cnn
+    from kerasopt.training import TrainConfig, train
+
+    model = build_cnn(digits.input_shape, 10, input_max=16, filters=(4,), dense_units=8)
+    config = TrainConfig(epochs=1, label_smoothing=0.1, augment=None, checkpoint=False)
+    train(model, digits, config, verbose=0)  # compiled with SmoothedSparseCategorical...
+    model.save(tmp_path / "smoothed.keras")
+    # A new process has not imported kerasopt.regularizers, where the loss is registered.
+    code = (
+        "from kerasopt.models import load_model_safely;"
+        f"m = load_model_safely({str(tmp_path / 'smoothed.keras')!r});"
+        "print(m.output_shape)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "(None, 10)" in done.stdout
