@@ -23,6 +23,7 @@ def build_residual_cnn(
     stem_convs: int = 1,
     dropout: float = 0.2,
     l2: float = 0.0,
+    bn_momentum: float = 0.99,
     name: str = "residual_cnn",
 ):
     """Builds a phone-sized residual CNN whose preprocessing lives inside the model.
@@ -53,6 +54,10 @@ def build_residual_cnn(
         dropout: Dropout before the classifier, in `[0, 1)`. Defaults to `0.2`.
         l2: L2 penalty on the kernels; 0 disables (prefer AdamW's weight decay).
             Defaults to `0.0`.
+        bn_momentum: Momentum of the BatchNorm moving statistics. With few steps (a
+            search's short trials) 0.9 lets them catch up with the weights; at 0.99, 376
+            steps on Fashion-MNIST left validation accuracy at 0.16-0.24 against 0.83
+            in training. Defaults to `0.99`.
         name: Model name. Defaults to `"residual_cnn"`.
 
     Example:
@@ -95,6 +100,7 @@ def build_residual_cnn(
     dropout = check_fraction(owner, "dropout", dropout, closed="left")
     input_max = check_float(owner, "input_max", input_max, 0, closed="neither")
     l2 = check_float(owner, "l2", l2, 0)
+    bn_momentum = check_fraction(owner, "bn_momentum", bn_momentum, closed="neither")
 
     regularizer = keras.regularizers.L2(l2) if l2 else None
 
@@ -107,7 +113,7 @@ def build_residual_cnn(
             kernel_regularizer=regularizer,
             name=f"{label}_conv",
         )(x)
-        return keras.layers.BatchNormalization(name=f"{label}_bn")(x)
+        return keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{label}_bn")(x)
 
     inputs = keras.Input(shape=input_shape, name="pixels")
     x = inputs

@@ -122,6 +122,7 @@ def _build_residual(data, values: dict):
         stem_convs=int(values["stem_convs"]),
         dropout=float(values["dropout"]),
         l2=float(values["l2"]),
+        bn_momentum=float(values["bn_momentum"]),
         name=f"{data.name}_residual",
     )
 
@@ -192,13 +193,21 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
     "residual": ModelFamily(
         name="residual",
         build=_build_residual,
-        defaults={"width": 20, "stages": 2, "stem_convs": 1, "dropout": 0.2, "l2": 0.0},
+        defaults={
+            "width": 20,
+            "stages": 2,
+            "stem_convs": 1,
+            "dropout": 0.2,
+            "l2": 0.0,
+            "bn_momentum": 0.99,
+        },
         descriptions={
             "width": "filters of the stem; each pooled stage doubles them",
             "stages": "pooled residual stages after the stem",
             "stem_convs": "Conv2D layers of the full-resolution stem",
             "dropout": "dropout before the classifier",
             "l2": "L2 weight decay on the kernels",
+            "bn_momentum": "momentum of the BatchNorm moving statistics (0.9 for short trials)",
         },
     ),
     "dense": ModelFamily(

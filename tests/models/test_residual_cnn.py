@@ -77,9 +77,18 @@ def test_keras_file_round_trip_in_safe_mode(tmp_path, digits):
         ({"dropout": 1.0}, r"dropout"),
         ({"input_max": 0}, r"input_max"),
         ({"l2": -1.0}, r"l2"),
+        ({"bn_momentum": 1.0}, r"bn_momentum"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, match):
     arguments = {"input_shape": (8, 8), "num_classes": 10, **kwargs}
     with pytest.raises(ValueError, match=match):
         build_residual_cnn(arguments.pop("input_shape"), arguments.pop("num_classes"), **arguments)
+
+
+def test_bn_momentum_reaches_every_batch_norm():
+    model = build_residual_cnn((28, 28), 10, widths=(4, 8), bn_momentum=0.9)
+    momenta = {
+        layer.momentum for layer in model.layers if type(layer).__name__ == "BatchNormalization"
+    }
+    assert momenta == {0.9}
