@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.models.image_inputs import check_image_shape, image_inputs
 
 
 def build_cnn(
@@ -59,14 +60,7 @@ def build_cnn(
     """
     import keras
 
-    input_shape = tuple(int(d) for d in input_shape)
-    if len(input_shape) not in (2, 3):
-        raise InvalidValueError(
-            "build_cnn expects input_shape (height, width) or (height, width, channels). "
-            f"Received: input_shape={input_shape}."
-        )
-    if num_classes < 2:
-        raise InvalidValueError(f"build_cnn needs num_classes >= 2. Received: {num_classes=}.")
+    input_shape = check_image_shape("build_cnn", input_shape, num_classes)
     if not filters or any(int(f) < 1 for f in filters):
         raise InvalidValueError(f"build_cnn needs positive filter counts. Received: {filters=}.")
     if not 0.0 <= dropout < 1.0:
@@ -77,11 +71,7 @@ def build_cnn(
         raise InvalidValueError(f"build_cnn needs l2 >= 0. Received: {l2=}.")
 
     regularizer = keras.regularizers.L2(l2) if l2 else None
-    inputs = keras.Input(shape=input_shape, name="pixels")
-    x = inputs
-    if len(input_shape) == 2:
-        x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
-    x = keras.layers.Rescaling(1.0 / input_max, name="rescale")(x)
+    inputs, x = image_inputs(input_shape, input_max)
     if resize_to:
         x = keras.layers.Resizing(resize_to, resize_to, name="resize")(x)
     for block, block_filters in enumerate(filters):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.validation import (
     check_float,
     check_fraction,
     check_positive_int,
     invalid_value,
 )
+from kerasopt.models.image_inputs import check_image_shape, image_inputs
 
 
 def build_residual_cnn(
@@ -69,17 +69,8 @@ def build_residual_cnn(
     """
     import keras
 
-    input_shape = tuple(int(d) for d in input_shape)
-    if len(input_shape) not in (2, 3):
-        raise InvalidValueError(
-            "build_residual_cnn expects input_shape (height, width) or (height, width, "
-            f"channels). Received: input_shape={input_shape}."
-        )
-    if num_classes < 2:
-        raise InvalidValueError(
-            f"build_residual_cnn needs num_classes >= 2. Received: {num_classes=}."
-        )
     owner = "build_residual_cnn"
+    input_shape = check_image_shape(owner, input_shape, num_classes)
     if not isinstance(widths, (tuple, list)) or not widths:
         raise invalid_value(
             owner,
@@ -115,11 +106,7 @@ def build_residual_cnn(
         )(x)
         return keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{label}_bn")(x)
 
-    inputs = keras.Input(shape=input_shape, name="pixels")
-    x = inputs
-    if len(input_shape) == 2:
-        x = keras.layers.Reshape((*input_shape, 1), name="add_channel")(x)
-    x = keras.layers.Rescaling(1.0 / input_max, name="rescale")(x)
+    inputs, x = image_inputs(input_shape, input_max)
     for index in range(stem_convs):
         x = conv_bn(x, widths[0], 3, f"stem{index}")
         x = keras.layers.ReLU(name=f"stem{index}_relu")(x)

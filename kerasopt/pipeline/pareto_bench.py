@@ -25,6 +25,7 @@ from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.core.validation import check_positive_int, invalid_value
 from kerasopt.export import convert_to_tflite, measure_tflite
 from kerasopt.models import build_residual_cnn, count_macs
+from kerasopt.models.image_inputs import check_image_shape, image_inputs
 from kerasopt.scenarios import Scenario, get_scenario
 from kerasopt.training import train
 
@@ -195,12 +196,8 @@ def plain_path_cnn(input_shape, num_classes: int, filters=(32, 64), *, input_max
     import keras
 
     layers = keras.layers
-    input_shape = tuple(int(d) for d in input_shape)
-    inputs = keras.Input(input_shape, name="pixels")
-    x = inputs
-    if len(input_shape) == 2:
-        x = layers.Reshape((*input_shape, 1))(x)
-    x = layers.Rescaling(1.0 / input_max)(x)
+    input_shape = check_image_shape("plain_path_cnn", input_shape, num_classes)
+    inputs, x = image_inputs(input_shape, input_max)
     for width in filters:
         x = layers.Conv2D(int(width), 3, activation="relu")(x)
         x = layers.MaxPooling2D()(x)
