@@ -87,6 +87,10 @@ ERRORS = {
             lambda: WarmupCosine(0.1, 100, 10, cycles=1.5),
             r"WarmupCosine: expected cycles to be an integer\. Received: cycles=1\.5",
         ),
+        (
+            lambda: WarmupCosine(0.1, 100, 10, hold_steps=90),
+            r"WarmupCosine: expected hold_steps .*Received: hold_steps=90.*fewer hold steps",
+        ),
     ],
     "OneCycle": [
         (

@@ -39,16 +39,18 @@ def linear(t, lr0, decay_steps, end):
     return lr0 + (end - lr0) * np.minimum(t, decay_steps) / decay_steps
 
 
-def warmup_cosine(t, hi, total, warmup, lo, cycles):
+def warmup_cosine(t, hi, total, warmup, lo, cycles, hold=0):
     out = []
-    period = (total - warmup) / cycles
+    period = (total - warmup - hold) / cycles
     for s in t:
         if s < warmup:
             out.append(lo + (hi - lo) * s / warmup)
+        elif s < warmup + hold:
+            out.append(hi)
         elif s >= total:
             out.append(lo)
         else:
-            into = (s - warmup) % period
+            into = (s - warmup - hold) % period
             out.append(lo + (hi - lo) * (1 + math.cos(math.pi * into / period)) / 2)
     return np.array(out)
 
@@ -113,6 +115,12 @@ CASES = [
         WarmupCosine(1e-3, 100, 10, min_learning_rate=1e-5, cycles=3),
         lambda t: warmup_cosine(t, 1e-3, 100, 10, 1e-5, 3),
         {0: 1e-5, 40: 1e-3, 70: 1e-3, 100: 1e-5},
+    ),
+    (
+        "warmup_hold_cosine",
+        WarmupCosine(1e-3, 100, 10, hold_steps=40),
+        lambda t: warmup_cosine(t, 1e-3, 100, 10, 0.0, 1, hold=40),
+        {5: 5e-4, 10: 1e-3, 49: 1e-3, 75: 5e-4, 100: 0.0},
     ),
     (
         "no_warmup",
