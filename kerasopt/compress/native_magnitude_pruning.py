@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
+
 import keras
 
 from kerasopt.compress.sparsity_mask import (
@@ -45,6 +48,16 @@ class MagnitudePruning(keras.callbacks.Callback):
     constraint. Build the model with `prepare_for_pruning` before `compile`: constraints
     must exist when the train function is traced.
 
+    With `layer_sparsity={name: final}`, the named layers follow the schedule's progress
+    scaled to their own final sparsity: at step s a named layer's mask zeroes
+    `schedule(s) / schedule_final * final` of its kernel, where `schedule_final` is the
+    schedule's `target_sparsity` (`ConstantSparsity` and `PolynomialSparsity`; another
+    `PruningSchedule` subclass gets `schedule(end_step)`). A named layer therefore
+    reaches `final` exactly when the schedule reaches its target, and a `final` of 0
+    keeps the layer dense. Layers not named follow the schedule itself. Per-layer
+    sparsities typically come from
+    `kerasopt.compress.pruning_sensitivity.allocate_sparsity`.
+
     The step is `model.optimizer.iterations`, read at every epoch start, so a fit that
     is interrupted, saved to `.keras` (masks included) and continued resumes the
     schedule where it stopped.
@@ -53,6 +66,10 @@ class MagnitudePruning(keras.callbacks.Callback):
         schedule: A `PruningSchedule` such as `PolynomialSparsity` or `ConstantSparsity`.
         structure: `"m:n"` (e.g. `"2:4"`) for structured masks, or `None` for
             unstructured magnitude pruning. Defaults to `None`.
+        layer_sparsity: `{layer_name: final_sparsity}` (each in [0, 1)) for layers that
+            should end at their own sparsity instead of the schedule's target; names
+            must be layers carrying a `PruningMask`. Not with `structure`. Defaults to
+            `None`.
 
     Example:
 
@@ -73,7 +90,12 @@ class MagnitudePruning(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, schedule: PruningSchedule, structure: str | None = None):
+    def __init__(
+        self,
+        schedule: PruningSchedule,
+        structure: str | None = None,
+        layer_sparsity: Mapping[str, float] | None = None,
+    ):
         super().__init__()
         if not isinstance(schedule, PruningSchedule):
             raise InvalidTypeError(
@@ -84,6 +106,8 @@ class MagnitudePruning(keras.callbacks.Callback):
         self.schedule = schedule
         self.structure = structure
         self._m_by_n = parse_structure(structure)
+        self.layer_sparsity = _check_layer_sparsity(layer_sparsity, structure)
+        self._schedule_final = _final_sparsity(schedule) if self.layer_sparsity else None
         self.step = None
         self.last_update = None
         self._masks = []
@@ -103,6 +127,7 @@ class MagnitudePruning(keras.callbacks.Callback):
                 f"MagnitudePruning needs a compiled model; model {self.model.name!r} has no "
                 "optimizer. Call model.compile(...) before fit()."
             )
+        self._check_layer_names()
         if self._m_by_n is not None:
             m, n = self._m_by_n
             bad = [layer.name for layer, mask in self._masks if mask.shape[-2] % n]
@@ -113,6 +138,22 @@ class MagnitudePruning(keras.callbacks.Callback):
                     f"prepare_for_pruning(model, skip_layers={tuple(bad)!r})."
                 )
         self._read_step()
+
+    def _check_layer_names(self) -> None:
+        masked = [layer.name for layer, _ in self._masks]
+        unknown = sorted(set(self.layer_sparsity) - set(masked))
+        if unknown:
+            raise InvalidValueError(
+                f"MagnitudePruning got layer_sparsity for {unknown}, which carry no "
+                f"PruningMask in model {self.model.name!r}. Layers being pruned: {masked}. "
+                "Fix the names, or do not skip those layers in prepare_for_pruning."
+            )
+
+    def layer_target(self, name: str, sparsity: float) -> float:
+        """The sparsity of layer `name` when the schedule asks for `sparsity`."""
+        if name not in self.layer_sparsity:
+            return sparsity
+        return sparsity / self._schedule_final * self.layer_sparsity[name]
 
     def _read_step(self):
         self._epoch_iterations = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
@@ -144,7 +185,47 @@ class MagnitudePruning(keras.callbacks.Callback):
             if self._m_by_n is not None:
                 mask = m_by_n_mask(kernel, *self._m_by_n)
             else:
-                mask = magnitude_mask(kernel, sparsity)
+                mask = magnitude_mask(kernel, self.layer_target(layer.name, sparsity))
             constraint.assign_mask(mask)
             layer.kernel.assign(kernel * mask)
         self.last_update = (int(step), sparsity)
+
+
+def _check_layer_sparsity(layer_sparsity, structure) -> dict[str, float]:
+    if layer_sparsity is None:
+        return {}
+    if not isinstance(layer_sparsity, Mapping):
+        raise InvalidTypeError(
+            "MagnitudePruning expects layer_sparsity as a mapping {layer_name: sparsity}. "
+            f"Received: layer_sparsity={layer_sparsity!r}. Pass e.g. {{'dense': 0.9}}."
+        )
+    if layer_sparsity and structure is not None:
+        raise InvalidValueError(
+            f"MagnitudePruning: structure={structure!r} fixes every layer's sparsity at "
+            f"1 - m/n, so layer_sparsity={dict(layer_sparsity)!r} cannot apply. Pass one "
+            "of them; leave the layers that must stay dense out with skip_layers."
+        )
+    checked = {}
+    for name, value in layer_sparsity.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+            raise InvalidValueError(
+                f"MagnitudePruning expects each layer_sparsity value in [0, 1). Received: "
+                f"layer_sparsity[{name!r}]={value!r}. Pass e.g. 0.9 for 90 % zeros."
+            )
+        checked[str(name)] = float(value)
+    return checked
+
+
+def _final_sparsity(schedule: PruningSchedule) -> float:
+    """The sparsity the schedule ends at: its `target_sparsity`, else `schedule(end_step)`."""
+    final = getattr(schedule, "target_sparsity", None)
+    if final is None and schedule.end_step is not None:
+        final = schedule(schedule.end_step)
+    if final is None or not final > 0:
+        raise InvalidValueError(
+            "MagnitudePruning scales each layer_sparsity by the schedule's progress "
+            f"(schedule(step) / final sparsity), so it needs a schedule ending above 0. "
+            f"Received: {schedule!r} (final sparsity {final!r}). Give the schedule a "
+            "target_sparsity > 0, or an end_step."
+        )
+    return float(final)

@@ -9,7 +9,7 @@ import pytest
 from kerasopt.compress.native_magnitude_pruning import MagnitudePruning, pruning_masks
 from kerasopt.compress.native_pruning import prepare_for_pruning, prune_native, strip_pruning
 from kerasopt.compress.sparsity_mask import PruningMask
-from kerasopt.compress.sparsity_schedules import ConstantSparsity
+from kerasopt.compress.sparsity_schedules import ConstantSparsity, PolynomialSparsity
 from kerasopt.compress.sparsity_table import sparsity_table
 
 
@@ -164,3 +164,65 @@ def test_prune_native_rejects_bad_arguments(kwargs, match, digits):
     model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match=match):
         prune_native(model, digits, **kwargs)
+
+
+def layer_sparsities(model):
+    """`{layer: (sparsity, rounding tolerance of its mask)}`."""
+    return {row["layer"]: (row["sparsity"], 0.5 / row["params"]) for row in sparsity_table(model)}
+
+
+def test_layer_sparsity_scales_the_schedule_per_layer(rng):
+    pruned = prepare_for_pruning(mixed_model())
+    pruned.compile("adam", "sparse_categorical_crossentropy")
+    schedule = PolynomialSparsity(0.0, 0.8, begin_step=0, end_step=4, frequency=1)
+    mapping = {"conv2d": 0.4, "fc": 0.95, "out": 0.0}
+    callback = MagnitudePruning(schedule, layer_sparsity=mapping)
+    callback.set_model(pruned)
+    callback.on_train_begin()
+    callback.update_masks(2)  # schedule(2) = 0.7: 7/8 of the way to each layer's target
+    halfway = layer_sparsities(pruned)
+    for name in ("conv2d", "fc", "conv1d"):
+        expected = schedule(2) / 0.8 * mapping.get(name, 0.8)
+        assert halfway[name][0] == pytest.approx(expected, abs=halfway[name][1]), name
+    assert halfway["out"][0] == 0.0
+
+    x, y = rng.normal(size=(32, 8, 8)).astype("float32"), rng.integers(0, 3, 32)
+    pruned.fit(x, y, epochs=1, batch_size=4, callbacks=[callback], verbose=0)
+    final = layer_sparsities(strip_pruning(pruned))
+    assert set(final) == {"conv1d", "conv2d", "depthwise", "deconv", "fc", "out"}
+    final.pop("deconv")  # not a prunable class
+    for name, (sparsity, tolerance) in final.items():
+        assert sparsity == pytest.approx(mapping.get(name, 0.8), abs=tolerance), name
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"layer_sparsity": {"fc": 1.0}}, ValueError, r"in \[0, 1\).*layer_sparsity\['fc'\]=1.0"),
+        ({"layer_sparsity": [("fc", 0.5)]}, TypeError, r"layer_sparsity as a mapping"),
+        (
+            {"layer_sparsity": {"fc": 0.5}, "structure": "2:4"},
+            ValueError,
+            r"structure='2:4' fixes every layer's sparsity",
+        ),
+        (
+            {"layer_sparsity": {"fc": 0.5}, "schedule": ConstantSparsity(0.0)},
+            ValueError,
+            r"schedule ending above 0.*final sparsity 0.0",
+        ),
+    ],
+    ids=["value", "not-a-mapping", "with-structure", "zero-schedule"],
+)
+def test_layer_sparsity_rejects_bad_arguments(kwargs, error, match):
+    kwargs.setdefault("schedule", ConstantSparsity(0.5))
+    with pytest.raises(error, match=match):
+        MagnitudePruning(**kwargs)
+
+
+def test_layer_sparsity_names_unknown_and_skipped_layers(rng):
+    pruned = prepare_for_pruning(mixed_model(), skip_layers=["fc"])
+    pruned.compile("adam", "sparse_categorical_crossentropy")
+    callback = MagnitudePruning(ConstantSparsity(0.5), layer_sparsity={"fc": 0.9, "nope": 0.1})
+    x, y = rng.normal(size=(8, 8, 8)).astype("float32"), rng.integers(0, 3, 8)
+    with pytest.raises(ValueError, match=r"\['fc', 'nope'\].*\['conv1d', 'conv2d', 'depthwise'"):
+        pruned.fit(x, y, callbacks=[callback], verbose=0)
