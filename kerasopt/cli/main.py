@@ -1,4 +1,4 @@
-"""The `kerasopt` command line: `run`, `evaluate`, `export`, `compress`, `tune`, `bench`.
+"""The `kerasopt` command line: `run`, `evaluate`, `export`, `compress`, `distill`, `tune`, `bench`.
 
 Each command is one module with `add_parser(commands)`, which registers its handler with
 `set_defaults(handler=...)`; `main` parses, calls the handler and turns a `KerasoptError`
@@ -16,7 +16,14 @@ import sys
 import traceback
 
 from kerasopt import __version__
-from kerasopt.cli import bench_command, compress_command, model_commands, run_command, tune_command
+from kerasopt.cli import (
+    bench_command,
+    compress_command,
+    distill_command,
+    model_commands,
+    run_command,
+    tune_command,
+)
 from kerasopt.core.errors import KerasoptError
 
 DESCRIPTION = """\
@@ -26,6 +33,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt evaluate saved_models/digits/model_int8.tflite --data digits
   kerasopt export saved_models/digits/model.keras --quantize int8 --data digits
   kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
+  kerasopt distill saved_models/digits/model.keras --data digits --student 0.25 --out student/
   kerasopt tune tuning/digits.toml         Hyperband search from a TOML spec, resumable
   kerasopt bench augment                   batched tf.data augmentation vs a per-image loop
 """
@@ -47,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.add_parser(commands)
     model_commands.add_parsers(commands)
     compress_command.add_parser(commands)
+    distill_command.add_parser(commands)
     tune_command.add_parser(commands)
     bench_command.add_parser(commands)
     return parser

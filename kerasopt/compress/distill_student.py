@@ -1,0 +1,231 @@
+"""`distill`: train a thinner student from a teacher, export both to int8, measure both."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from kerasopt.compress.distillation import build_distiller, compile_distiller, output_kind
+from kerasopt.compress.distillation_report import DistillationReport, MeasuredModel
+from kerasopt.compress.width_student import width_student
+from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from kerasopt.core.locking import output_lock
+from kerasopt.core.validation import (
+    check_float,
+    check_fraction,
+    check_positive_int,
+    check_seed,
+    check_type,
+    invalid_type,
+)
+from kerasopt.data.pipeline import make_dataset
+from kerasopt.data.splits import DatasetSplits
+from kerasopt.data.validation import check_arrays
+from kerasopt.export import convert_to_tflite, measure_tflite
+from kerasopt.schedules import WarmupCosine
+
+#: Epochs of `distill` when `epochs=None`.
+DEFAULT_EPOCHS = 20
+#: Share of the steps spent warming the learning rate up.
+WARMUP_FRACTION = 0.1
+logger = logging.getLogger(__name__)
+
+
+def distill(
+    teacher: keras.Model,
+    data: DatasetSplits,
+    *,
+    student: float | keras.Model = 0.25,
+    epochs: int | None = None,
+    learning_rate: float = 3e-3,
+    temperature: float = 4.0,
+    student_loss_weight: float = 0.5,
+    baseline: bool = True,
+    batch_size: int = 32,
+    out_dir: str | os.PathLike | None = None,
+    seed: int = 0,
+    verbose: int = 0,
+) -> DistillationReport:
+    """Distils `teacher` into a student, exports both to int8 and measures both on LiteRT.
+
+    The student (`width_student(teacher, student)` for a float, or a copy of the given
+    model) trains on `data`'s train split with Adam and a `WarmupCosine` schedule (10%
+    warmup), validated on the val split, through `build_distiller`. With `baseline` the
+    same student (same initial weights, batches and schedule) trains again through the
+    same loop with the teacher's term weighted 0, so the report shows what distillation
+    bought. Both are converted to full-integer int8 and measured with `measure_tflite`
+    on the test split, as is the teacher. Keras' Distiller leaves the models'
+    regularization losses (`kernel_regularizer`) out of its loss (Keras 3.15); both
+    student runs share that.
+
+    With `out_dir` it writes `student.keras`, `student_int8.tflite`, `report.json` and
+    `report.md`, each atomically, holding the folder's output lock.
+
+    Args:
+        teacher: A trained classifier (not modified; its trainable flags are restored).
+        data: Dataset splits.
+        student: Width multiplier in `(0, 1]`, or a `keras.Model` (copied, not
+            modified). Defaults to `0.25`.
+        epochs: Training epochs of each student; `None` means `DEFAULT_EPOCHS` (20).
+            Defaults to `None`.
+        learning_rate: Peak learning rate. Defaults to `3e-3`.
+        temperature: Softmax temperature of the soft targets. Defaults to `4.0`.
+        student_loss_weight: Weight of the label loss in `[0, 1]`. Defaults to `0.5`.
+        baseline: Also train the student on labels only. Defaults to `True`.
+        batch_size: Samples per step. Defaults to `32`.
+        out_dir: Folder for the artifacts, or `None`. Defaults to `None`.
+        seed: Seed of the student's weights, shuffling and dropout. Defaults to `0`.
+        verbose: Keras verbosity while training. Defaults to `0`.
+
+    Example:
+
+    >>> from kerasopt.compress.distill_student import distill
+    >>> from kerasopt.data import load_dataset
+    >>> from kerasopt.models import load_model_safely
+    >>> data = load_dataset("digits")
+    >>> teacher = load_model_safely("saved_models/digits/model.keras")  # doctest: +SKIP
+    >>> report = distill(teacher, data, student=0.25, out_dir="distilled")  # doctest: +SKIP
+    >>> print(report.table())  # doctest: +SKIP
+    """
+    owner = "distill"
+    check_type(owner, "teacher", teacher, keras.Model, expected="a keras.Model")
+    check_type(owner, "data", data, DatasetSplits, expected="DatasetSplits (load_dataset)")
+    output_kind(teacher)  # one symbolic output, probabilities or logits
+    if isinstance(student, keras.Model):
+        output_kind(student)
+    else:
+        if isinstance(student, bool) or not isinstance(student, (int, float)):
+            raise invalid_type(
+                owner,
+                "student as a width multiplier in (0, 1] or a keras.Model",
+                f"student={student!r}",
+                "Pass e.g. student=0.25.",
+            )
+        check_float(owner, "student", student, 0, 1, closed="right", example=0.25)
+    settings = {
+        "student": student if not isinstance(student, keras.Model) else student.name,
+        "epochs": DEFAULT_EPOCHS if epochs is None else check_positive_int(owner, "epochs", epochs),
+        "learning_rate": check_float(owner, "learning_rate", learning_rate, 0, closed="neither"),
+        "temperature": check_float(owner, "temperature", temperature, 0, closed="neither"),
+        "student_loss_weight": check_fraction(owner, "student_loss_weight", student_loss_weight),
+        "baseline": bool(baseline),
+        "batch_size": check_positive_int(owner, "batch_size", batch_size),
+        "seed": check_seed(owner, seed),
+    }
+    data.check()
+    for part in ("train", "val"):
+        check_arrays(
+            getattr(data, f"x_{part}"),
+            getattr(data, f"y_{part}"),
+            num_classes=int(teacher.output_shape[-1]),
+            input_shape=tuple(teacher.inputs[0].shape[1:]),
+            name=part,
+        )
+    lock = output_lock(out_dir, "distill") if out_dir is not None else nullcontext()
+    with lock:
+        report, content = _run(teacher, data, student, settings, verbose)
+        if out_dir is not None:
+            _write_artifacts(report, content, Path(out_dir))
+    return report
+
+
+def _run(teacher, data, student, settings, verbose) -> tuple[DistillationReport, bytes]:
+    seed = settings["seed"]
+    keras.utils.set_random_seed(seed)
+    if isinstance(student, keras.Model):
+        model = keras.models.clone_model(student)
+        model.set_weights(student.get_weights())
+    else:
+        model = width_student(teacher, student)
+    initial = model.get_weights()
+    teacher_row, _ = _measure("teacher", teacher, data)
+
+    flags = [(layer, layer.trainable) for layer in teacher._flatten_layers(include_self=True)]
+    try:
+        seconds = _fit(teacher, model, data, settings, settings["student_loss_weight"], verbose)
+        student_row, content = _measure("student (distilled)", model, data, seconds)
+        baseline_row = None
+        if settings["baseline"]:
+            labels_only = keras.models.clone_model(model)
+            labels_only.set_weights(initial)
+            seconds = _fit(teacher, labels_only, data, settings, 1.0, verbose)
+            baseline_row, _ = _measure("student (labels only)", labels_only, data, seconds)
+    finally:
+        for layer, trainable in flags:  # outer first: a parent's setter resets children
+            layer.trainable = trainable
+    report = DistillationReport(
+        settings=settings,
+        dataset=data.describe(),
+        teacher=teacher_row,
+        student=student_row,
+        baseline=baseline_row,
+        model=model,
+    )
+    logger.debug("%s", report.summary())
+    return report, content
+
+
+def _fit(teacher, student, data, settings, student_loss_weight, verbose) -> float:
+    """Trains `student` through a Distiller; weight 1.0 leaves the teacher out."""
+    epochs, batch_size, seed = settings["epochs"], settings["batch_size"], settings["seed"]
+    total = epochs * math.ceil(len(data.y_train) / batch_size)
+    schedule = WarmupCosine(
+        settings["learning_rate"], total_steps=total, warmup_steps=int(total * WARMUP_FRACTION)
+    )
+    distiller = build_distiller(
+        teacher,
+        student,
+        temperature=settings["temperature"],
+        student_loss_weight=student_loss_weight,
+    )
+    compile_distiller(distiller, keras.optimizers.Adam(schedule))
+    keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    distiller.fit(
+        make_dataset(data.x_train, data.y_train, batch_size=batch_size, seed=seed),
+        validation_data=make_dataset(data.x_val, data.y_val, batch_size=256, shuffle=False),
+        epochs=epochs,
+        verbose=verbose,
+        shuffle=False,  # the tf.data pipeline shuffles; Keras would warn and ignore it
+    )
+    return time.perf_counter() - start
+
+
+def _measure(role, model, data, seconds=None) -> tuple[MeasuredModel, bytes]:
+    probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
+    content = convert_to_tflite(model, "int8", representative_data=data.x_train)
+    tflite = measure_tflite(
+        content,
+        data.x_test,
+        data.y_test,
+        variant="int8",
+        reference_probabilities=probabilities,
+        require_full_integer=True,
+    )
+    row = MeasuredModel(
+        role=role,
+        name=model.name,
+        params=int(model.count_params()),
+        keras_accuracy=float(np.mean(np.argmax(probabilities, -1) == data.y_test)),
+        tflite=tflite,
+        train_seconds=seconds,
+    )
+    return row, content
+
+
+def _write_artifacts(report: DistillationReport, content: bytes, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "student.keras") as tmp:
+        report.model.save(tmp)
+    write_bytes_atomic(out / "student_int8.tflite", content)
+    write_text_atomic(out / "report.json", json.dumps(report.to_dict(), indent=2, default=str))
+    write_text_atomic(out / "report.md", report.to_markdown())
+    logger.debug("Wrote student.keras, student_int8.tflite, report.json, report.md to %s", out)
