@@ -53,6 +53,12 @@ PROMISED = [
     "export.DeploymentMetrics",
     "export.ExportedModel",
     "export.TFLiteExportPlan",
+    "compress.compress_model",
+    "compress.analyze_sensitivity",
+    "compress.allocate_sparsity",
+    "compress.recalibrate_batch_norm",
+    "compress.distill",
+    "compress.width_student",
 ]
 
 

@@ -17,7 +17,18 @@ from kerasopt.core.errors import InvalidValueError
 from kerasopt.data.loaders import DATASETS
 
 #: Flags of `add_compression_flags`, in the order `compress_model` takes them.
-COMPRESSION_FLAGS = ("prune", "structure", "backend", "channels", "cluster", "qat")
+COMPRESSION_FLAGS = (
+    "prune",
+    "structure",
+    "backend",
+    "channels",
+    "cluster",
+    "qat",
+    "max_drop",
+    "max_epochs",
+    "distill",
+    "allocate",
+)
 
 
 def positive_int(text: str) -> int:
@@ -25,6 +36,18 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def accuracy_points(text: str) -> float | None:
+    """argparse type: accuracy points >= 0, or `none` for no budget."""
+    if text.strip().lower() == "none":
+        return None
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected accuracy points >= 0 (e.g. 1.0) or 'none', got {text!r}"
+        )
     return value
 
 
@@ -62,6 +85,32 @@ def add_compression_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--qat", action="store_true", help="finish with quantization-aware training (TF-MOT)"
+    )
+    group.add_argument(
+        "--max-drop",
+        type=accuracy_points,
+        default=1.0,
+        metavar="POINTS",
+        help="accuracy budget: fine-tune each stage until its validation accuracy is within "
+        "POINTS of the dense model's, or --max-epochs are spent; 'none' runs exactly "
+        "--epochs (default: 1.0)",
+    )
+    group.add_argument(
+        "--max-epochs",
+        type=positive_int,
+        metavar="N",
+        help="fine-tuning epoch budget per stage (default: sized to the data, about 3,000 "
+        "steps, at most 30 epochs)",
+    )
+    group.add_argument(
+        "--distill",
+        action="store_true",
+        help="fine-tune against the dense model's soft targets too (keras.distillation)",
+    )
+    group.add_argument(
+        "--allocate",
+        action="store_true",
+        help="split --prune across layers by their measured sensitivity instead of uniformly",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -12,6 +13,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasopt.compress.accuracy_budget import (
+    StageFineTuning,
+    check_budget,
+    default_max_epochs,
+    judge_budget,
+)
+from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.compress.channel_pruning import prune_channels
 from kerasopt.compress.compression_report import (
     CompressionReport,
@@ -19,8 +27,11 @@ from kerasopt.compress.compression_report import (
     markdown_report,
     plot_compression,
 )
-from kerasopt.compress.native_pruning import prune_native
+from kerasopt.compress.fine_tuning import fine_tune
+from kerasopt.compress.native_pruning import fine_tune_sparse
+from kerasopt.compress.pruning_sensitivity import analyze_sensitivity
 from kerasopt.compress.quantize_aware import quantize_aware
+from kerasopt.compress.sparsity_allocation import allocate_sparsity
 from kerasopt.compress.sparsity_table import sparsity_table
 from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
 from kerasopt.compress.tfmot_pruning import prune_with_tfmot
@@ -29,7 +40,6 @@ from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.locking import output_lock
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.export import DeploymentMetrics, convert_to_tflite, measure_tflite
-from kerasopt.training import TrainConfig, train
 
 BACKENDS = ("native", "tfmot")
 STRUCTURES = (None, "2:4")
@@ -47,6 +57,10 @@ def compress_model(
     cluster: int | None = None,
     qat: bool = False,
     epochs: int = 2,
+    max_drop: float | None = 1.0,
+    max_epochs: int | None = None,
+    distill: bool = False,
+    allocate: bool = False,
     learning_rate: float = 1e-3,
     out_dir: str | os.PathLike | None = None,
     seed: int = 0,
@@ -55,8 +69,9 @@ def compress_model(
     """Compresses a trained Keras 3 classifier in stages and measures every stage.
 
     Stages run in this order, each on the previous one's model: `dense` (the input,
-    untouched), `channels` (structured pruning of `channels` of the filters/units, then
-    `epochs` of fine-tuning), `prune` (magnitude pruning to `prune` sparsity, optionally
+    untouched), `channels` (structured pruning of `channels` of the filters/units, the
+    BatchNormalization statistics re-estimated, then fine-tuning), `prune` (magnitude
+    pruning ramped polynomially to `prune` sparsity, optionally
     2:4, fine-tuned by the chosen backend; a layer whose kernel cannot hold the m:n
     pattern, such as a first conv with one input channel, is left dense and listed in
     `left_dense`, never hidden), `cluster` (TF-MOT weight clustering to `cluster`
@@ -66,6 +81,13 @@ def compress_model(
     int8 TFLite, checked to be full-integer, and measured on LiteRT: accuracy (Keras and
     LiteRT), kernel sparsity, unique weights per kernel, raw and gzip bytes, latency.
     The dense model's float32 TFLite is measured too, as the size baseline.
+
+    The accuracy budget is the contract: the channel and native pruning stages fine-tune
+    (Adam, warmup then cosine) for at least `epochs` and then until their validation
+    accuracy is within `max_drop` points of the dense model's, or until `max_epochs`
+    are spent. `report.budget` says whether every stage held it, judged on validation
+    and never on test. With `distill`, fine-tuning also matches the dense model's
+    softened outputs (`keras.distillation`).
 
     With `out_dir` it writes `model.keras` (the last stage), `model_int8.tflite`,
     `report.json`, `report.md` and `compression.png`, each atomically.
@@ -82,17 +104,31 @@ def compress_model(
         cluster: Number of weight clusters per kernel (>= 2), or `None`. Defaults to
             `None`.
         qat: Finish with quantization-aware training. Defaults to `False`.
-        epochs: Fine-tuning epochs per stage. Defaults to `2`.
-        learning_rate: Fine-tuning learning rate. Defaults to `1e-3`.
+        epochs: Fine-tuning epochs every stage runs (the sparsity ramp ends within
+            them). Defaults to `2`.
+        max_drop: Accuracy points (validation) the stages may lose against the dense
+            model, or `None` for no budget (each stage runs exactly `epochs`). Defaults
+            to `1.0`.
+        max_epochs: A stage's fine-tuning epoch budget; `None` sizes it to the data
+            (`default_max_epochs`: about 3,000 steps, at most 30 epochs). Defaults to
+            `None`.
+        distill: Fine-tune against the dense model's soft targets too (native
+            backend). Defaults to `False`.
+        allocate: Split `prune` across layers by their measured sensitivity
+            (`analyze_sensitivity`, then `allocate_sparsity`) instead of one uniform
+            fraction; native backend, unstructured. Defaults to `False`.
+        learning_rate: Peak fine-tuning learning rate. Defaults to `1e-3`.
         out_dir: Folder for the artifacts, or `None`. Defaults to `None`.
         seed: Seed for fine-tuning. Defaults to `0`.
         verbose: Keras verbosity while fine-tuning. Defaults to `0`.
 
     Returns:
         A `CompressionReport`: `stages` (one `CompressionStage` per stage, each with its
-        int8 file's `DeploymentMetrics`), `float32_baseline`, `sparsity` (per-layer table
-        of the last stage), `left_dense` (layer → reason), `settings`, `timings`, and the
-        last stage's `model`. `report.to_dict()` is `report.json`.
+        int8 file's `DeploymentMetrics`, validation accuracy and `fine_tuning` record),
+        `float32_baseline`, `budget` (a `BudgetVerdict`, or `None` without `max_drop`),
+        `sparsity` (per-layer table of the last stage), `left_dense` (layer → reason),
+        `settings`, `timings`, and the last stage's `model`. `report.to_dict()` is
+        `report.json`.
 
     Raises:
         OutputLockedError: Another process is writing to `out_dir`.
@@ -108,6 +144,21 @@ def compress_model(
     >>> print(report.table())  # doctest: +SKIP
     """
     _check_arguments(prune, structure, backend, channels, cluster, qat, epochs)
+    check_budget(max_drop, max_epochs, epochs)
+    if distill and backend != "native" and prune is not None:  # tfmot fits tf_keras
+        raise InvalidValueError(
+            "distill=True (--distill) fine-tunes through keras.distillation, which takes "
+            "Keras 3 models; backend='tfmot' fine-tunes a tf_keras model. Use "
+            "backend='native' (the default) with distill."
+        )
+    if allocate and (prune is None or structure is not None or backend != "native"):
+        raise InvalidValueError(
+            "allocate=True (--allocate) splits unstructured native magnitude pruning across "
+            f"layers; it needs prune and neither structure nor backend='tfmot'. Received: "
+            f"prune={prune!r}, structure={structure!r}, backend={backend!r}."
+        )
+    if max_epochs is None:
+        max_epochs = default_max_epochs(len(data.y_train), min_epochs=epochs)
     settings = {
         "prune": prune,
         "structure": structure,
@@ -116,6 +167,10 @@ def compress_model(
         "cluster": cluster,
         "qat": qat,
         "epochs": epochs,
+        "max_drop": max_drop,
+        "max_epochs": max_epochs if max_drop is not None else epochs,
+        "distill": distill,
+        "allocate": allocate,
         "learning_rate": learning_rate,
         "seed": seed,
     }
@@ -131,38 +186,44 @@ def _compress(model, data: DatasetSplits, settings: dict, verbose: int):
     """Runs the stages; returns the report and the last stage's int8 TFLite bytes."""
     prune, structure, channels = settings["prune"], settings["structure"], settings["channels"]
     cluster, epochs, seed = settings["cluster"], settings["epochs"], settings["seed"]
-    learning_rate = settings["learning_rate"]
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
     timings: dict[str, float] = {}
     current = model
+    dense_val = _val_accuracy(model, data)
+    fit = {
+        "min_epochs": epochs,
+        "max_epochs": settings["max_epochs"],
+        "learning_rate": settings["learning_rate"],
+        "floor": None if settings["max_drop"] is None else dense_val - settings["max_drop"] / 100,
+        "teacher": model if settings["distill"] else None,
+        "verbose": verbose,
+    }
 
     baseline = _measure_float32(model, data)
-    stage, content = _measure("dense", model, data)
+    stage, content = _measure("dense", model, data, val_accuracy=dense_val)
     stages = [stage]
     if channels is not None:
         t = time.perf_counter()
-        current = _channel_stage(current, data, channels, epochs, learning_rate, seed, verbose)
+        current = prune_channels(current, channels).model
+        recalibrate_batch_norm(current, data.x_train, seed=seed)
+        record = fine_tune(current, data, **fit)
         timings["channels"] = time.perf_counter() - t
-        stage, content = _measure(f"channels -{channels:.0%}", current, data)
+        stage, content = _measure(f"channels -{channels:.0%}", current, data, record)
         stages.append(stage)
     left_dense = _left_dense_by_structure(current, structure) if prune is not None else {}
+    sensitivity = None
     if prune is not None:
         t = time.perf_counter()
-        current = _prune_stage(
-            current,
-            data,
-            settings["backend"],
-            epochs,
-            learning_rate,
-            verbose,
-            left_dense,
-            sparsity=prune,
-            structure=structure,
+        if settings["allocate"]:
+            sensitivity = analyze_sensitivity(current, data, channel_fractions=())
+            fit = {**fit, "layer_sparsity": allocate_sparsity(sensitivity, prune)}
+        current, record = _prune_stage(
+            current, data, settings["backend"], left_dense, fit, sparsity=prune, structure=structure
         )
         timings["prune"] = time.perf_counter() - t
         label = f"prune {prune:.0%}" + (f" {structure}" if structure else "")
-        stage, content = _measure(f"{label} ({settings['backend']})", current, data)
+        stage, content = _measure(f"{label} ({settings['backend']})", current, data, record)
         stages.append(stage)
     if cluster is not None:
         t = time.perf_counter()
@@ -185,6 +246,11 @@ def _compress(model, data: DatasetSplits, settings: dict, verbose: int):
         stages.append(stage)
         timings["qat"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
+    budget = None
+    if settings["max_drop"] is not None:
+        test_drop = (stages[0].tflite.accuracy - stages[-1].tflite.accuracy) * 100
+        checked = [(s.name, s.val_accuracy) for s in stages[1:]]
+        budget = judge_budget(settings["max_drop"], dense_val, checked, test_drop)
     report = CompressionReport(
         settings=settings,
         dataset=data.describe(),
@@ -193,6 +259,9 @@ def _compress(model, data: DatasetSplits, settings: dict, verbose: int):
         sparsity=sparsity_table(current, structure=structure),
         left_dense=left_dense,
         timings=timings,
+        budget=budget,
+        allocation=None if sensitivity is None else fit["layer_sparsity"],
+        sensitivity=sensitivity,
         model=current,
     )
     return report, content
@@ -229,21 +298,6 @@ def _check_arguments(prune, structure, backend, channels, cluster, qat, epochs):
         raise InvalidValueError(f"compress_model expects epochs >= 1. Received: {epochs!r}.")
 
 
-def _channel_stage(model, data, fraction, epochs, learning_rate, seed, verbose):
-    smaller = prune_channels(model, fraction).model
-    config = TrainConfig(
-        epochs=epochs,
-        learning_rate=learning_rate,
-        lr_schedule="cosine",
-        augment=None,
-        early_stopping_patience=None,
-        checkpoint=False,
-        seed=seed,
-    )
-    train(smaller, data, config, verbose=verbose)
-    return smaller
-
-
 def _left_dense_by_structure(model, structure) -> dict[str, str]:
     """Layers m:n sparsity cannot cover: their kernel's input axis is not a multiple of n."""
     if structure is None:
@@ -260,29 +314,63 @@ def _left_dense_by_structure(model, structure) -> dict[str, str]:
     return left
 
 
-def _prune_stage(model, data, backend, epochs, learning_rate, verbose, left_dense, **target):
-    prune = prune_native if backend == "native" else prune_with_tfmot
-    return prune(
+def _prune_stage(model, data, backend, left_dense, fit, **target):
+    """The magnitude pruning stage; returns the pruned model and its fine-tuning record."""
+    if backend == "native":
+        return fine_tune_sparse(
+            model,
+            data,
+            **target,
+            skip_layers=tuple(left_dense),
+            epochs=fit["min_epochs"],
+            max_epochs=fit["max_epochs"],
+            floor=fit["floor"],
+            learning_rate=fit["learning_rate"],
+            teacher=fit["teacher"],
+            layer_sparsity=fit.get("layer_sparsity"),
+            verbose=fit["verbose"],
+        )
+    started = time.perf_counter()
+    pruned = prune_with_tfmot(
         model,
         data,
         **target,
         skip_layers=tuple(left_dense),
-        epochs=epochs,
-        learning_rate=learning_rate,
-        verbose=verbose,
+        epochs=fit["min_epochs"],
+        learning_rate=fit["learning_rate"],
+        verbose=fit["verbose"],
     )
+    epochs = fit["min_epochs"]
+    record = StageFineTuning(
+        epochs, epochs, time.perf_counter() - started, _val_accuracy(pruned, data), False
+    )
+    return pruned, record
 
 
 def _qat_stage(model, data, epochs, verbose, preserve) -> tuple[CompressionStage, bytes]:
     result = quantize_aware(model, data, epochs=epochs, preserve=preserve, verbose=verbose)
     probabilities = result.tf_keras_model.predict(data.x_test, batch_size=256, verbose=0)
+    val = result.tf_keras_model.predict(data.x_val, batch_size=256, verbose=0)
     kernels = [np.asarray(w) for w in result.tf_keras_model.weights if w.name.endswith("kernel:0")]
     name = {"clusters": "CQAT", "sparsity": "PQAT"}.get(preserve, "QAT")
     stage = _stage(name, probabilities, data, kernels, int(model.count_params()), result.tflite)
-    return stage, result.tflite
+    val_accuracy = float((val.argmax(-1) == np.asarray(data.y_val)).mean())
+    return dataclasses.replace(stage, val_accuracy=val_accuracy), result.tflite
 
 
-def _measure(name: str, model, data) -> tuple[CompressionStage, bytes]:
+def _val_accuracy(model, data) -> float:
+    probabilities = model.predict(data.x_val, batch_size=256, verbose=0)
+    return float((probabilities.argmax(-1) == np.asarray(data.y_val)).mean())
+
+
+def _measure(
+    name: str, model, data, fine_tuning=None, *, val_accuracy=None
+) -> tuple[CompressionStage, bytes]:
+    """Measures a Keras 3 stage: validation and test accuracy, its int8 file on LiteRT."""
+    if val_accuracy is None:
+        val_accuracy = (
+            fine_tuning.val_accuracy if fine_tuning is not None else _val_accuracy(model, data)
+        )
     probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
     content = convert_to_tflite(model, "int8", representative_data=data.x_train)
     kernels = [
@@ -290,7 +378,8 @@ def _measure(name: str, model, data) -> tuple[CompressionStage, bytes]:
         for layer in model.layers
         if getattr(layer, "kernel", None) is not None
     ]
-    return _stage(name, probabilities, data, kernels, int(model.count_params()), content), content
+    stage = _stage(name, probabilities, data, kernels, int(model.count_params()), content)
+    return dataclasses.replace(stage, val_accuracy=val_accuracy, fine_tuning=fine_tuning), content
 
 
 def _stage(name, probabilities, data, kernels, params, content) -> CompressionStage:

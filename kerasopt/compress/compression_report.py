@@ -11,15 +11,18 @@ import dataclasses
 import os
 from typing import Any
 
+from kerasopt.compress.accuracy_budget import BudgetVerdict, StageFineTuning
+from kerasopt.compress.pruning_sensitivity import SensitivityReport
 from kerasopt.core.atomic import atomic_path
 from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.export.deployment_metrics import DeploymentMetrics
 
 #: Version of the `report.json` layout `CompressionReport.to_dict()` writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _HEADER = [
     "stage",
+    "val acc",
     "keras acc",
     "litert int8 acc",
     "sparsity",
@@ -28,6 +31,7 @@ _HEADER = [
     "bytes",
     "gzip bytes",
     "latency µs",
+    "fine-tuning",
 ]
 
 
@@ -44,6 +48,9 @@ class CompressionStage:
             brings it down to the number of clusters).
         params: Parameters of the stage's model.
         tflite: The full-integer int8 TFLite file, measured on LiteRT.
+        val_accuracy: Validation accuracy of the stage's Keras model (what the accuracy
+            budget is judged on), or `None`.
+        fine_tuning: Epochs and seconds the stage's fine-tuning spent, or `None`.
 
     Example:
 
@@ -57,16 +64,20 @@ class CompressionStage:
     max_unique_weights_per_kernel: int
     params: int
     tflite: DeploymentMetrics
+    val_accuracy: float | None = None
+    fine_tuning: StageFineTuning | None = None
 
     def to_dict(self) -> dict:
         """The JSON form: the stage's numbers, the TFLite measurement under `tflite`."""
         return {
             "stage": self.name,
+            "val_accuracy": self.val_accuracy,
             "keras_accuracy": self.keras_accuracy,
             "kernel_sparsity": self.kernel_sparsity,
             "max_unique_weights_per_kernel": self.max_unique_weights_per_kernel,
             "params": self.params,
             "tflite": self.tflite.to_dict(),
+            "fine_tuning": None if self.fine_tuning is None else self.fine_tuning.to_dict(),
         }
 
 
@@ -82,6 +93,10 @@ class CompressionReport:
         sparsity: Per-layer sparsity table of the last stage (`sparsity_table`).
         left_dense: Layer name -> why the m:n structure left it dense.
         timings: Seconds per stage and `total`.
+        budget: Whether the accuracy budget held (`BudgetVerdict`), or `None` when the
+            run had none.
+        allocation: Layer -> sparsity chosen by `allocate_sparsity`, or `None`.
+        sensitivity: The `SensitivityReport` the allocation followed, or `None`.
         model: The last stage's Keras model (not part of `to_dict()`).
 
     Example:
@@ -99,6 +114,9 @@ class CompressionReport:
     sparsity: list[dict]
     left_dense: dict[str, str]
     timings: dict[str, float]
+    budget: BudgetVerdict | None = None
+    allocation: dict[str, float] | None = None
+    sensitivity: SensitivityReport | None = None
     model: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
@@ -123,6 +141,9 @@ class CompressionReport:
             "sparsity": self.sparsity,
             "left_dense": dict(self.left_dense),
             "timings": dict(self.timings),
+            "budget": None if self.budget is None else self.budget.to_dict(),
+            "allocation": None if self.allocation is None else dict(self.allocation),
+            "sensitivity": None if self.sensitivity is None else self.sensitivity.to_dict(),
         }
 
     def table(self) -> str:
@@ -141,6 +162,7 @@ def stage_rows(report: CompressionReport) -> list[list[str]]:
         [
             "dense float32 (baseline)",
             "-",
+            "-",
             f"{base.accuracy:.4f}",
             "-",
             "-",
@@ -148,6 +170,7 @@ def stage_rows(report: CompressionReport) -> list[list[str]]:
             f"{base.bytes:,}",
             f"{base.gzip_bytes:,}",
             f"{base.latency_us:.0f}",
+            "-",
         ]
     ]
     for stage in report.stages:
@@ -155,6 +178,7 @@ def stage_rows(report: CompressionReport) -> list[list[str]]:
         rows.append(
             [
                 f"{stage.name} int8",
+                "-" if stage.val_accuracy is None else f"{stage.val_accuracy:.4f}",
                 f"{stage.keras_accuracy:.4f}",
                 f"{lite.accuracy:.4f}",
                 f"{stage.kernel_sparsity:.1%}",
@@ -163,9 +187,16 @@ def stage_rows(report: CompressionReport) -> list[list[str]]:
                 f"{lite.bytes:,}",
                 f"{lite.gzip_bytes:,}",
                 f"{lite.latency_us:.0f}",
+                _fine_tuning_cell(stage.fine_tuning),
             ]
         )
     return rows
+
+
+def _fine_tuning_cell(record: StageFineTuning | None) -> str:
+    if record is None:
+        return "-"
+    return f"{record.epochs}/{record.max_epochs} ep, {record.seconds:.0f} s"
 
 
 def stage_table_markdown(report: CompressionReport) -> list[str]:
@@ -195,13 +226,17 @@ def markdown_report(report: CompressionReport) -> str:
         "",
         *stage_table_markdown(report),
         "",
-        "Every int8 file passed the full-integer check. Accuracy is on the test split; "
-        "latency is the median per sample, batch 1, one thread on LiteRT; sparsity is the "
-        "share of exact zeros over all Conv/Dense kernels.",
+        "Every int8 file passed the full-integer check. `val acc` is the Keras model on the "
+        "validation split (the accuracy budget is judged on it); the other accuracies are "
+        "on the test split; latency is the median per sample, batch 1, one thread on "
+        "LiteRT; sparsity is the share of exact zeros over all Conv/Dense kernels; "
+        "fine-tuning is epochs run / epoch budget and wall time.",
         "",
         f"gzip(last stage int8) / gzip(dense float32) = {report.gzip_vs_dense_float32:.3f}",
         "",
+        *([f"**{report.budget.line()}**", ""] if report.budget else []),
         *([f"Left dense: {left_dense}.", ""] if left_dense else []),
+        *(_allocation_lines(report) if report.allocation else []),
         "## Per-layer sparsity (last stage)",
         "",
         *markdown_table(
@@ -221,6 +256,24 @@ def markdown_report(report: CompressionReport) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _allocation_lines(report: CompressionReport) -> list[str]:
+    sensitivity = report.sensitivity
+    return [
+        "## Sparsity allocated by sensitivity",
+        "",
+        "Each layer pruned alone, one-shot, on the validation split (accuracy drop in "
+        "points), and the sparsity `allocate_sparsity` gave it:",
+        "",
+        *sensitivity.to_markdown().splitlines(),
+        "",
+        *markdown_table(
+            ["layer", "allocated sparsity"],
+            [[name, f"{value:.1%}"] for name, value in report.allocation.items()],
+        ),
+        "",
+    ]
 
 
 def plot_compression(report: CompressionReport, path: str | os.PathLike) -> None:

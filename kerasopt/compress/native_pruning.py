@@ -14,8 +14,10 @@ import numbers
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 
+from kerasopt.compress._tf_keras_finetune import ends_in_softmax
+from kerasopt.compress.accuracy_budget import StageFineTuning
+from kerasopt.compress.fine_tuning import fine_tune
 from kerasopt.compress.native_magnitude_pruning import MagnitudePruning
 from kerasopt.compress.sparsity_mask import PruningMask, parse_structure
 from kerasopt.compress.sparsity_schedules import (
@@ -200,7 +202,7 @@ def _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate) -> N
             raise InvalidValueError(
                 f"prune_native requires an int {name} >= 1. Received: {name}={value!r}."
             )
-    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) and (
+    if (
         isinstance(learning_rate, bool)
         or not isinstance(learning_rate, numbers.Real)
         or not learning_rate > 0
@@ -234,18 +236,22 @@ def prune_native(
     skip_layers: Sequence[str] = (),
     epochs: int = 2,
     batch_size: int = 32,
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
+    learning_rate: float = 1e-3,
+    max_epochs: int | None = None,
+    floor: float | None = None,
+    teacher: keras.Model | None = None,
     verbose: int = 0,
 ) -> keras.Model:
     """Fine-tunes a sparse copy of a trained classifier and returns it stripped.
 
-    Prepares a copy (`prepare_for_pruning`), compiles it with Adam and sparse
-    categorical cross-entropy (the model must output probabilities), fits it on
-    `data.x_train` / `data.y_train` with validation on `data.x_val` / `data.y_val` and a
-    `MagnitudePruning` callback, then returns `strip_pruning` of it, compiled for
-    evaluation. `model` is not modified. `"polynomial"` reaches `sparsity` halfway
-    through the run and fine-tunes at that sparsity for the rest; `"constant"` prunes
-    to `sparsity` at the first step.
+    Prepares a copy (`prepare_for_pruning`) and fine-tunes it (`fine_tune`: Adam with
+    warmup and cosine decay, sparse cross-entropy matched to the model's output) on
+    `data.x_train` / `data.y_train`, validating on `data.x_val` / `data.y_val`, with a
+    `MagnitudePruning` callback; then returns `strip_pruning` of it, compiled for
+    evaluation. `model` is not modified. `"polynomial"` ramps the sparsity up from 0 and
+    reaches `sparsity` halfway through the first `epochs` epochs; `"constant"` prunes to
+    `sparsity` at the first step. With `max_epochs`, fine-tuning goes on after `epochs`
+    until the validation accuracy reaches `floor`, or `max_epochs` are spent.
 
     Args:
         model: A trained, built Functional or Sequential classifier.
@@ -258,12 +264,17 @@ def prune_native(
         structure: `"m:n"` (e.g. `"2:4"`) for structured sparsity, or `None`. Defaults
             to `None`.
         skip_layers: Names of prunable layers to leave dense. Defaults to `()`.
-        epochs: Fine-tuning epochs. Defaults to `2`.
+        epochs: Fine-tuning epochs always run; the sparsity ramp ends within them.
+            Defaults to `2`.
         batch_size: Samples per step. Defaults to `32`.
-        learning_rate: Adam learning rate, a float or a
-            `keras.optimizers.schedules.LearningRateSchedule`. Small models pruned hard
-            recover faster with a larger rate (1e-2 on the digits CNN). Defaults to
-            `1e-3`.
+        learning_rate: Peak Adam learning rate. Small models pruned hard recover faster
+            with a larger rate (1e-2 on the digits CNN). Defaults to `1e-3`.
+        max_epochs: The epoch budget when fine-tuning until `floor`; `None` runs exactly
+            `epochs`. Defaults to `None`.
+        floor: Validation accuracy that ends fine-tuning after `epochs`, or `None`.
+            Defaults to `None`.
+        teacher: A model to distill from while fine-tuning (usually `model` itself),
+            or `None`. Defaults to `None`.
         verbose: Keras `fit` verbosity. Defaults to `0`.
 
     Example:
@@ -282,24 +293,66 @@ def prune_native(
     print(format_sparsity_table(sparsity_table(sparse)))
     ```
     """
+    return fine_tune_sparse(
+        model,
+        data,
+        sparsity=sparsity,
+        schedule=schedule,
+        structure=structure,
+        skip_layers=skip_layers,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        max_epochs=max_epochs,
+        floor=floor,
+        teacher=teacher,
+        verbose=verbose,
+    )[0]
+
+
+def fine_tune_sparse(
+    model: keras.Model,
+    data,
+    *,
+    sparsity: float,
+    schedule: str | PruningSchedule = "polynomial",
+    structure: str | None = None,
+    skip_layers: Sequence[str] = (),
+    epochs: int = 2,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    max_epochs: int | None = None,
+    floor: float | None = None,
+    teacher: keras.Model | None = None,
+    layer_sparsity: dict[str, float] | None = None,
+    verbose: int = 0,
+) -> tuple[keras.Model, StageFineTuning]:
+    """`prune_native`, also returning the `StageFineTuning` record of the fit.
+
+    `layer_sparsity` (`{layer: final sparsity}`, e.g. from `allocate_sparsity`) gives
+    the named layers their own targets, reached along the same schedule.
+    """
     _check_model(model, "prune_native")
     _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate)
+    max_epochs = epochs if max_epochs is None else max_epochs
     steps_per_epoch = math.ceil(len(data.y_train) / batch_size)
-    total_steps = epochs * steps_per_epoch
-    schedule = build_sparsity_schedule(schedule, sparsity, total_steps, steps_per_epoch)
-
+    schedule = build_sparsity_schedule(
+        schedule, sparsity, epochs * steps_per_epoch, steps_per_epoch
+    )
     pruned = prepare_for_pruning(model, skip_layers=skip_layers, structure=structure)
-    loss = keras.losses.SparseCategoricalCrossentropy()
-    pruned.compile(keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
-    pruned.fit(
-        np.asarray(data.x_train),
-        np.asarray(data.y_train),
+    record = fine_tune(
+        pruned,
+        data,
+        min_epochs=epochs,
+        max_epochs=max_epochs,
+        learning_rate=learning_rate,
+        floor=floor,
+        callbacks=[MagnitudePruning(schedule, structure=structure, layer_sparsity=layer_sparsity)],
+        teacher=teacher,
         batch_size=batch_size,
-        epochs=epochs,
-        validation_data=(np.asarray(data.x_val), np.asarray(data.y_val)),
-        callbacks=[MagnitudePruning(schedule, structure=structure)],
         verbose=verbose,
     )
     stripped = strip_pruning(pruned)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model))
     stripped.compile(keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
-    return stripped
+    return stripped, record

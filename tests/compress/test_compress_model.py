@@ -20,7 +20,9 @@ def dense_model(trained_digits_model):
 @pytest.mark.slow
 def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_path):
     before = [w.copy() for w in dense_model.get_weights()]
-    report = compress_model(dense_model, digits, prune=0.8, epochs=2, out_dir=tmp_path)
+    report = compress_model(
+        dense_model, digits, prune=0.8, epochs=2, max_epochs=4, out_dir=tmp_path
+    )
     dense, pruned = report.stages
     assert (dense.name, pruned.name) == ("dense", "prune 80% (native)")
     assert dense.kernel_sparsity < 0.05 and pruned.kernel_sparsity >= 0.75
@@ -38,6 +40,8 @@ def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_pa
     assert saved == json.loads(json.dumps(report.to_dict()))
     assert saved["schema_version"] == SCHEMA_VERSION
     assert [s["stage"] for s in saved["stages"]] == ["dense", "prune 80% (native)"]
+    assert saved["budget"]["max_drop"] == 1.0 and "budget" in (tmp_path / "report.md").read_text()
+    assert 2 <= saved["stages"][1]["fine_tuning"]["epochs"] <= 4
     assert saved["stages"][1]["tflite"]["gzip_bytes"] == pruned.tflite.gzip_bytes
     assert set(saved["float32_baseline"]) >= {"accuracy", "bytes", "gzip_bytes", "latency_us"}
     assert not (tmp_path / ".kerasopt.lock").read_text()  # released
@@ -47,11 +51,12 @@ def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_pa
 
 @pytest.mark.slow
 def test_channel_stage_shrinks_parameters(dense_model, digits):
-    report = compress_model(dense_model, digits, channels=0.5, epochs=1)
+    report = compress_model(dense_model, digits, channels=0.5, epochs=1, max_drop=None)
     dense, smaller = report.stages
     assert smaller.params < dense.params / 2.5
     assert smaller.tflite.bytes < dense.tflite.bytes
     assert "channels -50% int8" in report.table()
+    assert report.budget is None and smaller.fine_tuning.epochs == 1
 
 
 @pytest.mark.parametrize(
@@ -76,9 +81,12 @@ def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     out = tmp_path / "small"
     args = ["compress", str(path), "--data", "digits", "--channels", "0.5", "--epochs", "1"]
+    args += ["--max-epochs", "2"]
     assert main([*args, "--out", str(out)]) == 0
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
-    assert "channels -50% int8" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "channels -50% int8" in printed
+    assert printed.strip().splitlines()[-1].startswith(("budget held", "budget NOT held"))
     assert (out / "model_int8.tflite").is_file()
     assert main([*args, "--out", str(tmp_path)]) == 2
     assert "would overwrite the input model" in capsys.readouterr().err
@@ -86,7 +94,9 @@ def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, digits):
-    report = compress_model(dense_model, digits, prune=0.5, structure="2:4", epochs=1)
+    report = compress_model(
+        dense_model, digits, prune=0.5, structure="2:4", epochs=1, max_drop=None
+    )
     assert list(report.left_dense) == ["block0_conv0"]
     rows = {row["layer"]: row for row in report.sparsity}
     assert rows["block0_conv0"]["sparsity"] == 0.0
@@ -95,7 +105,9 @@ def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, dig
 
 @pytest.mark.slow
 def test_prune_cluster_qat_stages_compose(dense_model, digits):
-    report = compress_model(dense_model, digits, prune=0.5, cluster=8, qat=True, epochs=1)
+    report = compress_model(
+        dense_model, digits, prune=0.5, cluster=8, qat=True, epochs=1, max_drop=None
+    )
     names = [s.name for s in report.stages]
     assert names == ["dense", "prune 50% (native)", "cluster 8", "CQAT"]
     clustered = report.stages[2]

@@ -1,0 +1,115 @@
+"""`fine_tune`: the recovery fit every Keras 3 compression stage shares.
+
+The rate held while the sparsity ramps, then a cosine decay over the rest of the stage's
+epoch budget; sparse cross-entropy matched to the model's output (probabilities or
+logits); validation accuracy watched by a `BudgetStop`; and optionally the dense model
+as a teacher through `keras.distillation`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+
+from kerasopt.compress._tf_keras_finetune import ends_in_softmax
+from kerasopt.compress.accuracy_budget import BudgetStop, StageFineTuning
+from kerasopt.schedules.warmup_cosine import WarmupCosine
+
+
+def fine_tuning_rate(learning_rate: float, min_epochs: int, max_epochs: int, steps_per_epoch: int):
+    """The peak rate held through the first `min_epochs`, then cosine decay to `max_epochs`.
+
+    The sparsity ramp runs in the first `min_epochs`, and the model needs the full rate
+    to follow it. Measured at 80 % sparsity in 3 epochs on digits (kerasopt's CNN and
+    the user-shaped residual model): a cosine decay from the start lost 7 points
+    against a constant rate (0.867 against 0.936, seed 0), and a quarter-epoch warmup
+    before the hold lost in 6 of 8 runs (seeds 1-2, rates 1e-2 and 1e-3), so there is
+    no warmup: the model is trained already.
+    """
+    total = max(2, max_epochs * steps_per_epoch)
+    hold = min(min_epochs * steps_per_epoch, total - 1)
+    return WarmupCosine(learning_rate, total_steps=total, warmup_steps=0, hold_steps=hold)
+
+
+def fine_tune(
+    model: keras.Model,
+    data,
+    *,
+    min_epochs: int,
+    max_epochs: int,
+    learning_rate: float,
+    floor: float | None = None,
+    callbacks=(),
+    teacher: keras.Model | None = None,
+    batch_size: int = 32,
+    verbose: int = 0,
+) -> StageFineTuning:
+    """Fits `model` in place until its validation accuracy reaches `floor` or epochs run out.
+
+    Runs at least `min_epochs` and at most `max_epochs` epochs on `data.x_train` with
+    Adam under `fine_tuning_rate` (held during the first `min_epochs`, then cosine),
+    validating on `data.x_val`. With `teacher` (the dense
+    model), the fit goes through a `keras.distillation.Distiller`: half the loss is the
+    labels' cross-entropy, half the KL divergence to the teacher's softened outputs.
+    `callbacks` (such as `MagnitudePruning`) run in the same fit.
+
+    Args:
+        model: The stage's Keras 3 classifier, built; modified in place.
+        data: `DatasetSplits` with train and validation splits.
+        min_epochs: Epochs always run (a pruning ramp ends within them).
+        max_epochs: The epoch budget.
+        learning_rate: Peak rate of the schedule.
+        floor: Validation accuracy at which to stop, or `None` to run `max_epochs`.
+            Defaults to `None`.
+        callbacks: More Keras callbacks. Defaults to `()`.
+        teacher: The model to distill from, or `None`. Defaults to `None`.
+        batch_size: Samples per step. Defaults to `32`.
+        verbose: Keras `fit` verbosity. Defaults to `0`.
+
+    Returns:
+        A `StageFineTuning`: epochs run, seconds, final validation accuracy.
+
+    Example:
+
+    ```python
+    record = fine_tune(smaller, data, min_epochs=2, max_epochs=30, learning_rate=1e-3,
+                       floor=dense_val_accuracy - 0.01)
+    ```
+    """
+    started = time.perf_counter()
+    steps_per_epoch = math.ceil(len(data.y_train) / batch_size)
+    rate = fine_tuning_rate(learning_rate, min_epochs, max_epochs, steps_per_epoch)
+    optimizer = keras.optimizers.Adam(rate)
+    target = model
+    # keras.distillation.Distiller freezes every layer of the teacher for good; the
+    # teacher is the user's dense model, which compression promises to leave as it was.
+    layers = [] if teacher is None else teacher._flatten_layers()
+    trainable = [(layer, layer.trainable) for layer in layers]
+    try:
+        if teacher is not None:
+            from kerasopt.compress.distillation import build_distiller
+
+            target = build_distiller(teacher, model)
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        else:
+            loss = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=not ends_in_softmax(model)
+            )
+        target.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+        stop = BudgetStop(floor, min_epochs=min_epochs)
+        target.fit(
+            np.asarray(data.x_train),
+            np.asarray(data.y_train),
+            batch_size=batch_size,
+            epochs=max_epochs,
+            validation_data=(np.asarray(data.x_val), np.asarray(data.y_val)),
+            callbacks=[*callbacks, stop],
+            verbose=verbose,
+        )
+    finally:
+        for layer, flag in trainable:
+            layer.trainable = flag
+    return stop.record(started, max_epochs)
