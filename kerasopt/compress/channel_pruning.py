@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from kerasopt.compress._graph_walk import LayerGraph, is_prunable_kind
+from kerasopt.compress._channel_groups import choose_channels
+from kerasopt.compress._graph_walk import ChannelGraph
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.suggestions import did_you_mean
 
@@ -23,9 +24,14 @@ IMPORTANCE_CRITERIA = ("l1", "l2", "bn_gamma")
 class PrunedLayer:
     """What `prune_channels` did to one Conv/Dense layer.
 
-    `status` is `"pruned"`, `"skipped"` (named in `skip_layers`) or `"output"` (its
-    channels leave the model, so they are kept). `kept` holds the original indices of
-    the filters/units kept, in order.
+    `status` is `"pruned"`, `"skipped"` (it, or a layer in `coupled`, is named in
+    `skip_layers`), `"output"` (its channels, or those of a layer in `coupled`, leave
+    the model) or `"fixed"` (its channels meet, at a merge, channels no Conv/Dense
+    produces, such as the model input). `kept` holds the original indices of the
+    filters/units kept, in order. `coupled` names the other Conv/Dense layers whose
+    channels meet this one's at an `Add`-like merge: they are pruned together and keep
+    the same channels. Layers inside a nested model are named by their path
+    (`"backbone/conv2d"`).
     """
 
     name: str
@@ -33,6 +39,7 @@ class PrunedLayer:
     after: int
     kept: tuple[int, ...]
     status: str
+    coupled: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -48,7 +55,8 @@ class ChannelPruningResult:
         """A text table: layer, filters/units before and after, status."""
         lines = [f"{'layer':<24}{'before':>8}{'after':>8}  status"]
         for row in self.layers:
-            lines.append(f"{row.name:<24}{row.before:>8}{row.after:>8}  {row.status}")
+            coupled = f" (with {', '.join(row.coupled)})" if row.coupled else ""
+            lines.append(f"{row.name:<24}{row.before:>8}{row.after:>8}  {row.status}{coupled}")
         ratio = self.params_before / max(self.params_after, 1)
         lines.append(f"params {self.params_before} -> {self.params_after} ({ratio:.2f}x fewer)")
         return "\n".join(lines)
@@ -65,30 +73,45 @@ def prune_channels(
     """Removes the least important filters of Conv layers and units of Dense layers.
 
     For every Conv1D/Conv2D/Conv3D and Dense layer, the `fraction` of filters/units with
-    the lowest importance is removed, together with the matching slices of the layers
-    that see those channels: the following BatchNormalization (gamma, beta, moving mean
-    and variance), a DepthwiseConv, and the input axis of the next Conv/Dense kernel,
-    across a Flatten too (whose output interleaves the channels at every position).
-    Activations, dropout, pooling, padding and scalar Rescaling are passed through.
+    the lowest importance is removed, together with the matching slices of every layer
+    that sees those channels: BatchNormalization (gamma, beta, moving mean and
+    variance), DepthwiseConv and SeparableConv inputs, and the input axis of each
+    Conv/Dense kernel they reach, across a Flatten too (whose output interleaves the
+    channels at every position). Activations, dropout, pooling, padding, scalar
+    Rescaling and a Reshape that keeps the channel axis last (a squeeze-and-excitation
+    gate) are passed through; a tensor that feeds several layers is followed along each
+    of them.
 
-    A new, smaller dense model is built from the model's config with fewer `filters` /
+    Residual models work: layers whose channels meet at an elementwise merge (`Add`,
+    `Subtract`, `Multiply`, `Average`, `Maximum`, `Minimum`), directly or through the
+    per-channel layers above, form a group that keeps the same channel indices (a
+    residual stage and its shortcut). Each channel of a group is scored by the summed
+    importance of its layers (each layer's divided by its mean), and the group loses the
+    `fraction` of its channels with the lowest score. A `Concatenate` along the channels
+    is followed too, each input at its offset. Layers inside a nested
+    Sequential/Functional model (a backbone) are pruned like the others.
+
+    A new, smaller model is built from the model's config with fewer `filters` /
     `units` and the sliced weights; `model` itself is not changed. The new model is not
     compiled: fine-tune it for a few epochs to recover the accuracy lost.
 
-    Layers whose channels are model outputs (the classifier) are never pruned. A layer
-    whose channels reach a branch, a merge (`Add`, `Concatenate`) or a layer that mixes
-    channels (`Reshape`, `LayerNormalization`, softmax) raises a `ValueError` naming both
-    layers; list the layers it names in `skip_layers` to keep them whole.
+    A group is kept whole when its channels leave the model (the classifier), when it
+    holds a layer named in `skip_layers`, or when they meet channels no Conv/Dense makes
+    (the model input added to a conv's output). A group whose channels reach a layer
+    that mixes channels (a `Reshape` of the channel axis, `LayerNormalization`, softmax,
+    an unknown layer)
+    raises a `ValueError` naming both layers and the `skip_layers` that avoid it.
 
     Args:
         model: A built Sequential or Functional Keras model (channels_last).
-        fraction: Fraction of the filters/units of each layer to remove, in `[0, 1)`;
-            `round(fraction * n)` are removed. Defaults to `0.5`.
+        fraction: Fraction of the filters/units of each layer (or group) to remove, in
+            `[0, 1)`; `round(fraction * n)` are removed. Defaults to `0.5`.
         importance: How filters/units are ranked: `"l1"` (sum of absolute kernel
             weights), `"l2"` (their Euclidean norm) or `"bn_gamma"` (absolute gamma of
             the BatchNormalization that follows; layers without one use `"l1"`).
             Defaults to `"l1"`.
-        skip_layers: Names of Conv/Dense layers to leave whole. Defaults to `()`.
+        skip_layers: Names of Conv/Dense layers (or of a nested model) to leave whole,
+            with every layer coupled to them. Defaults to `()`.
         min_channels: Fewest filters/units any layer keeps. Defaults to `1`.
 
     Returns:
@@ -98,41 +121,47 @@ def prune_channels(
     Example:
 
     >>> from kerasopt.compress.channel_pruning import prune_channels
-    >>> from kerasopt.models import build_cnn
-    >>> model = build_cnn((8, 8), 10, input_max=16, filters=(8, 16), dense_units=32)
+    >>> from kerasopt.models import build_residual_cnn
+    >>> model = build_residual_cnn((8, 8), 10, input_max=16, widths=(8, 16))
     >>> result = prune_channels(model, 0.5)
-    >>> [row.after for row in result.layers]
-    [4, 4, 8, 8, 16, 10]
+    >>> [(row.name, row.after) for row in result.layers][:3]
+    [('stem0_conv', 4), ('stage1_a_conv', 8), ('stage1_b_conv', 8)]
+    >>> result.layers[2].coupled
+    ('stage1_projection_conv',)
     """
-    fraction, importance, skip, min_channels = _check_arguments(
-        model, fraction, importance, skip_layers, min_channels
-    )
-    graph = LayerGraph(model)
-    weights = {layer.name: _named_weights(layer) for layer in graph.layers}
-    rows, new_sizes = [], {}
-    for layer in graph.layers:
-        if not is_prunable_kind(layer):
-            continue
-        size = int(layer.units if hasattr(layer, "units") else layer.filters)
-        everything = tuple(range(size))
-        if layer.name in skip:
-            rows.append(PrunedLayer(layer.name, size, size, everything, "skipped"))
-            continue
-        steps, reaches_output = graph.follow(layer)
-        if reaches_output:
-            rows.append(PrunedLayer(layer.name, size, size, everything, "output"))
-            continue
-        scores = _importance(weights, layer, steps, importance)
-        keep = min(size, max(min_channels, size - int(round(fraction * size))))
-        kept = np.sort(np.argsort(-scores, kind="stable")[:keep])
-        _slice_path(weights, layer, steps, kept, size)
-        new_sizes[layer.name] = keep
-        rows.append(PrunedLayer(layer.name, size, keep, tuple(int(i) for i in kept), "pruned"))
-    pruned = _rebuild(model, new_sizes, weights)
+    fraction, importance, min_channels = _check_arguments(fraction, importance, min_channels)
+    graph = ChannelGraph(model)
+    skip = _check_skip_layers(model, graph, skip_layers)
+    weights = {}
+    scores = [_importance(weights, producer, importance) for producer in graph.producers]
+    choice = choose_channels(graph, scores, fraction, skip, min_channels)
+
+    rows, new_configs = [], {}
+    for index, producer in enumerate(graph.producers):
+        kept = np.flatnonzero(choice.keep[producer.ids])
+        size = len(producer.ids)
+        if len(kept) < size:
+            _take(weights, producer.layer, "kernel", kept, -1)
+            _take(weights, producer.layer, "bias", kept, 0)
+            key = "units" if "units" in producer.layer.get_config() else "filters"
+            new_configs[id(producer.layer)] = {key: len(kept)}
+        rows.append(
+            PrunedLayer(
+                producer.name,
+                size,
+                len(kept),
+                tuple(int(i) for i in kept),
+                choice.statuses[index],
+                choice.coupled[index],
+            )
+        )
+    for step in graph.steps:
+        _slice_step(weights, new_configs, step, choice.keep[step.ids])
+    pruned = _rebuild(model, new_configs, weights)
     return ChannelPruningResult(pruned, rows, model.count_params(), pruned.count_params())
 
 
-def _check_arguments(model, fraction, importance, skip_layers, min_channels):
+def _check_arguments(fraction, importance, min_channels):
     if not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
         raise InvalidValueError(
             f"prune_channels needs 0 <= fraction < 1 (the share of filters/units to remove). "
@@ -147,96 +176,94 @@ def _check_arguments(model, fraction, importance, skip_layers, min_channels):
         raise InvalidValueError(
             f"prune_channels needs an integer min_channels >= 1. Received: {min_channels=}."
         )
+    return float(fraction), importance, min_channels
+
+
+def _check_skip_layers(model, graph, skip_layers) -> set[str]:
     skip = {skip_layers} if isinstance(skip_layers, str) else set(skip_layers)
     names = [layer.name for layer in model.layers]
+    known = graph.names | set(names)
     for name in sorted(skip):
-        if name not in names:
+        if name not in known:
             raise InvalidValueError(
                 f"skip_layers names {name!r}, which is not a layer of model "
-                f"{model.name!r}.{did_you_mean(name, names)} Its layers are {names}."
+                f"{model.name!r}.{did_you_mean(name, sorted(known))} Its layers are {names}."
             )
-    return float(fraction), importance, skip, min_channels
+    return skip
 
 
-def _named_weights(layer) -> list[list]:
-    """`[variable name, array]` pairs in the layer's own weight order."""
-    return [[v.name, w] for v, w in zip(layer.weights, layer.get_weights(), strict=True)]
+def _arrays(weights, layer) -> list[list]:
+    """`[variable name, array]` pairs in the layer's own weight order, read once."""
+    if id(layer) not in weights:
+        pairs = zip(layer.weights, layer.get_weights(), strict=True)
+        weights[id(layer)] = [[variable.name, array] for variable, array in pairs]
+    return weights[id(layer)]
 
 
 def _weight(weights, layer, name):
-    for variable_name, array in weights[layer.name]:
+    for variable_name, array in _arrays(weights, layer):
         if variable_name == name:
             return array
     return None
 
 
 def _take(weights, layer, name, indices, axis):
-    for pair in weights[layer.name]:
+    for pair in _arrays(weights, layer):
         if pair[0] == name:
             pair[1] = np.take(pair[1], indices, axis=axis)
 
 
-def _importance(weights, layer, steps, importance) -> np.ndarray:
-    if importance == "bn_gamma":
-        for step in steps:
-            if step.kind == "batch_norm" and _weight(weights, step.layer, "gamma") is not None:
-                return np.abs(_weight(weights, step.layer, "gamma"))
-    kernel = _weight(weights, layer, "kernel")
+def _importance(weights, producer, importance) -> np.ndarray:
+    if importance == "bn_gamma" and producer.batch_norm is not None:
+        gamma = _weight(weights, producer.batch_norm, "gamma")
+        if gamma is not None:
+            return np.abs(gamma)
+    kernel = _weight(weights, producer.layer, "kernel")
     per_unit = kernel.reshape(-1, kernel.shape[-1])
     if importance == "l2":
         return np.sqrt(np.sum(np.square(per_unit), axis=0))
     return np.sum(np.abs(per_unit), axis=0)
 
 
-def _expand(indices, channels, repeat, *, inner):
-    """Indices after each channel becomes `repeat` entries.
-
-    `inner=True`: channel `c` becomes `c * repeat + r` (depthwise multipliers).
-    `inner=False`: channel `c` sits at `p * channels + c` for each position `p` (a
-    channels_last Flatten of `(..., channels)`: index `(i * w + j) * channels + c`).
-    """
-    offsets = np.arange(repeat)
-    if inner:
-        return (indices[:, None] * repeat + offsets[None, :]).ravel()
-    return (offsets[:, None] * channels + indices[None, :]).ravel()
-
-
-def _slice_path(weights, producer, steps, kept, size):
-    _take(weights, producer, "kernel", kept, -1)
-    _take(weights, producer, "bias", kept, 0)
-    indices, channels = kept, size
-    for step in steps:
-        layer = step.layer
-        if step.kind == "batch_norm":
-            for name in ("gamma", "beta", "moving_mean", "moving_variance"):
-                _take(weights, layer, name, indices, 0)
-        elif step.kind == "depthwise":
-            _take(weights, layer, "kernel", indices, -2)
-            indices = _expand(indices, channels, step.repeat, inner=True)
-            channels *= step.repeat
-            _take(weights, layer, "bias", indices, 0)
-        elif step.kind == "flatten":
-            indices = _expand(indices, channels, step.repeat, inner=False)
-            channels *= step.repeat
-        elif step.kind == "kernel_input":
-            _take(weights, layer, "kernel", indices, -2)
-        elif step.kind == "separable_input":
-            _take(weights, layer, "depthwise_kernel", indices, -2)
-            pointwise = _expand(indices, channels, step.repeat, inner=True)
-            _take(weights, layer, "pointwise_kernel", pointwise, -2)
+def _slice_step(weights, new_configs, step, mask):
+    if mask.all():
+        return
+    kept, layer = np.flatnonzero(mask), step.layer
+    if step.kind == "reshape":
+        target = list(layer.get_config()["target_shape"])
+        if target[-1] != -1:
+            new_configs[id(layer)] = {"target_shape": (*target[:-1], len(kept))}
+    elif step.kind == "batch_norm":
+        for name in ("gamma", "beta", "moving_mean", "moving_variance"):
+            _take(weights, layer, name, kept, 0)
+    elif step.kind == "depthwise":
+        _take(weights, layer, "kernel", kept, -2)
+        _take(weights, layer, "bias", np.flatnonzero(np.repeat(mask, step.repeat)), 0)
+    elif step.kind == "kernel_input":
+        _take(weights, layer, "kernel", kept, -2)
+    elif step.kind == "separable_input":
+        _take(weights, layer, "depthwise_kernel", kept, -2)
+        pointwise = np.flatnonzero(np.repeat(mask, step.repeat))
+        _take(weights, layer, "pointwise_kernel", pointwise, -2)
 
 
-def _rebuild(model, new_sizes, weights):
+def _rebuild(model, new_configs, weights):
     import keras
 
-    def clone_layer(layer):
-        config = layer.get_config()
-        if layer.name in new_sizes:
-            config["units" if "units" in config else "filters"] = new_sizes[layer.name]
-        return layer.__class__.from_config(config)
+    clones = []
 
-    pruned = keras.models.clone_model(model, clone_function=clone_layer)
-    for layer in pruned.layers:
-        if layer.name in weights and weights[layer.name]:
-            layer.set_weights([array for _, array in weights[layer.name]])
+    def clone_layer(layer):
+        config = {**layer.get_config(), **new_configs.get(id(layer), {})}
+        clone = layer.__class__.from_config(config)
+        clones.append((layer, clone))
+        return clone
+
+    pruned = keras.models.clone_model(model, clone_function=clone_layer, recursive=True)
+    for layer, clone in clones:
+        if id(layer) in weights:
+            arrays = [array for _, array in weights[id(layer)]]
+        else:
+            arrays = layer.get_weights()
+        if arrays:
+            clone.set_weights(arrays)
     return pruned

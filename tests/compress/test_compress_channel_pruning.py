@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from small_models import nested_backbone_cnn, residual_cnn
 
 from kerasopt.compress.channel_pruning import prune_channels
-from kerasopt.models import build_cnn
+from kerasopt.models import build_cnn, build_residual_cnn
 from kerasopt.training import TrainConfig, train
 
 
@@ -114,6 +115,214 @@ MODELS_WITH_DEAD_CHANNELS = [
 ]
 
 
+def _kill(model, dead, *names):
+    """Makes channels `dead` output exactly 0 through the named layers.
+
+    Conv/Dense: zero kernel columns and bias; DepthwiseConv: zero bias (its input is
+    already 0); BatchNormalization: gamma = beta = 0, whatever its moving statistics.
+    """
+    for name in names:
+        layer = _find(model, name)
+        if isinstance(layer, keras.layers.BatchNormalization):
+            _set(layer, "gamma", dead, 0)
+            _set(layer, "beta", dead, 0)
+        else:
+            if not isinstance(layer, keras.layers.DepthwiseConv2D):
+                _set(layer, "kernel", dead, -1)
+            _set(layer, "bias", dead, 0)
+
+
+def _find(model, path):
+    for name in path.split("/"):
+        model = model.get_layer(name)
+    return model
+
+
+def _digits_input(rng):
+    return rng.uniform(0, 16, (16, 8, 8)).astype("float32")
+
+
+def _residual_cnn_with_dead_channels(rng):
+    """tests/small_models.residual_cnn: the stem and the block's 2nd conv share an Add."""
+    model = residual_cnn()
+    _randomize_batch_norms(model, rng)
+    shared, inner = _removable(rng, 8), _removable(rng, 8)
+    _kill(model, shared, "stem_conv", "stem_bn", "block_conv2", "block_bn2")
+    _kill(model, inner, "block_conv1", "block_bn1")
+    dead = {"stem_conv": shared, "block_conv2": shared, "block_conv1": inner}
+    return model, dead, _digits_input(rng)
+
+
+def _inverted_residual():
+    """A MobileNetV2 block: expand 1x1, depthwise 3x3, linear 1x1 projection, identity Add."""
+    layers = keras.layers
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    x = layers.ReLU(6.0)(layers.BatchNormalization(name="stem_bn")(x))
+    y = layers.Conv2D(24, 1, name="expand")(x)
+    y = layers.ReLU(6.0)(layers.BatchNormalization(name="expand_bn")(y))
+    y = layers.DepthwiseConv2D(3, padding="same", name="depthwise")(y)
+    y = layers.ReLU(6.0)(layers.BatchNormalization(name="depthwise_bn")(y))
+    y = layers.Conv2D(8, 1, name="project")(y)
+    x = layers.Add(name="add")([x, layers.BatchNormalization(name="project_bn")(y)])
+    x = layers.Conv2D(6, 3, strides=2, name="head_conv")(layers.ZeroPadding2D(1)(x))
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(3, name="out")(x))
+
+
+def _inverted_residual_with_dead_channels(rng):
+    model = _inverted_residual()
+    _randomize_batch_norms(model, rng)
+    dead = {"stem": _removable(rng, 8), "expand": _removable(rng, 24)}
+    dead["project"], dead["head_conv"] = dead["stem"], _removable(rng, 6)
+    _kill(model, dead["stem"], "stem", "stem_bn", "project", "project_bn")
+    _kill(model, dead["expand"], "expand", "expand_bn", "depthwise", "depthwise_bn")
+    _kill(model, dead["head_conv"], "head_conv")
+    return model, dead, rng.normal(size=(16, 8, 8, 3)).astype("float32")
+
+
+def _projection_residual_with_dead_channels(rng):
+    """build_residual_cnn: the stem feeds a stage and its 1x1 projection shortcut."""
+    model = build_residual_cnn((8, 8), 10, input_max=16, widths=(8, 16))
+    _randomize_batch_norms(model, rng)
+    dead = {"stem0_conv": _removable(rng, 8), "stage1_a_conv": _removable(rng, 16)}
+    dead["stage1_b_conv"] = dead["stage1_projection_conv"] = _removable(rng, 16)
+    for name, removed in dead.items():
+        _kill(model, removed, name, name.replace("_conv", "_bn"))
+    return model, dead, _digits_input(rng)
+
+
+def _concatenate_then_add_with_dead_channels(rng):
+    """Concatenate(a: 4, b: 6) + d: 10. d's channel 4 + j is coupled with b's channel j."""
+    layers = keras.layers
+    inputs = keras.Input((6, 6, 3))
+    a = layers.Conv2D(4, 3, padding="same", name="a")(inputs)
+    b = layers.Conv2D(6, 3, padding="same", name="b")(inputs)
+    d = layers.Conv2D(10, 3, padding="same", name="d")(inputs)
+    x = layers.Add(name="add")([layers.Concatenate(name="concat")([a, b]), d])
+    x = layers.ReLU()(layers.BatchNormalization(name="bn")(x))
+    x = layers.GlobalAveragePooling2D()(layers.Conv2D(4, 3, name="c")(x))
+    model = keras.Model(inputs, layers.Dense(3, name="out")(x))
+    _randomize_batch_norms(model, rng)
+    removed = np.array([0, 1, 2, 5, 8])  # 3 of a's 4, 2 of b's 6: not half of each
+    dead = {"a": removed[removed < 4], "b": removed[removed >= 4] - 4, "d": removed}
+    dead["c"] = _removable(rng, 4)
+    for name, indices in dead.items():
+        _kill(model, indices, name)
+    _kill(model, removed, "bn")
+    return model, dead, rng.normal(size=(16, 6, 6, 3)).astype("float32")
+
+
+def _squeeze_excite_with_dead_channels(rng):
+    """A squeeze-and-excitation gate (Dense -> Reshape -> Multiply) couples c1 with se2."""
+    layers = keras.layers
+    inputs = keras.Input((6, 6, 3))
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="c1")(inputs)
+    gate = layers.Dense(4, activation="relu", name="se1")(layers.GlobalAveragePooling2D()(x))
+    gate = layers.Reshape((1, 1, 8))(layers.Dense(8, activation="sigmoid", name="se2")(gate))
+    x = layers.GlobalAveragePooling2D()(layers.Multiply(name="excite")([x, gate]))
+    model = keras.Model(inputs, layers.Dense(3, name="out")(x))
+    dead = {"se1": _removable(rng, 4)}
+    dead["c1"] = dead["se2"] = _removable(rng, 8)  # sigmoid(0) = 0.5 times a dead 0 is 0
+    for name, indices in dead.items():
+        _kill(model, indices, name)
+    return model, dead, rng.normal(size=(16, 6, 6, 3)).astype("float32")
+
+
+def _nested_backbone_with_dead_channels(rng):
+    """tests/small_models.nested_backbone_cnn: both convs live inside a nested model."""
+    model = nested_backbone_cnn()
+    backbone = model.get_layer("backbone")
+    convs = [layer for layer in backbone.layers if isinstance(layer, keras.layers.Conv2D)]
+    dead = {f"backbone/{conv.name}": _removable(rng, conv.filters) for conv in convs}
+    for path, indices in dead.items():
+        _kill(model, indices, path)
+    return model, dead, _digits_input(rng)
+
+
+RESIDUAL_MODELS_WITH_DEAD_CHANNELS = {
+    "residual_cnn-l1": (_residual_cnn_with_dead_channels, "l1"),
+    "residual_cnn-bn_gamma": (_residual_cnn_with_dead_channels, "bn_gamma"),
+    "inverted_residual-l1": (_inverted_residual_with_dead_channels, "l1"),
+    "projection_residual-bn_gamma": (_projection_residual_with_dead_channels, "bn_gamma"),
+    "concatenate_add-l2": (_concatenate_then_add_with_dead_channels, "l2"),
+    "nested_backbone-l1": (_nested_backbone_with_dead_channels, "l1"),
+    "squeeze_excite-l1": (_squeeze_excite_with_dead_channels, "l1"),
+}
+
+
+@pytest.mark.parametrize(
+    "make_model, importance",
+    RESIDUAL_MODELS_WITH_DEAD_CHANNELS.values(),
+    ids=RESIDUAL_MODELS_WITH_DEAD_CHANNELS.keys(),
+)
+def test_removing_dead_channels_of_coupled_layers_keeps_predictions(make_model, importance, rng):
+    model, dead, x = make_model(rng)
+    expected = keras.ops.convert_to_numpy(model(x, training=False))
+
+    result = prune_channels(model, 0.5, importance=importance)
+
+    rows = {row.name: row for row in result.layers}
+    for name, removed in dead.items():
+        alive = sorted(set(range(rows[name].before)) - set(removed.tolist()))
+        assert (rows[name].status, list(rows[name].kept)) == ("pruned", alive), name
+    assert result.params_after < result.params_before
+    actual = keras.ops.convert_to_numpy(result.model(x, training=False))
+    np.testing.assert_allclose(actual, expected, atol=1e-5)
+
+
+COUPLED_LAYERS = {
+    "residual_cnn": (residual_cnn, ("stem_conv", "block_conv2"), _digits_input),
+    "projection_residual": (
+        lambda: build_residual_cnn((8, 8), 10, input_max=16, widths=(8, 16)),
+        ("stage1_b_conv", "stage1_projection_conv"),
+        _digits_input,
+    ),
+    "inverted_residual": (
+        _inverted_residual,
+        ("stem", "project"),
+        lambda rng: rng.normal(size=(16, 8, 8, 3)).astype("float32"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "make_model, group, make_input", COUPLED_LAYERS.values(), ids=COUPLED_LAYERS.keys()
+)
+def test_coupled_layers_keep_the_same_channels_and_a_tiny_fraction_keeps_all(
+    make_model, group, make_input, rng
+):
+    model = make_model()
+    _randomize_batch_norms(model, rng)
+    x = make_input(rng)
+
+    unchanged = prune_channels(model, 0.01)  # round(0.01 * 8) = 0 channels removed
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(unchanged.model(x, training=False)),
+        keras.ops.convert_to_numpy(model(x, training=False)),
+        atol=1e-6,
+    )
+    assert unchanged.params_after == unchanged.params_before
+
+    # Random weights rank each layer's channels differently: one shared choice is kept.
+    rows = {row.name: row for row in prune_channels(model, 0.5).layers}
+    first, second = (rows[name] for name in group)
+    assert (first.coupled, second.coupled) == ((second.name,), (first.name,))
+    assert first.kept == second.kept and len(first.kept) == first.before // 2
+
+
+def test_nested_model_name_in_skip_layers_keeps_its_layers_whole():
+    model = nested_backbone_cnn()
+
+    result = prune_channels(model, 0.5, skip_layers=["backbone"])
+
+    assert [(row.status, row.after) for row in result.layers] == [
+        ("skipped", 8),
+        ("skipped", 16),
+        ("output", 10),
+    ]
+
+
 @pytest.mark.parametrize("importance", ["l1", "l2", "bn_gamma"], ids=["l1", "l2", "bn_gamma"])
 @pytest.mark.parametrize(
     "make_model", MODELS_WITH_DEAD_CHANNELS, ids=["digits_cnn", "conv1d_sequential", "depthwise"]
@@ -163,8 +372,13 @@ def test_min_channels_and_skip_layers_bound_the_pruning():
     assert "block0_conv0" in result.summary()
 
 
-def test_pruned_model_round_trips_through_a_keras_file(tmp_path, rng):
-    model, _, x = _digits_cnn_with_dead_channels(rng)
+@pytest.mark.parametrize(
+    "make_model",
+    [_digits_cnn_with_dead_channels, _nested_backbone_with_dead_channels],
+    ids=["digits_cnn", "nested_backbone"],
+)
+def test_pruned_model_round_trips_through_a_keras_file(make_model, tmp_path, rng):
+    model, _, x = make_model(rng)
     pruned = prune_channels(model, 0.5).model
     path = tmp_path / "pruned.keras"
     pruned.save(path)
@@ -202,22 +416,13 @@ def test_half_pruned_digits_cnn_is_4x_smaller_and_recovers(trained_digits_model,
     assert pruned_accuracy >= dense_accuracy - 0.06, (dense_accuracy, pruned_accuracy)
 
 
-def _two_branch_add_model():
+def _two_branch_add_model(after_add=None):
     inputs = keras.Input((6, 6, 3))
     a = keras.layers.Conv2D(4, 3, padding="same", name="conv_a")(inputs)
     b = keras.layers.Conv2D(4, 3, padding="same", name="conv_b")(inputs)
     x = keras.layers.Add(name="add")([a, b])
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    x = (after_add or keras.layers.GlobalAveragePooling2D(name="pool"))(x)
     x = keras.layers.Dense(8, activation="relu", name="hidden")(x)
-    return keras.Model(inputs, keras.layers.Dense(3, name="out")(x))
-
-
-def _branching_model():
-    inputs = keras.Input((6, 6, 3))
-    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
-    a = keras.layers.Conv2D(4, 3, name="left")(x)
-    b = keras.layers.Conv2D(4, 3, name="right")(x)
-    x = keras.layers.Concatenate(name="concat")([a, b])
     return keras.Model(inputs, keras.layers.Dense(3, name="out")(x))
 
 
@@ -233,28 +438,61 @@ def _layer_norm_model():
     "make_model, match",
     [
         (
-            _two_branch_add_model,
-            r"'conv_a' through layer 'add'.*skip_layers=\['conv_a', 'conv_b'\]",
+            lambda: _two_branch_add_model(keras.layers.Reshape((6, 24), name="reshape")),
+            r"'conv_a' through layer 'reshape' \(Reshape\): it reshapes 4 channels to 24.*"
+            r"skip_layers=\['conv_a', 'conv_b'\]",
         ),
-        (_branching_model, r"'conv'.*feeds 2 layers \('left', 'right'\).*skip_layers=\['conv'\]"),
         (_layer_norm_model, r"layer 'norm' \(LayerNormalization\).*skip_layers=\['conv'\]"),
     ],
-    ids=["add_merge", "branch", "layer_norm"],
+    ids=["residual_group_into_reshape", "layer_norm"],
 )
-def test_unfollowable_layers_raise_naming_them(make_model, match):
+def test_channel_mixing_layers_raise_naming_the_group(make_model, match):
     with pytest.raises(ValueError, match=match):
         prune_channels(make_model(), 0.5)
 
 
-def test_skipping_the_layers_feeding_a_merge_prunes_the_rest():
-    model = _two_branch_add_model()
+def _add_as_output_model():
+    inputs = keras.Input((6, 6, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    a = keras.layers.Conv2D(4, 3, padding="same", name="conv_a")(x)
+    b = keras.layers.Conv2D(4, 3, padding="same", name="conv_b")(x)
+    return keras.Model(inputs, keras.layers.Add(name="add")([a, b]))
 
-    result = prune_channels(model, 0.5, skip_layers=["conv_a", "conv_b"])
 
-    statuses = {row.name: (row.status, row.after) for row in result.layers}
-    assert statuses["conv_a"] == statuses["conv_b"] == ("skipped", 4)
-    assert statuses["hidden"] == ("pruned", 4)
-    assert result.model.output_shape == (None, 3)
+def _input_shortcut_model():
+    inputs = keras.Input((6, 6, 3))
+    x = keras.layers.Conv2D(3, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.Add(name="add")([inputs, x])
+    x = keras.layers.Conv2D(4, 3, name="next")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, keras.layers.Dense(3, name="out")(x))
+
+
+@pytest.mark.parametrize(
+    "make_model, skip, expected",
+    [
+        (
+            _two_branch_add_model,
+            ["conv_a"],
+            {"conv_a": ("skipped", 4), "conv_b": ("skipped", 4), "hidden": ("pruned", 4)},
+        ),
+        (
+            _add_as_output_model,
+            [],
+            {"conv": ("pruned", 2), "conv_a": ("output", 4), "conv_b": ("output", 4)},
+        ),
+        (_input_shortcut_model, [], {"conv": ("fixed", 3), "next": ("pruned", 2)}),
+    ],
+    ids=["skip_one_of_a_group", "group_reaches_output", "input_shortcut"],
+)
+def test_groups_left_whole(make_model, skip, expected):
+    model = make_model()
+
+    result = prune_channels(model, 0.5, skip_layers=skip)
+
+    rows = {row.name: (row.status, row.after) for row in result.layers}
+    assert {name: rows[name] for name in expected} == expected
+    assert result.model.output_shape == model.output_shape
 
 
 @pytest.mark.parametrize(
