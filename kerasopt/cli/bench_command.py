@@ -16,7 +16,10 @@ DESCRIPTION = (
     "techniques.json, techniques.md and techniques.png to --out. pareto: the scenario's "
     "residual CNN at several widths beside keras.io's simple convnet (the plain path), "
     "each trained, converted to full-integer int8 TFLite and scored on LiteRT; writes "
-    "pareto.json, pareto.md and pareto.png to --out."
+    "pareto.json, pareto.md and pareto.png to --out. compress: models shaped like users' "
+    "(kerasopt.models.user_shaped) trained per seed, then compressed by compress_model with "
+    "the defaults (80 %% sparsity, half the channels, 2:4) and with and without distillation "
+    "at equal fine-tuning epochs; writes compress_bench.json and compress_bench.md to --out."
 )
 
 
@@ -27,7 +30,9 @@ def add_parser(commands) -> None:
         help="measure throughput (not part of the tests: minutes, not seconds)",
         description=DESCRIPTION,
     )
-    bench.add_argument("what", choices=["augment", "techniques", "pareto"], help="what to measure")
+    bench.add_argument(
+        "what", choices=["augment", "techniques", "pareto", "compress"], help="what to measure"
+    )
     bench.add_argument(
         "--policy",
         default="flip(horizontal), rot90, crop_pad(2), brightness(0.2)",
@@ -38,15 +43,23 @@ def add_parser(commands) -> None:
         ("--images", 4096, "N", "default: %(default)s"),
         ("--size", 28, "PIXELS", "default: %(default)s"),
         ("--batch-size", 128, "B", "default: %(default)s"),
-        ("--epochs", None, "N", "techniques: epochs per run (15); pareto: the scenario's"),
+        (
+            "--epochs",
+            None,
+            "N",
+            "techniques: epochs per run (15); pareto: the scenario's; compress: dense "
+            "training (30)",
+        ),
         ("--seeds", 3, "N", "techniques: seeds per row"),
     ):
         bench.add_argument(flag, type=positive_int, default=default, metavar=metavar, help=help)
     bench.add_argument(
-        "--only", metavar="NAMES", help="techniques: comma-separated names (default: all)"
+        "--only",
+        metavar="NAMES",
+        help="techniques, compress: comma-separated techniques / models (default: all)",
     )
     bench.add_argument(
-        "--data", default="fashion_mnist", metavar="SCENARIO", help="pareto: %(default)s"
+        "--data", metavar="SCENARIO", help="pareto: fashion_mnist (default); compress: digits"
     )
     bench.add_argument(
         "--data-path", metavar="PATH", help="pareto: idx folder or .npz for the scenario"
@@ -93,6 +106,8 @@ def bench_command(args: argparse.Namespace) -> int:
         return _bench_techniques(args)
     if args.what == "pareto":
         return _bench_pareto(args)
+    if args.what == "compress":
+        return _bench_compress(args)
     import numpy as np
 
     from kerasopt.augment import benchmark_throughput
@@ -146,7 +161,7 @@ def _bench_pareto(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     report = run_pareto_bench(
-        args.data,
+        args.data or "fashion_mnist",
         data_path=args.data_path,
         widths=args.widths or RESIDUAL_WIDTHS,
         plain_filters=args.plain_filters or PLAIN_PATH_FILTERS,
@@ -159,4 +174,36 @@ def _bench_pareto(args: argparse.Namespace) -> int:
     print()
     print(report.to_markdown().split("```")[0].strip())
     print(f"\nWrote pareto.json, pareto.md and pareto.png to {out}/")
+    return 0
+
+
+def _bench_compress(args: argparse.Namespace) -> int:
+    from kerasopt.models.user_shaped import USER_SHAPED_MODELS
+    from kerasopt.pipeline.compression_bench import (
+        format_summary,
+        run_compression_bench,
+        summarize,
+        write_compression_bench,
+    )
+    from kerasopt.scenarios import get_scenario
+
+    scenario = get_scenario(args.data or "digits")
+    data = scenario.load_data(args.data_path, seed=0).splits
+    models = [m.strip() for m in args.only.split(",")] if args.only else list(USER_SHAPED_MODELS)
+    settings = {
+        "data": scenario.name,
+        "models": models,
+        "seeds": args.seeds,
+        "train_epochs": args.epochs or 30,
+    }
+    rows = run_compression_bench(
+        data,
+        models=models,
+        seeds=tuple(range(args.seeds)),
+        train_epochs=args.epochs or 30,
+        input_max=scenario.input_range[1],
+    )
+    out = write_compression_bench(rows, args.out, settings)
+    print(format_summary(summarize(rows)))
+    print(f"\nWrote compress_bench.json and compress_bench.md to {out}/")
     return 0
