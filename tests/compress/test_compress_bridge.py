@@ -256,3 +256,21 @@ print(json.dumps({
         "tf_keras_version": keras.__version__,
         "tf_keras_is_keras3": True,
     }
+
+
+def test_a_nested_backbone_is_refused_naming_the_native_way_out():
+    from small_models import nested_backbone_cnn
+
+    with pytest.raises(BridgeError, match=r"'backbone' \(Functional\).*backend='native'"):
+        to_tf_keras(nested_backbone_cnn())
+
+
+def test_a_shared_layer_crosses_the_bridge_with_one_set_of_weights():
+    inputs = keras.Input((8,))
+    shared = keras.layers.Dense(8, name="shared")
+    mixed = keras.layers.Add()([shared(inputs), shared(shared(inputs))])
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(mixed))
+    legacy = to_tf_keras(model)
+    x = np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
+    np.testing.assert_allclose(legacy.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    assert len(legacy.get_weights()) == len(model.get_weights())
