@@ -108,9 +108,13 @@ def add_compression_flags(parser: argparse.ArgumentParser) -> None:
         help="fine-tune against the dense model's soft targets too (keras.distillation)",
     )
     group.add_argument(
-        "--allocate",
-        action="store_true",
-        help="split --prune across layers by their measured sensitivity instead of uniformly",
+        "--uniform",
+        dest="allocate",
+        action="store_const",
+        const=False,
+        default=None,
+        help="prune every layer to the same --prune sparsity, instead of splitting it by "
+        "each layer's measured sensitivity (the default with native unstructured pruning)",
     )
 
 

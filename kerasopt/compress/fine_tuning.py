@@ -18,6 +18,14 @@ from kerasopt.compress._tf_keras_finetune import ends_in_softmax
 from kerasopt.compress.accuracy_budget import BudgetStop, StageFineTuning
 from kerasopt.schedules.warmup_cosine import WarmupCosine
 
+#: Temperature of the distillation loss while fine-tuning a compressed model. Measured at
+#: 80 % sparsity, 4 epochs, digits (int8 test drop, seeds 0-1, without -> with T=1):
+#: residual 8.1 -> 4.2 and 24.4 -> 23.3, Conv1D 0.6 -> 0.0 and 0.8 -> 1.1, dropout head
+#: 0.8 -> 0.8 and 0.0 -> -0.3; Hinton's usual T=4 did worse on all three (Conv1D 2.5
+#: and 2.8). The student starts as the teacher, so the teacher's sharp outputs are
+#: targets it can still reach.
+DISTILLATION_TEMPERATURE = 1.0
+
 
 def fine_tuning_rate(learning_rate: float, min_epochs: int, max_epochs: int, steps_per_epoch: int):
     """The peak rate held through the first `min_epochs`, then cosine decay to `max_epochs`.
@@ -92,7 +100,7 @@ def fine_tune(
         if teacher is not None:
             from kerasopt.compress.distillation import build_distiller
 
-            target = build_distiller(teacher, model)
+            target = build_distiller(teacher, model, temperature=DISTILLATION_TEMPERATURE)
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         else:
             loss = keras.losses.SparseCategoricalCrossentropy(

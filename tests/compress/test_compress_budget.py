@@ -1,5 +1,7 @@
 """The accuracy budget: BudgetStop, the verdict, BN recalibration, `--max-drop` / `--strict`."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -98,9 +100,11 @@ def test_strict_exits_3_when_the_budget_is_not_held(user_residual, tmp_path, cap
     path = tmp_path / "mine.keras"
     user_residual.save(path)
     args = ["compress", str(path), "--data", "digits", "--prune", "0.97", "--epochs", "1"]
-    args += ["--max-epochs", "1", "--max-drop", "0", "--strict", "--out", str(tmp_path / "o")]
-    assert main(args) == 3
+    args += ["--max-epochs", "1", "--max-drop", "0", "--strict", "--uniform"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 3
     assert "budget NOT held" in capsys.readouterr().out.strip().splitlines()[-1]
+    settings = json.loads((tmp_path / "o" / "report.json").read_text())["settings"]
+    assert settings["allocate"] is False and settings["max_drop"] == 0
 
 
 @pytest.mark.parametrize(
