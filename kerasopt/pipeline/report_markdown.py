@@ -171,4 +171,5 @@ def compression_section(report) -> list[str]:
         "",
         *stage_table_markdown(compression),
         "",
+        *([f"**{compression.budget.line()}**", ""] if compression.budget else []),
     ]

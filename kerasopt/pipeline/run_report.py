@@ -182,6 +182,8 @@ class RunReport:
         lines += [section.summary for section in self.sections.values() if section.summary]
         if self.compression is not None:
             lines += ["\nCompression (artifacts in compressed/):", self.compression.table()]
+            if self.compression.budget is not None:
+                lines.append(self.compression.budget.line())
         resumed = self.train.get("resumed_from_epoch")
         if resumed:
             lines.append(f"Resumed from epoch {resumed} (state in {self.out_dir / '_backup'}).")

@@ -38,7 +38,10 @@ def test_compression_stages_join_the_run_report(digits_run):
     assert stages[1]["params"] < stages[0]["params"]
     assert (out / "compressed" / "model_int8.tflite").is_file()
     assert "## Compression" in (out / "report.md").read_text()
+    assert "**budget " in (out / "report.md").read_text()
     assert "Compression (artifacts in compressed/)" in report.summary_table()
+    lines = report.summary_table().splitlines()
+    assert any(line.startswith(("budget held", "budget NOT held")) for line in lines)
 
 
 def test_report_json_shape(digits_run):
