@@ -28,9 +28,35 @@ def _toy_fit(floor, min_epochs, epochs=5):
     return stop
 
 
-def test_budget_stop_waits_for_the_ramp_then_stops_once_the_floor_holds():
-    reached = _toy_fit(floor=0.0, min_epochs=2)
-    assert (reached.epochs_run, reached.stopped_early) == (2, True)
+class _Model:
+    stop_training = False
+
+
+@pytest.mark.parametrize(
+    "floor, accuracies, stops_after",
+    [
+        (0.55, [0.50, 0.60, 0.70, 0.70, 0.80], 4),  # held from epoch 2, settled at 4
+        (0.55, [0.90, 0.60, 0.70, 0.80, 0.85], 2),  # held at 2, below the best so far
+        (0.75, [0.50, 0.60, 0.70, 0.70, 0.80], None),  # settles only below the floor
+    ],
+    ids=["settles", "held-after-ramp", "never-held"],
+)
+def test_budget_stop_waits_for_the_ramp_then_for_the_accuracy_to_settle(
+    floor, accuracies, stops_after
+):
+    stop = BudgetStop(floor, min_epochs=2)
+    stop.set_model(_Model())
+    stop.set_params({"epochs": len(accuracies)})
+    for epoch, accuracy in enumerate(accuracies):
+        stop.on_epoch_end(epoch, {"val_accuracy": accuracy})
+        if stop.model.stop_training:
+            break
+    assert stop.model.stop_training == (stops_after is not None)
+    assert stop.epochs_run == (stops_after or len(accuracies))
+    assert stop.stopped_early == (stops_after is not None)
+
+
+def test_budget_stop_runs_every_epoch_in_a_real_fit_when_the_floor_is_out_of_reach():
     unreachable = _toy_fit(floor=1.01, min_epochs=2)
     assert (unreachable.epochs_run, unreachable.stopped_early) == (5, False)
     no_budget = _toy_fit(floor=None, min_epochs=1)
@@ -87,10 +113,10 @@ def user_residual(digits):
 
 
 @pytest.mark.slow
-def test_a_generous_budget_stops_at_the_end_of_the_ramp(user_residual, digits):
+def test_a_generous_budget_stops_early(user_residual, digits):
     report = compress_model(user_residual, digits, prune=0.8, epochs=2, max_drop=100.0)
     tuning = report.last.fine_tuning
-    assert (tuning.epochs, tuning.max_epochs) == (2, 30) and tuning.stopped_early
+    assert 2 <= tuning.epochs < 30 and tuning.max_epochs == 30 and tuning.stopped_early
     assert report.budget.held and report.last.kernel_sparsity > 0.75
     assert report.last.val_accuracy == pytest.approx(tuning.val_accuracy)
 
