@@ -2,8 +2,9 @@
 
 `compress_model(..., max_drop=1.0)` fine-tunes each stage until its validation accuracy is
 within `max_drop` points of the dense model's, or until the stage's epoch budget is spent.
-`BudgetStop` ends a fit once the budget holds and the accuracy stops improving; `StageFineTuning` records what a stage
-spent; `BudgetVerdict` is the one line a person reads at the end.
+`BudgetStop` ends a fit once the budget holds and the accuracy stops improving;
+`StageFineTuning` records what a stage spent; `BudgetVerdict` is the one line a person
+reads at the end.
 """
 
 from __future__ import annotations
