@@ -39,7 +39,13 @@ from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_ato
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.locking import output_lock
 from kerasopt.data.splits import DatasetSplits
-from kerasopt.export import DeploymentMetrics, convert_to_tflite, measure_tflite
+from kerasopt.export import (
+    DeploymentMetrics,
+    Int8Measurement,
+    convert_to_tflite,
+    measure_int8,
+    measure_tflite,
+)
 
 BACKENDS = ("native", "tfmot")
 STRUCTURES = (None, "2:4")
@@ -356,11 +362,13 @@ def _prune_stage(model, data, backend, left_dense, fit, **target):
 
 def _qat_stage(model, data, epochs, verbose, preserve) -> tuple[CompressionStage, bytes]:
     result = quantize_aware(model, data, epochs=epochs, preserve=preserve, verbose=verbose)
-    probabilities = result.tf_keras_model.predict(data.x_test, batch_size=256, verbose=0)
+    measured = measure_int8(
+        result.tf_keras_model, data.x_train, data.x_test, data.y_test, content=result.tflite
+    )
     val = result.tf_keras_model.predict(data.x_val, batch_size=256, verbose=0)
     kernels = [np.asarray(w) for w in result.tf_keras_model.weights if w.name.endswith("kernel:0")]
     name = {"clusters": "CQAT", "sparsity": "PQAT"}.get(preserve, "QAT")
-    stage = _stage(name, probabilities, data, kernels, int(model.count_params()), result.tflite)
+    stage = _stage(name, measured, kernels, int(model.count_params()))
     val_accuracy = float((val.argmax(-1) == np.asarray(data.y_val)).mean())
     return dataclasses.replace(stage, val_accuracy=val_accuracy), result.tflite
 
@@ -378,34 +386,27 @@ def _measure(
         val_accuracy = (
             fine_tuning.val_accuracy if fine_tuning is not None else _val_accuracy(model, data)
         )
-    probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
-    content = convert_to_tflite(model, "int8", representative_data=data.x_train)
     kernels = [
         np.asarray(layer.kernel)
         for layer in model.layers
         if getattr(layer, "kernel", None) is not None
     ]
-    stage = _stage(name, probabilities, data, kernels, int(model.count_params()), content)
-    return dataclasses.replace(stage, val_accuracy=val_accuracy, fine_tuning=fine_tuning), content
-
-
-def _stage(name, probabilities, data, kernels, params, content) -> CompressionStage:
-    tflite = measure_tflite(
-        content,
-        data.x_test,
-        data.y_test,
-        variant="int8",
-        reference_probabilities=probabilities,
-        require_full_integer=True,
+    measured = measure_int8(model, data.x_train, data.x_test, data.y_test)
+    stage = _stage(name, measured, kernels, int(model.count_params()))
+    return dataclasses.replace(stage, val_accuracy=val_accuracy, fine_tuning=fine_tuning), (
+        measured.content
     )
+
+
+def _stage(name, measured: Int8Measurement, kernels, params) -> CompressionStage:
     total = sum(k.size for k in kernels)
     return CompressionStage(
         name=name,
-        keras_accuracy=float((probabilities.argmax(-1) == data.y_test).mean()),
+        keras_accuracy=measured.keras_accuracy,
         kernel_sparsity=sum(int((k == 0).sum()) for k in kernels) / total if total else 0.0,
         max_unique_weights_per_kernel=max((int(np.unique(k).size) for k in kernels), default=0),
         params=params,
-        tflite=tflite,
+        tflite=measured.tflite,
     )
 
 

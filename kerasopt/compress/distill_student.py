@@ -11,7 +11,6 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from kerasopt.compress.distillation import build_distiller, compile_distiller, output_kind
 from kerasopt.compress.distillation_report import DistillationReport, MeasuredModel
@@ -29,7 +28,7 @@ from kerasopt.core.validation import (
 from kerasopt.data.pipeline import make_dataset
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.data.validation import check_arrays
-from kerasopt.export import convert_to_tflite, measure_tflite
+from kerasopt.export import measure_int8
 from kerasopt.schedules import WarmupCosine
 
 #: Epochs of `distill` when `epochs=None`.
@@ -200,25 +199,16 @@ def _fit(teacher, student, data, settings, student_loss_weight, verbose) -> floa
 
 
 def _measure(role, model, data, seconds=None) -> tuple[MeasuredModel, bytes]:
-    probabilities = model.predict(data.x_test, batch_size=256, verbose=0)
-    content = convert_to_tflite(model, "int8", representative_data=data.x_train)
-    tflite = measure_tflite(
-        content,
-        data.x_test,
-        data.y_test,
-        variant="int8",
-        reference_probabilities=probabilities,
-        require_full_integer=True,
-    )
+    measured = measure_int8(model, data.x_train, data.x_test, data.y_test)
     row = MeasuredModel(
         role=role,
         name=model.name,
         params=int(model.count_params()),
-        keras_accuracy=float(np.mean(np.argmax(probabilities, -1) == data.y_test)),
-        tflite=tflite,
+        keras_accuracy=measured.keras_accuracy,
+        tflite=measured.tflite,
         train_seconds=seconds,
     )
-    return row, content
+    return row, measured.content
 
 
 def _write_artifacts(report: DistillationReport, content: bytes, out: Path) -> None:

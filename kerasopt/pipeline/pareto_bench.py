@@ -18,12 +18,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from kerasopt.core.atomic import write_text_atomic
 from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.core.validation import check_positive_int, invalid_value
-from kerasopt.export import convert_to_tflite, measure_tflite
+from kerasopt.export import measure_int8
 from kerasopt.models import build_residual_cnn, count_macs
 from kerasopt.models.image_inputs import check_image_shape, image_inputs
 from kerasopt.scenarios import Scenario, get_scenario
@@ -316,19 +314,17 @@ def run_pareto_bench(
 
 def _score(line, label, model, splits, seconds, config) -> ParetoPoint:
     started = time.perf_counter()
-    content = convert_to_tflite(model, "int8", representative_data=splits.x_train, seed=config.seed)
-    keras_probabilities = model.predict(splits.x_test, batch_size=512, verbose=0)
-    metrics = measure_tflite(
-        content,
+    measured = measure_int8(
+        model,
+        splits.x_train,
         splits.x_test,
         splits.y_test,
-        variant="int8",
-        reference_probabilities=keras_probabilities,
-        require_full_integer=True,
+        seed=config.seed,
+        batch_size=512,
         latency_runs=20,
     )
+    metrics, keras_accuracy = measured.tflite, measured.keras_accuracy
     logger.info("%s converted and scored in %.0f s", label, time.perf_counter() - started)
-    keras_accuracy = float(np.mean(np.argmax(keras_probabilities, -1) == splits.y_test))
     return ParetoPoint(
         line=line,
         model=label,
