@@ -46,3 +46,7 @@ class MissingFileError(KerasoptError, FileNotFoundError):
 
 class OutputLockedError(KerasoptError, RuntimeError):
     """Another kerasopt process is writing to the same output folder."""
+
+
+class MissingDependencyError(KerasoptError, ImportError):
+    """An optional package a feature needs is not installed; the message names the install."""

@@ -1,5 +1,6 @@
 """TFLite export and verification on the LiteRT interpreter."""
 
+from kerasopt.export.bundle_check import BundleCheck, bundle_image_classifier, check_bundle
 from kerasopt.export.deployment_metrics import DeploymentMetrics, measure_tflite
 from kerasopt.export.exported_model import ExportedModel
 from kerasopt.export.full_integer_check import (
@@ -7,24 +8,54 @@ from kerasopt.export.full_integer_check import (
     check_full_integer,
     find_float_parts,
 )
+from kerasopt.export.image_bundle import ImageBundle, build_image_bundle
 from kerasopt.export.int8_measurement import Int8Measurement, measure_int8
 from kerasopt.export.litert_evaluator import LiteRTEvaluator, tflite_sizes
+from kerasopt.export.mediapipe_client import (
+    ClientResult,
+    classify_images,
+    classify_texts,
+    mediapipe_available,
+)
 from kerasopt.export.tflite_converter import TFLITE_VARIANTS, ConversionError, convert_to_tflite
 from kerasopt.export.tflite_export_plan import TFLiteExportPlan
+from kerasopt.export.tflite_metadata import (
+    AssociatedFile,
+    ModelDescription,
+    TensorDescription,
+    attach_metadata,
+    read_associated_file,
+    read_model_metadata,
+)
 
 __all__ = [
     "TFLITE_VARIANTS",
+    "AssociatedFile",
+    "BundleCheck",
+    "ClientResult",
     "ConversionError",
     "DeploymentMetrics",
     "ExportedModel",
+    "ImageBundle",
     "Int8Measurement",
     "LiteRTEvaluator",
+    "ModelDescription",
     "NotFullIntegerError",
+    "TensorDescription",
     "TFLiteExportPlan",
+    "attach_metadata",
+    "build_image_bundle",
+    "bundle_image_classifier",
+    "check_bundle",
     "check_full_integer",
+    "classify_images",
+    "classify_texts",
     "convert_to_tflite",
     "find_float_parts",
     "measure_int8",
     "measure_tflite",
+    "mediapipe_available",
+    "read_associated_file",
+    "read_model_metadata",
     "tflite_sizes",
 ]

@@ -16,6 +16,7 @@ from kerasopt.core.suggestions import unknown_name_message
 from kerasopt.data import load_dataset
 from kerasopt.export.tflite_export_plan import TFLiteExportPlan
 from kerasopt.models import build_cnn, build_residual_cnn
+from kerasopt.scenarios.phone_sections import image_phone_bundle
 from kerasopt.scenarios.scenario import Scenario, ScenarioData
 from kerasopt.training.config import TrainConfig
 
@@ -143,6 +144,7 @@ def image_scenario(
             model: _TUNING_DEFAULTS[model](values) for model, values in models.items()
         },
         input_range=(0.0, float(first.get("input_max", 255.0))),
+        sections=(image_phone_bundle,),
         compressible=True,
         notes=notes,
     )
