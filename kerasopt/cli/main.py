@@ -18,6 +18,7 @@ import traceback
 from kerasopt import __version__
 from kerasopt.cli import (
     bench_command,
+    bundle_command,
     compress_command,
     distill_command,
     model_commands,
@@ -34,6 +35,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt export saved_models/digits/model.keras --quantize int8 --data digits
   kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
   kerasopt distill saved_models/digits/model.keras --data digits --student 0.25 --out student/
+  kerasopt bundle saved_models/digits/model.keras --data digits --out phone/
   kerasopt tune tuning/digits.toml         Hyperband search from a TOML spec, resumable
   kerasopt bench augment                   batched tf.data augmentation vs a per-image loop
 """
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     distill_command.add_parser(commands)
     tune_command.add_parser(commands)
     bench_command.add_parser(commands)
+    bundle_command.add_parser(commands)
     return parser
 
 

@@ -15,9 +15,9 @@ import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
 
-# ITU-R BT.601 luma, the weights of tf.image.rgb_to_grayscale; they sum to 1, so a gray
+# ITU-R BT.601 luma (tf.image.rgb_to_grayscale rounds them to 4 digits); they sum to 1, so a gray
 # pixel repeated in R, G and B converts back to itself.
-LUMA_WEIGHTS = (0.2989, 0.5870, 0.1140)
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 def check_image_shape(shape, where: str) -> tuple[int, ...]:

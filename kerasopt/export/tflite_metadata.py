@@ -122,15 +122,16 @@ class ModelDescription:
 
 def metadata_schema():
     """mediapipe's generated metadata schema module, or an error that names the install."""
+    import importlib
+
     try:
-        from mediapipe.tasks.metadata import metadata_schema_py_generated
+        return importlib.import_module("mediapipe.tasks.metadata.metadata_schema_py_generated")
     except ImportError as error:
         raise MissingDependencyError(
             "Writing or reading TFLite metadata needs the metadata schema that mediapipe "
             f"ships, and mediapipe is not installed ({error}). Install it with: "
             f"pip install {MEDIAPIPE_REQUIREMENT}"
         ) from error
-    return metadata_schema_py_generated
 
 
 def build_metadata(description: ModelDescription) -> bytes:

@@ -38,7 +38,16 @@ RUN_REPORT_KEYS = (
     "resources",
     "versions",
 )
-_PACKAGES = ("kerasopt", "keras", "tensorflow", "ai-edge-litert", "scikit-learn", "numpy")
+# mediapipe: the client the phone bundle is checked with.
+_PACKAGES = (
+    "kerasopt",
+    "keras",
+    "tensorflow",
+    "ai-edge-litert",
+    "scikit-learn",
+    "numpy",
+    "mediapipe",
+)
 
 
 def package_versions() -> dict[str, str]:

@@ -25,6 +25,7 @@ def test_quick_run_writes_every_artifact(digits_run):
         "training_log.csv",
         "checkpoints",
         "compressed",
+        "phone",
         ".kerasopt.lock",
     }
     assert {p.name for p in out.iterdir()} == expected  # no partial or backup files left
@@ -68,7 +69,7 @@ def test_report_json_shape(digits_run):
         assert set(part) == metric_keys
         assert part["variant"] == variant and part["file"] == f"model_{variant}.tflite"
     assert on_disk["tflite"]["int8"]["full_integer"] is True
-    assert on_disk["sections"] == {}
+    assert list(on_disk["sections"]) == ["phone"]
     assert {"load_data", "train", "export", "verify", "total"} <= set(on_disk["timings"])
     assert {"keras", "tensorflow", "ai-edge-litert"} <= set(on_disk["versions"])
     assert on_disk["keras"]["params"] > 0
@@ -77,6 +78,20 @@ def test_report_json_shape(digits_run):
     assert f"Peak resident memory: {on_disk['resources']['peak_rss_mb']:,.0f} MB." in (
         (out / "report.md").read_text()
     )
+
+
+def test_the_phone_bundle_is_checked_through_mediapipe(digits_run):
+    pytest.importorskip("mediapipe", reason="the bundle's metadata needs mediapipe==1.2.3")
+    out, report = digits_run
+    assert {p.name for p in (out / "phone").iterdir()} == {"model.tflite", "labels.txt"}
+    assert (out / "phone" / "labels.txt").read_text().split() == [str(i) for i in range(10)]
+    phone = report.sections["phone"].content
+    assert phone["bytes"] == (out / "phone" / "model.tflite").stat().st_size
+    assert phone["int8_bytes"] == report.tflite["int8"].exported.metrics.bytes
+    assert phone["size_ratio"] <= 1.05
+    assert phone["mediapipe"]["accuracy"] == pytest.approx(phone["litert"]["accuracy"], abs=0.003)
+    assert "## Phone bundle" in (out / "report.md").read_text()
+    assert any(line.startswith("phone bundle") for line in report.summary_table().splitlines())
 
 
 def test_report_has_error_analysis_for_every_model(digits_run):
