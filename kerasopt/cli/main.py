@@ -21,6 +21,7 @@ from kerasopt.cli import (
     bundle_command,
     compress_command,
     distill_command,
+    inspect_command,
     model_commands,
     run_command,
     tune_command,
@@ -36,6 +37,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
   kerasopt distill saved_models/digits/model.keras --data digits --student 0.25 --out student/
   kerasopt bundle saved_models/digits/model.keras --data digits --out phone/
+  kerasopt inspect saved_models/digits/model_int8.tflite   ops, dtypes, memory, metadata, Flex ops
   kerasopt tune tuning/digits.toml         Hyperband search from a TOML spec, resumable
   kerasopt bench augment                   batched tf.data augmentation vs a per-image loop
 """
@@ -61,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune_command.add_parser(commands)
     bench_command.add_parser(commands)
     bundle_command.add_parser(commands)
+    inspect_command.add_parser(commands)
     return parser
 
 

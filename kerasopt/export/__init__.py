@@ -3,6 +3,7 @@
 from kerasopt.export.bundle_check import BundleCheck, bundle_image_classifier, check_bundle
 from kerasopt.export.deployment_metrics import DeploymentMetrics, measure_tflite
 from kerasopt.export.exported_model import ExportedModel
+from kerasopt.export.flex_ops_check import FlexOpsError, check_no_flex_ops, find_flex_ops
 from kerasopt.export.full_integer_check import (
     NotFullIntegerError,
     check_full_integer,
@@ -19,6 +20,7 @@ from kerasopt.export.mediapipe_client import (
 )
 from kerasopt.export.tflite_converter import TFLITE_VARIANTS, ConversionError, convert_to_tflite
 from kerasopt.export.tflite_export_plan import TFLiteExportPlan
+from kerasopt.export.tflite_inspection import OpUse, TensorSpec, TFLiteInspection, inspect_tflite
 from kerasopt.export.tflite_metadata import (
     AssociatedFile,
     ModelDescription,
@@ -27,6 +29,7 @@ from kerasopt.export.tflite_metadata import (
     read_associated_file,
     read_model_metadata,
 )
+from kerasopt.export.thread_latency import measure_latency_by_threads
 
 __all__ = [
     "TFLITE_VARIANTS",
@@ -36,23 +39,31 @@ __all__ = [
     "ConversionError",
     "DeploymentMetrics",
     "ExportedModel",
+    "FlexOpsError",
     "ImageBundle",
     "Int8Measurement",
     "LiteRTEvaluator",
     "ModelDescription",
     "NotFullIntegerError",
+    "OpUse",
     "TensorDescription",
+    "TensorSpec",
     "TFLiteExportPlan",
+    "TFLiteInspection",
     "attach_metadata",
     "build_image_bundle",
     "bundle_image_classifier",
     "check_bundle",
     "check_full_integer",
+    "check_no_flex_ops",
     "classify_images",
     "classify_texts",
     "convert_to_tflite",
+    "find_flex_ops",
     "find_float_parts",
+    "inspect_tflite",
     "measure_int8",
+    "measure_latency_by_threads",
     "measure_tflite",
     "mediapipe_available",
     "read_associated_file",

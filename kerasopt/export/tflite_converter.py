@@ -51,12 +51,18 @@ def convert_to_tflite(
             `200`.
         seed: Seed of that draw. Defaults to `0`.
 
+    Raises:
+        ConversionError: The converter rejected the model.
+        FlexOpsError: The file would need the Flex delegate (TensorFlow ops).
+
     Example:
 
     >>> from kerasopt.export import convert_to_tflite
     >>> content = convert_to_tflite(model, "int8", representative_data=x_train)  # doctest: +SKIP
     """
     import tensorflow as tf
+
+    from kerasopt.export.flex_ops_check import check_no_flex_ops
 
     if variant not in TFLITE_VARIANTS:
         raise InvalidValueError(
@@ -83,13 +89,17 @@ def convert_to_tflite(
         if variant == "int8":
             configure_full_integer(converter, representative_data, num_calibration, seed)
         try:
-            return converter.convert()
+            content = converter.convert()
         except Exception as error:
             raise ConversionError(
                 f"TFLite conversion of {model.name!r} to {variant} failed: {error}. If an "
                 "op is not supported in int8, try the 'dynamic' variant, or replace the "
                 "layer that uses it."
             ) from error
+    # Cannot fire while supported_ops never holds SELECT_TF_OPS (a TensorFlow-only op
+    # fails above instead); it keeps a Flex file from reaching a phone if that changes.
+    check_no_flex_ops(content, name=model.name)
+    return content
 
 
 @contextlib.contextmanager
