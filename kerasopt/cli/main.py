@@ -20,6 +20,7 @@ from kerasopt.cli import (
     bench_command,
     bundle_command,
     compress_command,
+    debug_quant_command,
     distill_command,
     inspect_command,
     model_commands,
@@ -38,6 +39,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt distill saved_models/digits/model.keras --data digits --student 0.25 --out student/
   kerasopt bundle saved_models/digits/model.keras --data digits --out phone/
   kerasopt inspect saved_models/digits/model_int8.tflite   ops, dtypes, memory, metadata, Flex ops
+  kerasopt debug-quant saved_models/digits/model.keras --data digits   per-layer int8 error
   kerasopt tune tuning/digits.toml         Hyperband search from a TOML spec, resumable
   kerasopt bench augment                   batched tf.data augmentation vs a per-image loop
 """
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     distill_command.add_parser(commands)
     tune_command.add_parser(commands)
     bench_command.add_parser(commands)
+    debug_quant_command.add_parser(commands)
     bundle_command.add_parser(commands)
     inspect_command.add_parser(commands)
     return parser

@@ -18,6 +18,13 @@ from kerasopt.export.mediapipe_client import (
     classify_texts,
     mediapipe_available,
 )
+from kerasopt.export.quantization_debug import (
+    LayerQuantizationError,
+    QuantizationDebugReport,
+    debug_quantization,
+    plot_quantization_debug,
+)
+from kerasopt.export.quantization_options import QUANTIZATION_OPTIONS, QuantizationOption
 from kerasopt.export.tflite_converter import TFLITE_VARIANTS, ConversionError, convert_to_tflite
 from kerasopt.export.tflite_export_plan import TFLiteExportPlan
 from kerasopt.export.tflite_inspection import OpUse, TensorSpec, TFLiteInspection, inspect_tflite
@@ -32,6 +39,7 @@ from kerasopt.export.tflite_metadata import (
 from kerasopt.export.thread_latency import measure_latency_by_threads
 
 __all__ = [
+    "QUANTIZATION_OPTIONS",
     "TFLITE_VARIANTS",
     "AssociatedFile",
     "BundleCheck",
@@ -42,10 +50,13 @@ __all__ = [
     "FlexOpsError",
     "ImageBundle",
     "Int8Measurement",
+    "LayerQuantizationError",
     "LiteRTEvaluator",
     "ModelDescription",
     "NotFullIntegerError",
     "OpUse",
+    "QuantizationDebugReport",
+    "QuantizationOption",
     "TensorDescription",
     "TensorSpec",
     "TFLiteExportPlan",
@@ -59,6 +70,7 @@ __all__ = [
     "classify_images",
     "classify_texts",
     "convert_to_tflite",
+    "debug_quantization",
     "find_flex_ops",
     "find_float_parts",
     "inspect_tflite",
@@ -66,6 +78,7 @@ __all__ = [
     "measure_latency_by_threads",
     "measure_tflite",
     "mediapipe_available",
+    "plot_quantization_debug",
     "read_associated_file",
     "read_model_metadata",
     "tflite_sizes",
