@@ -180,7 +180,8 @@ def bundle_image_classifier(
     >>> check = bundle_image_classifier(model, splits, "phone/")  # doctest: +SKIP
     >>> print(check.summary())  # doctest: +SKIP
     """
-    from kerasopt.export.image_bundle import build_image_bundle, labels_text
+    from kerasopt.export.classifier_metadata import labels_text
+    from kerasopt.export.image_bundle import build_image_bundle
 
     bundle = build_image_bundle(
         model,

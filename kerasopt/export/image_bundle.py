@@ -17,15 +17,14 @@ import numpy as np
 
 from kerasopt.core.atomic import write_bytes_atomic, write_text_atomic
 from kerasopt.core.errors import InvalidValueError
-from kerasopt.export.tflite_metadata import (
-    AssociatedFile,
-    ModelDescription,
-    TensorDescription,
-    attach_metadata,
+from kerasopt.export.classifier_metadata import (
+    BUNDLE_FILE,
+    LABELS_FILE,
+    check_class_names,
+    classifier_description,
+    labels_text,
 )
-
-BUNDLE_FILE = "model.tflite"
-LABELS_FILE = "labels.txt"
+from kerasopt.export.tflite_metadata import TensorDescription, attach_metadata
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,61 +114,24 @@ def build_image_bundle(
     content = _convert(
         model, shape, value_range, to_camera_pixels(x_train, value_range), num_calibration, seed
     )
-    labels = AssociatedFile(
-        LABELS_FILE,
-        labels_text(names).encode("utf-8"),
-        f"The {num_classes} class names, in the order of the output.",
+    image = TensorDescription(
+        "image",
+        f"An RGB image, {frame[0]}x{frame[1]}, 0-255. The model "
+        f"{'converts it to gray and ' if len(shape) == 2 or shape[-1] == 1 else ''}"
+        f"scales it to its training range {value_range[0]:g}-{value_range[1]:g} inside.",
+        "image",
+        value_range=(0.0, 255.0),
     )
-    metadata = ModelDescription(
+    metadata = classifier_description(
+        image,
+        names,
         name=name or model.name,
         description=description or f"Classifies an image into {num_classes} classes.",
-        inputs=(
-            TensorDescription(
-                "image",
-                f"An RGB image, {frame[0]}x{frame[1]}, 0-255. The model "
-                f"{'converts it to gray and ' if len(shape) == 2 or shape[-1] == 1 else ''}"
-                f"scales it to its training range {value_range[0]:g}-{value_range[1]:g} "
-                "inside.",
-                "image",
-                value_range=(0.0, 255.0),
-            ),
-        ),
-        outputs=(
-            TensorDescription(
-                "probability",
-                f"Probabilities of the {num_classes} classes, in the order of labels.txt.",
-                value_range=(0.0, 1.0),
-                files=(labels,),
-            ),
-        ),
         version=version,
         author=author,
         license=license,
     )
     return ImageBundle(attach_metadata(content, metadata), names, frame, tuple(value_range))
-
-
-def check_class_names(class_names, num_classes: int, where: str) -> tuple[str, ...]:
-    """One non-empty, single-line name per class; `"0"`, `"1"`, ... when none are given."""
-    if class_names is None:
-        return tuple(str(i) for i in range(num_classes))
-    names = tuple(str(n).strip() for n in class_names)
-    if len(names) != num_classes:
-        raise InvalidValueError(
-            f"{where}: {len(names)} class names for a model with {num_classes} outputs. "
-            "Give one name per output, in output order (--labels FILE: one per line)."
-        )
-    bad = [n for n in names if not n or "\n" in n]
-    if bad:
-        raise InvalidValueError(
-            f"{where}: class names must be non-empty single lines. Received: {bad}."
-        )
-    return names
-
-
-def labels_text(names) -> str:
-    """`labels.txt` as MediaPipe reads it: one name per line, in output order."""
-    return "".join(f"{n}\n" for n in names)
 
 
 def _convert(model, shape, value_range, pixels, num_calibration, seed) -> bytes:

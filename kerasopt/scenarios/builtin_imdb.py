@@ -2,14 +2,16 @@
 
 Registered as any scenario is: the loader adapts a `TextVectorization` on the training
 reviews only and hands the token ids to training; the export plan writes the int8 (or
-dynamic-range) TFLite file with `vocab.txt` and `tokenizer.json`; two report sections
-check the pure-Python tokenizer and list the most confident mistakes.
+dynamic-range) TFLite file with `vocab.txt` and `tokenizer.json`; three report sections
+check the pure-Python tokenizer, list the most confident mistakes, and build and check
+the MediaPipe `TextClassifier` bundle in `phone/`.
 """
 
 from __future__ import annotations
 
 import os
 
+from kerasopt.scenarios.phone_sections import text_phone_bundle
 from kerasopt.scenarios.scenario import Scenario, ScenarioData
 from kerasopt.scenarios.text_sections import confident_mistakes_section, tokenizer_agreement
 from kerasopt.text.text_export import TextExportPlan
@@ -106,7 +108,8 @@ IMDB = Scenario(
     # Searches start from the default model; the text family's other defaults are
     # `build_text_model`'s own, which the run uses too.
     tuning_defaults={"text": {"family": TEXT_MODELS[0]}},
-    sections=(tokenizer_agreement, confident_mistakes_section),
+    # The phone bundle reports why it is not built for the tfidf model (ngram ids).
+    sections=(tokenizer_agreement, confident_mistakes_section, text_phone_bundle),
     input_range=None,
     compressible=False,
     notes="TextVectorization adapted on the training reviews; int8 TFLite where the model allows",

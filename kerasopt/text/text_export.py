@@ -94,7 +94,7 @@ def export_text_model(
             "not tried. Use a 'cnn' or 'bow' model for an int8-only accelerator."
         )
         names = [name for name, _ in recurrent]
-        return _dynamic(model, ids.shape[1], reason, names, batch_size=1)
+        return export_dynamic_range(model, ids.shape[1], reason, names, batch_size=1)
 
     rng = np.random.default_rng(seed)
     picks = np.sort(rng.choice(len(ids), size=min(num_calibration, len(ids)), replace=False))
@@ -105,7 +105,7 @@ def export_text_model(
         where = f"layer(s) {', '.join(map(repr, blocking))}" if blocking else "an op"
         summary = _error_summary(error.__cause__)
         reason = f"Full-integer int8 conversion failed in {where}: {summary}"
-        return _dynamic(model, ids.shape[1], reason, blocking)
+        return export_dynamic_range(model, ids.shape[1], reason, blocking)
 
     if not find_float_parts(content):
         return TextExport(content=content, mode="int8")
@@ -123,7 +123,7 @@ def export_text_model(
         + "; ".join(described)
         + ". Exported dynamic-range (int8 weights, float activations)."
     )
-    return _dynamic(model, ids.shape[1], reason, blocking)
+    return export_dynamic_range(model, ids.shape[1], reason, blocking)
 
 
 class TextExportPlan:
@@ -249,8 +249,14 @@ def _convert(model, sequence_length: int, *, calibration=None, batch_size=None) 
             ) from error
 
 
-def _dynamic(model, sequence_length, reason, blocking, batch_size=None) -> TextExport:
-    """Dynamic-range export; a batch-size-1 retry covers layers that need static shapes."""
+def export_dynamic_range(
+    model, sequence_length: int, reason: str | None, blocking: list[str], batch_size=None
+) -> TextExport:
+    """Dynamic-range export; a batch-size-1 retry covers layers that need static shapes.
+
+    `reason` and `blocking` say why full int8 was not used (`None`, `[]` when it was not
+    tried). Text bundles use it too.
+    """
     try:
         content = _convert(model, sequence_length, batch_size=batch_size)
     except ConversionError:

@@ -41,6 +41,22 @@ def test_litert_int8_matches_keras_and_the_python_tokenizer_matches_the_vectoriz
     assert tokenizer["sequence_length"] == 200 and tokenizer["max_tokens"] == 20000
 
 
+def test_the_phone_bundle_reads_raw_reviews_through_mediapipe(imdb_run):
+    out, report = imdb_run
+    files = {p.name for p in (out / "phone").iterdir()}
+    assert files == {"model.tflite", "labels.txt", "vocab.txt"}
+    assert (out / "phone" / "labels.txt").read_text() == "negative\npositive\n"
+    phone = report.sections["phone"].content
+    assert phone["kind"] == "text" and phone["mode"] == "int8"
+    assert phone["bytes"] == (out / "phone" / "model.tflite").stat().st_size
+    assert phone["int8_bytes"] == report.tflite["int8"].metrics.bytes
+    assert phone["vocabulary"]["bytes"] == (out / "phone" / "vocab.txt").stat().st_size
+    assert phone["mediapipe"]["accuracy"] == pytest.approx(phone["litert"]["accuracy"], abs=0.01)
+    assert list(phone["class_names"]) == ["negative", "positive"]
+    assert phone["tokenizer_agreement"]["reviews"] > 0.9
+    assert "Phone bundle" in (out / "report.md").read_text()
+
+
 def test_confident_mistakes_are_real_mistakes_in_confidence_order(imdb_run):
     _, report = imdb_run
     mistakes = report.to_dict()["sections"]["confident_mistakes"]
@@ -107,6 +123,9 @@ def test_tfidf_reads_bigrams_at_twice_the_length(tmp_path):
     )
     assert report.dataset["ngrams"] == 2 and report.dataset["input_shape"] == [400]
     assert report.sections["tokenizer"].content["ngrams"] == 2
+    # MediaPipe's regex tokenizer gives unigram ids only: no bundle, and the report says so.
+    assert "unigrams only" in report.sections["phone"].content["skipped"]
+    assert not (tmp_path / "o" / "phone").exists()
 
 
 def test_text_augmentation_changes_training_batches_only(tmp_path):

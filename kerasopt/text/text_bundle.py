@@ -1,0 +1,313 @@
+"""`build_text_bundle`: a `.tflite` that MediaPipe's `TextClassifier` takes raw text into.
+
+MediaPipe Tasks tokenizes in C++ before the model runs, with a regex tokenizer and a
+vocabulary file the bundle carries (`kerasopt.text.mediapipe_tokenizer` mirrors its rules).
+TextVectorization standardizes first: it strips HTML tags, lowercases ASCII and *removes*
+punctuation without splitting (`"don't"` -> `"dont"`).
+
+The bundle closes the gap without retraining:
+
+- The delimiter is a run of whitespace, line breaks and HTML tags together with the
+  punctuation around them, or punctuation at the very start or end of the text. Edge
+  punctuation (`"great!"`, `"(region"`) thus goes with the delimiter, as standardization
+  drops it; punctuation *inside* a token (`"don't"`, `"10/10"`) stays in the token.
+- The vocabulary file maps surface forms to the id of their standardized form: every
+  vocabulary word, its `Title` and `UPPER` ASCII case variants, and the tokens seen in
+  the training texts at least `min_count` times (`"Don't"`, `"10/10"`). Many lines may
+  share an id. A surface form it lacks reads as `<UNKNOWN>` (id 1), which is what
+  TextVectorization gives whenever the standardized form is out of vocabulary too.
+
+A vectorizer with ngrams (the `tfidf` model reads uni+bigram ids) cannot be served this
+way: the regex tokenizer yields unigrams only. `build_text_bundle` refuses it unless
+`unigrams_only=True`, which bundles the model on unigram ids, a different input than it
+was trained on; `check_text_bundle` then reports the accuracy it really has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from kerasopt.core.atomic import write_bytes_atomic, write_text_atomic
+from kerasopt.core.errors import InvalidValueError
+from kerasopt.export.classifier_metadata import (
+    BUNDLE_FILE,
+    LABELS_FILE,
+    check_class_names,
+    classifier_description,
+    labels_text,
+)
+from kerasopt.text.mediapipe_tokenizer import (
+    DELIMITER_PATTERN,
+    PAD_TOKEN,
+    UNKNOWN_TOKEN,
+    regex_tokenizer_limit,
+    split_like_mediapipe,
+    surface_vocabulary,
+)
+from kerasopt.text.tokenizer import VOCAB_FILE
+
+SENTIMENT_NAMES = ("negative", "positive")
+
+
+@dataclasses.dataclass(frozen=True)
+class TextBundle:
+    """A phone-ready text classifier: the `.tflite` bytes and its tokenizer files.
+
+    Attributes:
+        content: The `.tflite` file: int32 ids in, int8 (or dynamic-range) inside, float32
+            probabilities out, metadata with the regex tokenizer, `vocab.txt` and
+            `labels.txt` packed.
+        class_names: The labels, in output order.
+        delimiter_pattern: The regex tokenizer's delimiter (RE2).
+        vocabulary_file: `vocab.txt`: `token id` lines, surface forms included.
+        sequence_length: Ids per text (MediaPipe's `max_seq_len`).
+        mode: `"int8"` or `"dynamic"`.
+        unigrams_only: True when the model was trained on ngram ids but gets unigrams.
+    """
+
+    content: bytes
+    class_names: tuple[str, ...]
+    delimiter_pattern: str
+    vocabulary_file: bytes
+    sequence_length: int
+    mode: str
+    unigrams_only: bool = False
+
+    @functools.cached_property
+    def surface_ids(self) -> dict[str, int]:
+        """`vocab.txt` as MediaPipe reads it: token -> id."""
+        lines = self.vocabulary_file.decode("utf-8").split("\n")
+        return {t: int(i) for t, i in (line.split(" ") for line in lines if line)}
+
+    def token_ids(self, text: str) -> list[int]:
+        """The ids MediaPipe feeds the model for `text`, padded to `sequence_length`."""
+        table = self.surface_ids
+        unknown, pad = table.get(UNKNOWN_TOKEN, 0), table.get(PAD_TOKEN, 0)
+        ids = [table.get(t, unknown) for t in split_like_mediapipe(text)][: self.sequence_length]
+        return ids + [pad] * (self.sequence_length - len(ids))
+
+    def encode(self, texts) -> np.ndarray:
+        """`token_ids` of every text, `[N, sequence_length]` int32."""
+        rows = [self.token_ids(str(t)) for t in texts]
+        return np.asarray(rows, dtype="int32").reshape(-1, self.sequence_length)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Writes `model.tflite`, `labels.txt` and `vocab.txt` into `out_dir` (atomically)."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out_dir / LABELS_FILE, labels_text(self.class_names))
+        write_bytes_atomic(out_dir / VOCAB_FILE, self.vocabulary_file)
+        return write_bytes_atomic(out_dir / BUNDLE_FILE, self.content)
+
+
+def build_text_bundle(
+    model,
+    vectorizer,
+    train_texts,
+    x_train_ids: np.ndarray,
+    *,
+    class_names=SENTIMENT_NAMES,
+    name: str | None = None,
+    description: str = "",
+    mode: str | None = None,
+    min_count: int = 2,
+    case_variants: bool = True,
+    unigrams_only: bool = False,
+    num_calibration: int = 200,
+    seed: int = 0,
+    version: str = "1",
+    author: str = "kerasopt",
+    license: str = "Apache-2.0",
+) -> TextBundle:
+    """Converts a token-id text classifier to a MediaPipe `TextClassifier` bundle.
+
+    Args:
+        model: A Keras text classifier on one int input `(sequence_length,)`.
+        vectorizer: The adapted `TextVectorization` (`build_vectorizer`), or its
+            `get_vocabulary()` list.
+        train_texts: Raw training texts: surface forms for `vocab.txt`.
+        x_train_ids: The vectorizer's ids of the training texts; they calibrate int8 as
+            `export_text_model` does.
+        class_names: One name per output. Defaults to `("negative", "positive")`.
+        name: The model's name in the metadata. Defaults to the Keras model's name.
+        description: One sentence on what it classifies. Defaults to `""`.
+        mode: `"int8"` or `"dynamic"`; `None` lets `export_text_model` decide.
+            Defaults to `None`.
+        min_count: Least occurrences of a training surface form listed in `vocab.txt`.
+            Defaults to `2`.
+        case_variants: List `Title` and `UPPER` forms of every word. Defaults to `True`.
+        unigrams_only: Bundle an ngram model on unigram ids anyway. Defaults to `False`.
+        num_calibration: Rows that calibrate int8. Defaults to `200`.
+        seed: Seed of their draw. Defaults to `0`.
+        version: The metadata's version. Defaults to `"1"`.
+        author: The metadata's author. Defaults to `"kerasopt"`.
+        license: The metadata's license. Defaults to `"Apache-2.0"`.
+
+    Example:
+
+    >>> tokenized = data.extras["tokenized"]  # doctest: +SKIP
+    >>> bundle = build_text_bundle(model, tokenized.vectorizer, tokenized.texts.texts_train,
+    ...                            tokenized.ids.x_train)  # doctest: +SKIP
+    >>> bundle.write("saved_models/imdb/phone")  # doctest: +SKIP
+    """
+    from kerasopt.export.tflite_metadata import (
+        AssociatedFile,
+        TensorDescription,
+        attach_metadata,
+    )
+
+    where = f"build_text_bundle({model.name!r})"
+    shape = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else ()
+    if len(shape) != 1 or shape[0] is None:
+        raise InvalidValueError(
+            f"{where}: MediaPipe's TextClassifier feeds one int32 input [1, max_seq_len]; "
+            f"the model takes {[tuple(i.shape) for i in model.inputs]}. Bundle a model "
+            "built on keras.Input((sequence_length,), dtype='int32')."
+        )
+    if mode not in (None, "int8", "dynamic"):
+        raise InvalidValueError(
+            f"{where}: mode must be None, 'int8' or 'dynamic'. Received: mode={mode!r}."
+        )
+    limit = regex_tokenizer_limit(vectorizer)
+    if limit is not None and not (unigrams_only and "ngram" in limit):
+        raise InvalidValueError(f"{where}: cannot bundle for MediaPipe: {limit}.")
+    names = check_class_names(class_names, int(model.outputs[0].shape[-1]), where)
+    vocabulary = (
+        vectorizer.get_vocabulary() if hasattr(vectorizer, "get_vocabulary") else vectorizer
+    )
+    table = surface_vocabulary(
+        [str(w) for w in vocabulary], train_texts, min_count=min_count, case_variants=case_variants
+    )
+    lines = "".join(f"{t} {i}\n" for t, i in sorted(table.items(), key=lambda item: item[1]))
+    vocab_bytes = lines.encode("utf-8")
+    plain = TextBundle(
+        b"", names, DELIMITER_PATTERN, vocab_bytes, shape[0], "int8", limit is not None
+    )
+    if limit is not None:  # the model sees unigram ids: calibrate on those
+        x_train_ids = plain.encode(train_texts)
+    content, mode = _convert(model, np.asarray(x_train_ids), mode, num_calibration, seed)
+    vocab = AssociatedFile(
+        VOCAB_FILE, vocab_bytes, "Token to id; surface forms share their word's id.", "vocabulary"
+    )
+    ids = TensorDescription(
+        "ids",
+        f"Token ids of the text, {shape[0]} per text; MediaPipe tokenizes it.",
+        files=(vocab,),
+        delimiter_pattern=DELIMITER_PATTERN,
+    )
+    metadata = classifier_description(
+        ids,
+        names,
+        name=name or model.name,
+        description=description or f"Classifies a text into {len(names)} classes.",
+        version=version,
+        author=author,
+        license=license,
+    )
+    return dataclasses.replace(plain, content=attach_metadata(content, metadata), mode=mode)
+
+
+def _convert(model, ids, mode, num_calibration, seed) -> tuple[bytes, str]:
+    import tensorflow as tf
+
+    from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
+    from kerasopt.text.text_export import export_dynamic_range, export_text_model
+
+    if mode is None:
+        export = export_text_model(model, ids, seed=seed, num_calibration=num_calibration)
+        if export.mode == "dynamic":
+            return export.content, "dynamic"  # int32 in, float32 out already
+    elif mode == "dynamic":
+        return export_dynamic_range(model, ids.shape[1], None, []).content, mode
+    # export_text_model's calibration draw, with float32 probabilities out for MediaPipe.
+    rng = np.random.default_rng(seed)
+    picks = np.sort(rng.choice(len(ids), size=min(num_calibration, len(ids)), replace=False))
+    calibration = ids[picks].astype("int32")
+    spec = tf.TensorSpec((None, ids.shape[1]), tf.int32, name="token_ids")
+    with savedmodel_converter(model, spec) as converter:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([row[None, :]] for row in calibration)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_output_type = tf.float32
+        try:
+            return converter.convert(), "int8"
+        except Exception as error:
+            raise ConversionError(
+                f"Converting the phone bundle of {model.name!r} to int8 failed: {error}. "
+                "Pass mode='dynamic'."
+            ) from error
+
+
+def check_text_bundle(bundle: TextBundle, texts, y, *, int8_bytes: int | None = None):
+    """Scores `bundle` on LiteRT (its own ids of `texts`) and through MediaPipe (raw text).
+
+    Example:
+
+    >>> print(check_text_bundle(bundle, texts_test, y_test).summary())  # doctest: +SKIP
+    """
+    from kerasopt.export.bundle_check import check_bundle
+
+    texts = [str(t) for t in texts]
+    return check_bundle(
+        bundle.content,
+        kind="text",
+        tensor_inputs=bundle.encode(texts),
+        client_inputs=texts,
+        y=np.asarray(y),
+        class_names=bundle.class_names,
+        files_bytes=len(bundle.vocabulary_file) + len(labels_text(bundle.class_names).encode()),
+        int8_bytes=int8_bytes,
+    )
+
+
+def bundle_text_classifier(
+    model,
+    tokenized,
+    out_dir,
+    *,
+    class_names=SENTIMENT_NAMES,
+    int8_bytes: int | None = None,
+    seed: int = 0,
+    **options,
+):
+    """Builds the text bundle of `model`, writes it to `out_dir`, and checks it.
+
+    `out_dir` gets `model.tflite`, `labels.txt` and `vocab.txt`; the check scores the
+    bundle on the raw test texts, on LiteRT (ids as the bundle tokenizes them) and
+    through MediaPipe's `TextClassifier`.
+
+    Args:
+        model: A Keras token-id text classifier.
+        tokenized: `TokenizedText` (`data.extras["tokenized"]`): the raw texts, the ids
+            and the vectorizer.
+        out_dir: The bundle's folder.
+        class_names: Labels. Defaults to `("negative", "positive")`.
+        int8_bytes: The plain `.tflite` file's size, to compare. Defaults to `None`.
+        seed: Seed of the calibration draw. Defaults to `0`.
+        **options: Other arguments of `build_text_bundle` (`mode`, `min_count`, `name`,
+            `description`, ...).
+
+    Returns:
+        A `BundleCheck`.
+
+    Example:
+
+    >>> check = bundle_text_classifier(model, data.extras["tokenized"], "phone/")  # doctest: +SKIP
+    >>> print(check.summary())  # doctest: +SKIP
+    """
+    texts = tokenized.texts
+    bundle = build_text_bundle(
+        model,
+        tokenized.vectorizer,
+        texts.texts_train,
+        tokenized.ids.x_train,
+        class_names=class_names,
+        seed=seed,
+        **options,
+    )
+    bundle.write(out_dir)
+    return check_text_bundle(bundle, texts.texts_test, texts.y_test, int8_bytes=int8_bytes)
