@@ -24,6 +24,7 @@ from kerasopt.export.classifier_metadata import (
     classifier_description,
     labels_text,
 )
+from kerasopt.export.flex_ops_check import FlexOpsError
 from kerasopt.export.tflite_metadata import TensorDescription, attach_metadata
 
 
@@ -161,6 +162,8 @@ def _convert(model, shape, value_range, pixels, num_calibration, seed) -> bytes:
         converter.inference_output_type = tf.float32
         try:
             return converter.convert()
+        except FlexOpsError:
+            raise
         except Exception as error:
             raise ConversionError(
                 f"Converting the phone bundle of {model.name!r} to int8 failed: {error}."

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from kerasopt.core.errors import InvalidValueError, KerasoptError
+from kerasopt.export.flex_ops_check import FlexOpsError, check_no_flex_ops
 
 TFLITE_VARIANTS = ("float32", "dynamic", "float16", "int8")
 
@@ -62,8 +63,6 @@ def convert_to_tflite(
     """
     import tensorflow as tf
 
-    from kerasopt.export.flex_ops_check import check_no_flex_ops
-
     if variant not in TFLITE_VARIANTS:
         raise InvalidValueError(
             f"Unknown TFLite variant {variant!r}. Expected one of {list(TFLITE_VARIANTS)}."
@@ -90,15 +89,14 @@ def convert_to_tflite(
             configure_full_integer(converter, representative_data, num_calibration, seed)
         try:
             content = converter.convert()
+        except FlexOpsError:
+            raise
         except Exception as error:
             raise ConversionError(
                 f"TFLite conversion of {model.name!r} to {variant} failed: {error}. If an "
                 "op is not supported in int8, try the 'dynamic' variant, or replace the "
                 "layer that uses it."
             ) from error
-    # Cannot fire while supported_ops never holds SELECT_TF_OPS (a TensorFlow-only op
-    # fails above instead); it keeps a Flex file from reaching a phone if that changes.
-    check_no_flex_ops(content, name=model.name)
     return content
 
 
@@ -108,7 +106,9 @@ def savedmodel_converter(model, input_spec) -> Iterator[object]:
 
     The model goes through a temporary SavedModel written by `keras.export.ExportArchive`
     with `training=False` (see `convert_to_tflite` for why not `model.export`). The
-    converter is valid inside the `with` block only.
+    converter is valid inside the `with` block only. Every kerasopt export but QAT's
+    (int8 builtins only) converts here, so here its `convert()` refuses a file with Flex
+    (`SELECT_TF_OPS`) ops, which MediaPipe and plain LiteRT cannot run.
 
     Example:
 
@@ -127,7 +127,20 @@ def savedmodel_converter(model, input_spec) -> Iterator[object]:
             "serve", lambda x: model(x, training=False), input_signature=[input_spec]
         )
         archive.write_out(saved_model_dir, verbose=False)
-        yield tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+        converter.convert = _refusing_flex_ops(converter.convert, model.name)
+        yield converter
+
+
+def _refusing_flex_ops(convert, name: str):
+    # Cannot fire while supported_ops never holds SELECT_TF_OPS (a TensorFlow-only op
+    # fails in the converter instead); it keeps a Flex file from a phone if that changes.
+    def checked_convert() -> bytes:
+        content = convert()
+        check_no_flex_ops(content, name=name)
+        return content
+
+    return checked_convert
 
 
 def configure_full_integer(converter, representative_data, num_calibration=200, seed=0) -> None:

@@ -40,6 +40,7 @@ from kerasopt.export.classifier_metadata import (
     classifier_description,
     labels_text,
 )
+from kerasopt.export.flex_ops_check import FlexOpsError
 from kerasopt.text.mediapipe_tokenizer import (
     DELIMITER_PATTERN,
     PAD_TOKEN,
@@ -235,6 +236,8 @@ def _convert(model, ids, mode, num_calibration, seed) -> tuple[bytes, str]:
         converter.inference_output_type = tf.float32
         try:
             return converter.convert(), "int8"
+        except FlexOpsError:
+            raise
         except Exception as error:
             raise ConversionError(
                 f"Converting the phone bundle of {model.name!r} to int8 failed: {error}. "

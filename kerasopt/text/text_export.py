@@ -15,6 +15,7 @@ import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.export.exported_model import ExportedModel, write_and_measure
+from kerasopt.export.flex_ops_check import FlexOpsError
 from kerasopt.export.full_integer_check import find_float_parts
 from kerasopt.export.litert_evaluator import LiteRTEvaluator
 from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
@@ -242,6 +243,8 @@ def _convert(model, sequence_length: int, *, calibration=None, batch_size=None) 
             converter.inference_output_type = tf.int8
         try:
             return converter.convert()
+        except FlexOpsError:
+            raise
         except Exception as error:
             variant = "int8" if calibration is not None else "dynamic"
             raise ConversionError(

@@ -1,4 +1,3 @@
-import contextlib
 import importlib.util
 import io
 import json
@@ -189,18 +188,15 @@ def test_flex_ops_are_found_and_refused(flex_file, files):
     assert "Select TensorFlow op" in inspection.litert_error
 
 
-def test_convert_to_tflite_refuses_a_flex_file(flex_file, monkeypatch):
-    from kerasopt.export import tflite_converter
+def test_every_savedmodel_conversion_refuses_a_flex_file(flex_file, monkeypatch):
+    import tensorflow as tf
 
-    class FakeConverter:
-        def convert(self):
-            return flex_file
+    # The converter itself returns a Flex file: every export through
+    # savedmodel_converter (convert_to_tflite, bundles, text export) must refuse it.
+    def from_saved_model(path):
+        return types.SimpleNamespace(convert=lambda: flex_file)
 
-    @contextlib.contextmanager
-    def fake_savedmodel_converter(model, spec):
-        yield FakeConverter()
-
-    monkeypatch.setattr(tflite_converter, "savedmodel_converter", fake_savedmodel_converter)
+    monkeypatch.setattr(tf.lite.TFLiteConverter, "from_saved_model", from_saved_model)
     with pytest.raises(FlexOpsError, match="'tiny_cnn' needs the Flex delegate.*FlexCumprod"):
         convert_to_tflite(tiny_cnn(), "float32")
 
