@@ -44,6 +44,14 @@ def add_parser(commands) -> None:
         help="leave the N worst layers float in the selective int8 file; 0 skips it (default: 3)",
     )
     parser.add_argument(
+        "--keep-float-ops",
+        type=non_negative_int,
+        default=4,
+        metavar="K",
+        help="leave every op of the K worst op types float in a second selective file; "
+        "0 skips it (default: 4)",
+    )
+    parser.add_argument(
         "--int16x8",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -85,6 +93,7 @@ def debug_quant_command(args: argparse.Namespace) -> int:
             data.x_test,
             data.y_test,
             keep_float=args.keep_float,
+            keep_float_ops=args.keep_float_ops,
             options=options,
             seed=args.seed,
             debug_samples=args.debug_samples,

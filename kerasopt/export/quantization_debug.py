@@ -5,9 +5,10 @@ followed by a `NumericVerify` op comparing its dequantized output with the float
 Per quantized tensor we keep the error TF's guide reads first, `rmse/scale` (the root
 mean squared error in units of the quantization step: about 0.29 for a uniform rounding
 error, much more where int8 clips or loses a range), and the cosine similarity of the
-float and dequantized outputs. The N worst layers are then left float (selective
-quantization) and that file is measured on LiteRT beside float32, int8, int16x8 and AI
-Edge Quantizer recipes (`quantization_options`).
+float and dequantized outputs. Two selective files leave float the N worst tensors
+(`int8_keep_float`) or every op of the K worst op types (`int8_keep_float_ops`), and are
+measured on LiteRT beside float32, int8, int16x8 and AI Edge Quantizer recipes
+(`quantization_options`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from kerasopt.export.quantization_options import (
     QuantizationOption,
     check_options,
     keep_float_content,
+    keep_float_ops_content,
     option_content,
     option_label,
 )
@@ -74,6 +76,7 @@ class QuantizationDebugReport:
         model_name: The Keras model's name.
         keras_accuracy: The Keras model's accuracy on the test split.
         keep_float: Layers the `int8_keep_float` option leaves float.
+        keep_float_ops: Op types the `int8_keep_float_ops` option leaves float.
         debug_samples: Training samples the debugger ran.
         layers: One `LayerQuantizationError` per quantized tensor, worst first.
         options: One `QuantizationOption` per option, in `QUANTIZATION_OPTIONS` order.
@@ -82,6 +85,7 @@ class QuantizationDebugReport:
     model_name: str
     keras_accuracy: float
     keep_float: int
+    keep_float_ops: int
     debug_samples: int
     layers: tuple[LayerQuantizationError, ...]
     options: tuple[QuantizationOption, ...]
@@ -102,6 +106,7 @@ class QuantizationDebugReport:
             "model_name": self.model_name,
             "keras_accuracy": self.keras_accuracy,
             "keep_float": self.keep_float,
+            "keep_float_ops": self.keep_float_ops,
             "debug_samples": self.debug_samples,
             "layers": [layer.to_dict() for layer in self.layers],
             "options": [option.to_dict() for option in self.options],
@@ -150,6 +155,7 @@ def debug_quantization(
     y_test,
     *,
     keep_float: int = 3,
+    keep_float_ops: int = 4,
     options=QUANTIZATION_OPTIONS,
     seed: int = 0,
     num_calibration: int = 200,
@@ -171,6 +177,8 @@ def debug_quantization(
         y_test: Their integer labels.
         keep_float: Worst layers `int8_keep_float` leaves float; `0` skips it.
             Defaults to `3`.
+        keep_float_ops: Worst op types (ranked by their worst tensor) whose every op
+            `int8_keep_float_ops` leaves float; `0` skips it. Defaults to `4`.
         options: Names from `QUANTIZATION_OPTIONS` to measure. Defaults to all.
         seed: Seed of the sample draws. Defaults to `0`.
         num_calibration: Calibration samples. Defaults to `200`.
@@ -188,21 +196,24 @@ def debug_quantization(
     owner = "debug_quantization"
     options = check_options(options)
     keep_float = check_int(owner, "keep_float", keep_float, 0, example=3)
+    keep_float_ops = check_int(owner, "keep_float_ops", keep_float_ops, 0, example=4)
     num_calibration = check_positive_int(owner, "num_calibration", num_calibration)
     debug_samples = check_positive_int(owner, "debug_samples", debug_samples)
     latency_runs = check_int(owner, "latency_runs", latency_runs, 0)
     seed = check_seed(owner, seed)
     _check_inputs(model, x_train, x_test, y_test)
-    if not keep_float:
-        options = tuple(name for name in options if name != "int8_keep_float")
+    # How many tensors (op types) each keep-float option leaves float; 0 skips it.
+    kept_counts = {"int8_keep_float": keep_float, "int8_keep_float_ops": keep_float_ops}
+    options = tuple(name for name in options if kept_counts.get(name, 1))
     spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32, name="pixels")
 
     calibration = dict(num_calibration=num_calibration, seed=seed)
-    layers, (selective, kept) = _debug_layers(
+    layers, selective = _debug_layers(
         model,
         spec,
         x_train,
         keep_float if "int8_keep_float" in options else 0,
+        keep_float_ops if "int8_keep_float_ops" in options else 0,
         debug_samples=debug_samples,
         **calibration,
     )
@@ -211,12 +222,11 @@ def debug_quantization(
     float_content = convert_to_tflite(model, "float32")
     measured = []
     for name in options:
-        label = option_label(name, keep_float)
+        label = option_label(name, keep_float, keep_float_ops)
         try:
-            content = (
-                selective
-                if name == "int8_keep_float"
-                else option_content(name, model, spec, x_train, float_content, **calibration)
+            content, kept = selective.get(name) or (
+                option_content(name, model, spec, x_train, float_content, **calibration),
+                (),
             )
         except (OptionUnavailableError, ConversionError) as error:  # e.g. no 16x8 kernel
             measured.append(QuantizationOption(name, label, skipped=_one_line(error)))
@@ -231,14 +241,23 @@ def debug_quantization(
             require_full_integer=name == "int8" and not find_float_parts(content),
             latency_runs=latency_runs,
         )
-        float_tensors = kept if name == "int8_keep_float" else ()
-        if float_tensors and len(float_tensors) < keep_float:
-            label += f" (only {len(float_tensors)} could be)"
-        measured.append(QuantizationOption(name, label, metrics, float_tensors, content=content))
+        if name in selective and len(kept) < kept_counts[name]:
+            label += f" (only {len(kept)} could be)"
+        measured.append(
+            QuantizationOption(
+                name,
+                label,
+                metrics,
+                float_tensors=kept if name == "int8_keep_float" else (),
+                float_ops=kept if name == "int8_keep_float_ops" else (),
+                content=content,
+            )
+        )
     return QuantizationDebugReport(
         model.name,
         keras_accuracy,
         keep_float,
+        keep_float_ops,
         min(debug_samples, len(x_train)),
         tuple(layers),
         tuple(measured),
@@ -276,8 +295,13 @@ def _check_inputs(model, x_train, x_test, y_test) -> None:
         )
 
 
-def _debug_layers(model, spec, x_train, keep_float, *, debug_samples, num_calibration, seed):
-    """Runs the debugger; returns the layers worst first and the keep-float file (or None).
+def _debug_layers(
+    model, spec, x_train, keep_float, keep_float_ops, *, debug_samples, num_calibration, seed
+):
+    """Runs the debugger; returns the layers worst first and the keep-float files.
+
+    The files come as `{option name: (content, tensors or op types left float)}`, for
+    the options asked for (`keep_float`, `keep_float_ops` above 0).
 
     `configure_full_integer` asks for int8 input and output, but the debugger converts in
     calibrate-only mode, where those settings are ignored: the debug model's edges are set
@@ -322,10 +346,15 @@ def _debug_layers(model, spec, x_train, keep_float, *, debug_samples, num_calibr
                 f"keep_float={keep_float}",
                 f"Pass keep_float={len(layers)} or fewer.",
             )
-        if not keep_float:
-            return layers, (None, ())
-        names = [layer.tensor_name for layer in layers]
-        return layers, keep_float_content(debugger, names, keep_float)
+        selective = {}
+        if keep_float:
+            names = [layer.tensor_name for layer in layers]
+            selective["int8_keep_float"] = keep_float_content(debugger, names, keep_float)
+        if keep_float_ops:
+            selective["int8_keep_float_ops"] = keep_float_ops_content(
+                debugger, layers, keep_float_ops
+            )
+        return layers, selective
 
 
 def _cosine(float_values, quantized, scale, zero_point) -> float:

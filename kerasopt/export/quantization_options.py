@@ -30,6 +30,7 @@ QUANTIZATION_OPTIONS = (
     "float32",
     "int8",
     "int8_keep_float",
+    "int8_keep_float_ops",
     "int16x8",
     "aeq_int8_weight_only",
     "aeq_int4_blockwise",
@@ -57,6 +58,7 @@ class QuantizationOption:
         label: What a person reads, e.g. `"int8 + keep-float 3"`.
         metrics: The file measured on the test split, or `None` when skipped.
         float_tensors: For `int8_keep_float`, the tensors left float (worst first).
+        float_ops: For `int8_keep_float_ops`, the op types left float (worst first).
         skipped: Why the option was not measured, or `None`.
         content: The `.tflite` bytes, or `None` when skipped; not part of `to_dict()`.
     """
@@ -65,6 +67,7 @@ class QuantizationOption:
     label: str
     metrics: DeploymentMetrics | None = None
     float_tensors: tuple[str, ...] = ()
+    float_ops: tuple[str, ...] = ()
     skipped: str | None = None
     content: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -75,6 +78,7 @@ class QuantizationOption:
             "label": self.label,
             "metrics": None if self.metrics is None else self.metrics.to_dict(),
             "float_tensors": list(self.float_tensors),
+            "float_ops": list(self.float_ops),
             "skipped": self.skipped,
         }
 
@@ -91,12 +95,15 @@ class QuantizationOption:
             f"{metrics.bytes:,}",
             f"{metrics.bytes / int8.bytes:.2f}x" if int8 else "",
             f"{metrics.latency_us:.0f}{times}",
-            _float_note(self.float_tensors),
+            _float_note(self.float_tensors, self.float_ops),
         ]
 
 
-def _float_note(tensors) -> str:
-    """`"float: block0_relu1_1, dense_1"`: the layer of each kept-float tensor."""
+def _float_note(tensors, op_types=()) -> str:
+    """`"float: block0_relu1_1, dense_1"` (the layer of each kept-float tensor), or
+    `"float ops: BATCH_MATMUL, ADD"` (the op types left float)."""
+    if op_types:
+        return "float ops: " + ", ".join(op_types)
     if not tensors:
         return ""
     layers = []
@@ -119,11 +126,12 @@ def check_options(options) -> tuple[str, ...]:
     return tuple(name for name in QUANTIZATION_OPTIONS if name in set(options))
 
 
-def option_label(name: str, keep_float: int = 0) -> str:
+def option_label(name: str, keep_float: int = 0, keep_float_ops: int = 0) -> str:
     """The label a person reads for option `name`."""
     labels = {
         "int8": "int8 (full integer)",
         "int8_keep_float": f"int8 + keep-float {keep_float}",
+        "int8_keep_float_ops": f"int8 + keep-float {keep_float_ops} op types",
         "int16x8": "int16x8 (int16 activations)",
         "aeq_int8_weight_only": "AEQ int8 weight-only",
         "aeq_int4_blockwise": "AEQ int4 blockwise-32",
@@ -199,18 +207,17 @@ def keep_float_content(debugger, names, keep_float: int) -> tuple[bytes, tuple[s
 
     `names` are quantized tensors, worst first; returns the file and the names kept.
 
-    Some ops must keep their input's scale (MAX_POOL_2D) and stay int8 when denylisted,
-    so a layer counts only if the float op count of the file grows; the next worst is
-    tried instead.
+    A layer counts only if it adds a float op to the file. Some ops must keep their
+    input's scale (MAX_POOL_2D) and stay int8 when denylisted, so the next worst is tried
+    instead. The count is taken over the debugger's own int8 file, which may already hold
+    float ops: its quantizer leaves LayerNormalization's NEG float (TF 2.21), and counting
+    those as kept layers once stopped a transformer's file at one kept tensor.
     """
-    import tensorflow as tf
+    baseline = set(float_compute_ops(_denylisted_content(debugger)))
 
     def convert(names):
-        debugger.options = tf.lite.experimental.QuantizationDebugOptions(
-            denylisted_nodes=list(names), fully_quantize=True
-        )
-        content = debugger.get_nondebug_quantized_model()
-        return content, len(float_compute_ops(content))
+        content = _denylisted_content(debugger, nodes=names)
+        return content, len(set(float_compute_ops(content)) - baseline)
 
     content, count = convert(names[:keep_float])
     if count == keep_float:
@@ -225,10 +232,45 @@ def keep_float_content(debugger, names, keep_float: int) -> tuple[bytes, tuple[s
     return content, tuple(chosen)
 
 
+def keep_float_ops_content(debugger, layers, keep_float_ops: int) -> tuple[bytes, tuple[str, ...]]:
+    """The int8 file of `debugger` with every op of the `keep_float_ops` worst op types float.
+
+    `layers` are `LayerQuantizationError`s, worst first; an op type ranks by its worst
+    tensor, so a transformer whose attention einsum is worst leaves every BATCH_MATMUL
+    float. Returns the file and the op types left float. A type whose denylisting adds no
+    float op (MAX_POOL_2D keeps its input's scale) is skipped for the next.
+
+    Why whole types: on a 2-block transformer over digits' rows, the worst tensors alone
+    (keep-float 1 to 16) won back at most 1 of the 4 test images int8 lost, the four worst
+    op types 3 of them at 1.11x the int8 bytes. On a CNN a type is most of the model
+    (all CONV_2D), so the file nears float32's size; the report shows that ratio.
+    """
+    content, chosen, count = _denylisted_content(debugger), [], 0
+    baseline = set(float_compute_ops(content))
+    for op_type in dict.fromkeys(layer.op_name for layer in layers):
+        trial = _denylisted_content(debugger, ops=[*chosen, op_type])
+        trial_count = len(set(float_compute_ops(trial)) - baseline)
+        if trial_count > count:
+            chosen, content, count = [*chosen, op_type], trial, trial_count
+        if len(chosen) >= keep_float_ops:
+            break
+    return content, tuple(chosen)
+
+
+def _denylisted_content(debugger, *, ops=(), nodes=()) -> bytes:
+    """The debugger's int8 file (int8 input and output) with `ops` types and `nodes` float."""
+    import tensorflow as tf
+
+    debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+        denylisted_ops=list(ops), denylisted_nodes=list(nodes), fully_quantize=True
+    )
+    return debugger.get_nondebug_quantized_model()
+
+
 def option_content(
     name: str, model, input_spec, x_train, float_content: bytes, *, num_calibration, seed
 ) -> bytes:
-    """The `.tflite` bytes of option `name` (all but `int8_keep_float`, which the debugger makes).
+    """The `.tflite` bytes of option `name` (not the keep-float ones, which the debugger makes).
 
     Raises:
         OptionUnavailableError: An AI Edge Quantizer option without the package.

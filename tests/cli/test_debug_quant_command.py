@@ -30,11 +30,14 @@ def test_writes_the_report_and_every_option_file(model_and_data, tmp_path, capsy
     model, data = model_and_data
     out = tmp_path / "out"
     argv = ["debug-quant", str(model), "--data", str(data), "--keep-float", "1"]
+    argv += ["--keep-float-ops", "2"]
     assert main([*argv, "--no-int16x8", "--debug-samples", "8", "--out", str(out)]) == 0
     report = json.loads((out / "quant_debug.json").read_text())
     names = [option["name"] for option in report["options"]]
-    assert "int16x8" not in names and names[:3] == ["float32", "int8", "int8_keep_float"]
+    assert "int16x8" not in names
+    assert names[:4] == ["float32", "int8", "int8_keep_float", "int8_keep_float_ops"]
     assert report["keep_float"] == 1 and report["debug_samples"] == 8
+    assert report["keep_float_ops"] == 2
     errors = [layer["rmse_over_scale"] for layer in report["layers"]]
     assert errors == sorted(errors, reverse=True)
     for option in report["options"]:

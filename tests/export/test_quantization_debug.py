@@ -40,7 +40,35 @@ def model(small_split):
 @pytest.fixture(scope="module")
 def report(model, small_split):
     x_train, _, x_test, y_test = small_split
-    return debug_quantization(model, x_train, x_test, y_test, keep_float=2, **FAST)
+    return debug_quantization(
+        model, x_train, x_test, y_test, keep_float=2, keep_float_ops=2, **FAST
+    )
+
+
+@pytest.fixture(scope="module")
+def attention_report(small_split):
+    """An attention block with LayerNormalization, whose int8 file holds float NEG ops
+    before any denylist; keep-float once counted them as kept layers."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8))
+    x = keras.layers.Dense(8)(keras.layers.Rescaling(1 / 16)(inputs))
+    x = keras.layers.LayerNormalization()(x + keras.layers.MultiHeadAttention(1, 8)(x, x))
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    x_train, _, x_test, y_test = small_split
+    options = ("int8_keep_float", "int8_keep_float_ops")
+    return debug_quantization(
+        model, x_train, x_test, y_test, keep_float=2, keep_float_ops=2, options=options, **FAST
+    )
+
+
+def _op_types(content, float_only=False):
+    """The op type of every op of a `.tflite` file (of its float-computing ops only)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if float_only:
+        return [op.split(" ")[0] for op in float_compute_ops(content)]
+    return [op["op_name"] for op in Interpreter(model_content=content)._get_ops_details()]
 
 
 def test_layers_are_ranked_worst_first_with_both_metrics(report):
@@ -63,6 +91,29 @@ def test_keep_float_leaves_exactly_the_worst_layers_float(report):
     worst = [layer.tensor_name for layer in report.layers]
     assert set(kept.float_tensors) <= set(worst[:4])  # skips only a denylist no-op
     assert float_compute_ops(report.option("int8").content) == []
+
+
+def test_keep_float_counts_only_the_tensors_it_leaves_float(attention_report):
+    kept = attention_report.option("int8_keep_float")
+    assert kept.label == "int8 + keep-float 2" and len(kept.float_tensors) == 2
+    float_ops = float_compute_ops(kept.content)
+    assert "NEG" in _op_types(kept.content, float_only=True)  # float before any denylist
+    for name in kept.float_tensors:  # a float BATCH_MATMUL's output gains a suffix ("...11")
+        assert any(op.split(" ", 1)[1].startswith(name) for op in float_ops), (name, float_ops)
+
+
+def test_keep_float_ops_leaves_exactly_the_worst_op_types_float(attention_report):
+    option = attention_report.option("int8_keep_float_ops")
+    worst_types = list(dict.fromkeys(layer.op_name for layer in attention_report.layers))
+    assert option.float_ops == tuple(worst_types[:2]) and option.float_tensors == ()
+    assert option.label == "int8 + keep-float 2 op types"
+    float_types = _op_types(option.content, float_only=True)
+    assert set(float_types) - {"NEG"} == set(option.float_ops)
+    all_types = _op_types(option.content)
+    for op_type in option.float_ops:  # every op of a chosen type, not only the worst one
+        assert float_types.count(op_type) == all_types.count(op_type) > 0, op_type
+    assert LiteRTEvaluator(option.content).input_dtype == np.int8
+    assert f"float ops: {', '.join(option.float_ops)}" in attention_report.summary_table()
 
 
 def test_keep_float_file_keeps_int8_io_and_is_scored_on_it(report, small_split):
@@ -97,6 +148,9 @@ def test_report_serializes_and_reads(report, tmp_path):
     data = json.loads(json.dumps(report.to_dict()))
     assert [o["name"] for o in data["options"]] == list(QUANTIZATION_OPTIONS)
     assert "content" not in data["options"][0] and data["keep_float"] == 2
+    assert data["keep_float_ops"] == 2
+    by_name = {option["name"]: option for option in data["options"]}
+    assert len(by_name["int8_keep_float_ops"]["float_ops"]) == 2
     markdown = report.to_markdown()
     assert "| int8 + keep-float 2 |" in markdown and "rmse/scale" in markdown
     table = report.summary_table()
@@ -137,9 +191,10 @@ def test_unavailable_options_are_skipped_rows_not_errors(monkeypatch, model, sma
     [
         ({"options": ("int8", "int4")}, r"options='int4'"),
         ({"keep_float": -1}, r"keep_float=-1"),
+        ({"keep_float_ops": -2}, r"keep_float_ops=-2"),
         ({"debug_samples": 0}, r"debug_samples=0"),
     ],
-    ids=["unknown-option", "negative-keep-float", "no-debug-samples"],
+    ids=["unknown-option", "negative-keep-float", "negative-keep-float-ops", "no-debug-samples"],
 )
 def test_bad_arguments_name_the_value(model, small_split, kwargs, match):
     x_train, _, x_test, y_test = small_split
