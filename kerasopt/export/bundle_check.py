@@ -30,7 +30,8 @@ class BundleCheck:
         litert: `{"accuracy", "us_per_image"}` on the LiteRT interpreter.
         mediapipe: `{"accuracy", "agreement", "us_per_image", "class_names_shown"}`, or
             `None` when MediaPipe could not run.
-        mediapipe_skipped: Why MediaPipe did not run, or `None`.
+        mediapipe_skipped: Why MediaPipe did not run (not installed, or it refused the
+            file, in its own words), or `None`.
         class_names: The names MediaPipe returned (or the bundle's own).
     """
 
@@ -134,9 +135,13 @@ def check_bundle(
     skipped = mediapipe_available()
     mediapipe, names = None, tuple(class_names)
     if skipped is None:
-        result = CLIENTS[kind](content, client_inputs)
-        mediapipe = result.score(y, litert_probabilities)
-        names = result.category_names
+        try:
+            result = CLIENTS[kind](content, client_inputs)
+        except (RuntimeError, ValueError) as error:  # MediaPipe's own refusal of the file
+            skipped = f"MediaPipe refused the bundle: {error}"
+        else:
+            mediapipe = result.score(y, litert_probabilities)
+            names = result.category_names
     return BundleCheck(
         kind=kind,
         bytes=len(content),

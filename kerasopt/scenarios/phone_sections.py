@@ -11,6 +11,7 @@ gives TextVectorization's ids.
 
 from __future__ import annotations
 
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.export.bundle_check import bundle_image_classifier
 from kerasopt.export.classifier_metadata import LABELS_FILE
 from kerasopt.scenarios.report_section import ReportSection, SectionContext
@@ -60,7 +61,8 @@ def text_phone_bundle(context: SectionContext) -> ReportSection:
     """Builds, writes and checks the MediaPipe `TextClassifier` bundle of the run's model.
 
     The bundle is int8 inside where the plain export is (`dynamic` otherwise). A model
-    on ngram ids (`tfidf`) gets no bundle: the section says why.
+    on ngram ids (`tfidf`) or with a recurrent layer (`bilstm`: a WHILE loop, which
+    MediaPipe's classifiers refuse) gets no bundle: the section says why.
 
     Example:
 
@@ -72,23 +74,20 @@ def text_phone_bundle(context: SectionContext) -> ReportSection:
     heading = f"## Phone bundle: `{PHONE_FOLDER}/model.tflite` + `{LABELS_FILE}` + `{VOCAB_FILE}`"
     limit = regex_tokenizer_limit(tokenized.vectorizer)
     if limit is not None:
-        text = f"No phone bundle for the {context.model_name!r} model: {limit}."
-        return ReportSection(
-            PHONE_FOLDER,
-            {"skipped": text},
-            markdown=(heading, "", text, ""),
-            summary=f"phone bundle not built: {limit.split(';')[0]}",
-        )
+        return _skipped(heading, context.model_name, limit)
     plain = context.exported[0] if context.exported else None
-    bundle = build_text_bundle(
-        context.model,
-        tokenized.vectorizer,
-        tokenized.texts.texts_train,
-        context.data.splits.x_train,
-        mode=plain.variant if plain is not None and plain.variant in ("int8", "dynamic") else None,
-        name=f"kerasopt {context.scenario_name} {context.model_name}",
-        description=f"{context.scenario_name}: classifies a review as negative or positive.",
-    )
+    try:
+        bundle = build_text_bundle(
+            context.model,
+            tokenized.vectorizer,
+            tokenized.texts.texts_train,
+            context.data.splits.x_train,
+            mode=plain.variant if plain and plain.variant in ("int8", "dynamic") else None,
+            name=f"kerasopt {context.scenario_name} {context.model_name}",
+            description=f"{context.scenario_name}: classifies a review as negative or positive.",
+        )
+    except InvalidValueError as error:  # a model MediaPipe cannot run (a WHILE loop)
+        return _skipped(heading, context.model_name, str(error).split(": ", 1)[-1])
     bundle.write(context.out_dir / PHONE_FOLDER)
     texts = tokenized.texts.texts_test
     check = check_text_bundle(
@@ -123,4 +122,14 @@ def text_phone_bundle(context: SectionContext) -> ReportSection:
         },
         markdown=(heading, "", intro, "", *check.markdown(), "", tokens, ""),
         summary=f"{check.summary()}; tokenizer matches on {agreement.reviews:.2%} of reviews",
+    )
+
+
+def _skipped(heading: str, model_name: str, why: str) -> ReportSection:
+    text = f"No phone bundle for the {model_name!r} model: {why.rstrip('.')}."
+    return ReportSection(
+        PHONE_FOLDER,
+        {"skipped": text},
+        markdown=(heading, "", text, ""),
+        summary=f"phone bundle not built: {why.split(';')[0].rstrip('.')}",
     )

@@ -191,6 +191,7 @@ def build_text_bundle(
     if limit is not None:  # the model sees unigram ids: calibrate on those
         x_train_ids = plain.encode(train_texts)
     content, mode = _convert(model, np.asarray(x_train_ids), mode, num_calibration, seed)
+    _check_single_subgraph(content, where)
     vocab = AssociatedFile(
         VOCAB_FILE, vocab_bytes, "Token to id; surface forms share their word's id.", "vocabulary"
     )
@@ -210,6 +211,18 @@ def build_text_bundle(
         license=license,
     )
     return dataclasses.replace(plain, content=attach_metadata(content, metadata), mode=mode)
+
+
+def _check_single_subgraph(content: bytes, where: str) -> None:
+    from ai_edge_litert import schema_py_generated as schema
+
+    subgraphs = schema.Model.GetRootAs(content, 0).SubgraphsLength()
+    if subgraphs > 1:
+        raise InvalidValueError(
+            f"{where}: MediaPipe's classifiers take a model with one subgraph; this one "
+            f"converts to {subgraphs} (a recurrent layer runs as a TFLite WHILE loop). "
+            "Bundle a 'bow' or 'cnn' model, or ship this one without MediaPipe Tasks."
+        )
 
 
 def _convert(model, ids, mode, num_calibration, seed) -> tuple[bytes, str]:

@@ -96,3 +96,23 @@ def test_wrong_class_names_and_non_image_models_are_refused(trained_digits_model
     features = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
     with pytest.raises(InvalidValueError, match=r"Received: input shape \(64,\)"):
         build_image_bundle(features, digits.x_train.reshape(-1, 64))
+
+
+def test_mediapipe_refuses_the_plain_int8_file_and_the_check_says_so(tflite_models, digits):
+    # The first report: ImageClassifier refuses `(1, 8, 8)` int8 input. The check
+    # records MediaPipe's own words instead of failing the run.
+    from kerasopt.export import check_bundle
+
+    x = digits.x_test[:5]
+    check = check_bundle(
+        tflite_models["int8"],
+        kind="image",
+        tensor_inputs=x,
+        client_inputs=np.repeat(x[..., None], 3, axis=-1).astype("uint8"),
+        y=digits.y_test[:5],
+        class_names=NAMES,
+        files_bytes=0,
+    )
+    assert check.mediapipe is None
+    assert check.mediapipe_skipped.startswith("MediaPipe refused the bundle: ")
+    assert "MediaPipe not run: MediaPipe refused" in check.summary()

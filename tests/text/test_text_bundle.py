@@ -170,3 +170,15 @@ def test_errors_name_the_fix(bundle, model, corpus):
         build_text_bundle(images, corpus.vectorizer, texts, ids)
     with pytest.raises(InvalidValueError, match=r"reference ids must have shape \(2, 64\)"):
         tokenizer_agreement(bundle, ["a", "b"], ids[:3])
+
+
+def test_a_recurrent_model_is_refused_as_mediapipe_would(corpus):
+    # An LSTM converts to a WHILE loop in extra subgraphs; MediaPipe's classifiers refuse
+    # such a file ("assumed to have a single subgraph"), so the bundle refuses it first.
+    from kerasopt.text.text_models import build_text_model
+
+    vocab = len(corpus.vectorizer.get_vocabulary())
+    bilstm = build_text_model("bilstm", vocab, LENGTH, embedding_dim=4, units=4)
+    texts, ids = corpus.texts.texts_train, corpus.ids.x_train
+    with pytest.raises(InvalidValueError, match=r"one subgraph; this one converts to \d+"):
+        build_text_bundle(bilstm, corpus.vectorizer, texts, ids, mode="dynamic")
