@@ -108,7 +108,7 @@ IMDB = Scenario(
     # Searches start from the default model; the text family's other defaults are
     # `build_text_model`'s own, which the run uses too.
     tuning_defaults={"text": {"family": TEXT_MODELS[0]}},
-    # The phone bundle reports why it is not built for the tfidf model (ngram ids).
+    # The phone bundle adds the tfidf model's bigram ids in its graph (BigramLookup).
     sections=(tokenizer_agreement, confident_mistakes_section, text_phone_bundle),
     input_range=None,
     compressible=False,

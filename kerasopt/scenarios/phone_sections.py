@@ -15,8 +15,9 @@ from kerasopt.core.errors import InvalidValueError
 from kerasopt.export.bundle_check import bundle_image_classifier
 from kerasopt.export.classifier_metadata import LABELS_FILE
 from kerasopt.scenarios.report_section import ReportSection, SectionContext
-from kerasopt.text.mediapipe_tokenizer import regex_tokenizer_limit, tokenizer_agreement
-from kerasopt.text.text_bundle import build_text_bundle, check_text_bundle
+from kerasopt.text.mediapipe_tokenizer import tokenizer_agreement
+from kerasopt.text.text_bundle import build_text_bundle, text_bundle_limit
+from kerasopt.text.text_bundle_check import check_text_bundle
 from kerasopt.text.tokenizer import VOCAB_FILE
 
 PHONE_FOLDER = "phone"
@@ -61,8 +62,9 @@ def text_phone_bundle(context: SectionContext) -> ReportSection:
     """Builds, writes and checks the MediaPipe `TextClassifier` bundle of the run's model.
 
     The bundle is int8 inside where the plain export is (`dynamic` otherwise). A model
-    on ngram ids (`tfidf`) or with a recurrent layer (`bilstm`: a WHILE loop, which
-    MediaPipe's classifiers refuse) gets no bundle: the section says why.
+    on uni+bigram ids (`tfidf`) gets its bigram ids computed in the graph from
+    MediaPipe's unigram ids. A model with a recurrent layer (`bilstm`: a WHILE loop,
+    which MediaPipe's classifiers refuse) gets no bundle: the section says why.
 
     Example:
 
@@ -72,7 +74,7 @@ def text_phone_bundle(context: SectionContext) -> ReportSection:
     """
     tokenized = context.data.extras["tokenized"]
     heading = f"## Phone bundle: `{PHONE_FOLDER}/model.tflite` + `{LABELS_FILE}` + `{VOCAB_FILE}`"
-    limit = regex_tokenizer_limit(tokenized.vectorizer)
+    limit = text_bundle_limit(tokenized.vectorizer)
     if limit is not None:
         return _skipped(heading, context.model_name, limit)
     plain = context.exported[0] if context.exported else None
@@ -96,7 +98,8 @@ def text_phone_bundle(context: SectionContext) -> ReportSection:
         context.data.splits.y_test,
         int8_bytes=plain.metrics.bytes if plain is not None else None,
     )
-    agreement = tokenizer_agreement(bundle, texts, context.data.splits.x_test)
+    # The ids the model reads: an ngram bundle's bigram ids included.
+    agreement = tokenizer_agreement(bundle.model_tokenizer, texts, context.data.splits.x_test)
     vocabulary = {
         "lines": bundle.vocabulary_file.count(b"\n"),
         "bytes": len(bundle.vocabulary_file),
@@ -107,6 +110,11 @@ def text_phone_bundle(context: SectionContext) -> ReportSection:
         f"{vocabulary['bytes']:,} bytes), {bundle.mode} inside, probabilities out; "
         "scored on the raw test reviews."
     )
+    if bundle.bigrams is not None:
+        intro += (
+            f" The graph appends the ids of the model's {len(bundle.bigrams):,} bigrams to "
+            "the unigram ids (int32 lookup), as TextVectorization(ngrams=2) orders them."
+        )
     tokens = (
         f"The bundle's tokenizer gives TextVectorization's ids for {agreement.reviews:.2%} "
         f"of {agreement.num_reviews} test reviews and {agreement.tokens:.2%} of their "

@@ -77,23 +77,6 @@ def split_like_mediapipe(text: str) -> list[str]:
     return tokens
 
 
-def regex_tokenizer_limit(vectorizer) -> str | None:
-    """Why MediaPipe's regex tokenizer cannot give `vectorizer`'s ids, or `None`."""
-    config = vectorizer.get_config() if hasattr(vectorizer, "get_config") else {}
-    if config.get("output_mode", "int") != "int":
-        return (
-            f"the vectorizer's output_mode is {config['output_mode']!r}; MediaPipe's regex "
-            "tokenizer feeds token ids (output_mode='int')"
-        )
-    if config.get("ngrams") not in (None, 1, (1,), [1]):
-        return (
-            f"the model reads ngram ids (ngrams={config['ngrams']!r}) and MediaPipe's regex "
-            "tokenizer yields unigrams only; bundle a unigram model ('bow', 'cnn') or pass "
-            "unigrams_only=True to bundle it on unigram ids and measure what that costs"
-        )
-    return None
-
-
 def surface_vocabulary(
     vocabulary, train_texts=(), *, min_count: int = 2, case_variants: bool = True
 ) -> dict[str, int]:

@@ -17,16 +17,20 @@ The bundle closes the gap without retraining:
   share an id. A surface form it lacks reads as `<UNKNOWN>` (id 1), which is what
   TextVectorization gives whenever the standardized form is out of vocabulary too.
 
-A vectorizer with ngrams (the `tfidf` model reads uni+bigram ids) cannot be served this
-way: the regex tokenizer yields unigrams only. `build_text_bundle` refuses it unless
-`unigrams_only=True`, which bundles the model on unigram ids, a different input than it
-was trained on; `check_text_bundle` then reports the accuracy it really has.
+A vectorizer with `ngrams=2` (the `tfidf` model reads every unigram id, then every bigram
+id) gets the same unigram input: the regex tokenizer yields unigrams only, so the bundle
+puts `kerasopt.text.bigram_lookup.BigramLookup` before the model, which appends the bigram
+ids in the graph (int32 TFLite builtins, a hash table of the vocabulary's bigrams) and
+truncates as TextVectorization does. MediaPipe's `max_seq_len` is the model's length: the
+unigrams TextVectorization keeps never outnumber it. Wider ngrams are refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +49,13 @@ from kerasopt.text.mediapipe_tokenizer import (
     DELIMITER_PATTERN,
     PAD_TOKEN,
     UNKNOWN_TOKEN,
-    regex_tokenizer_limit,
     split_like_mediapipe,
     surface_vocabulary,
 )
-from kerasopt.text.tokenizer import VOCAB_FILE
+from kerasopt.text.tokenizer import VOCAB_FILE, ngram_widths
+
+#: Largest uni+bigram vocabulary whose bigram keys fit int32 (`BigramLookup`'s limit).
+MAX_BIGRAM_VOCAB_SIZE = math.isqrt(2**31)
 
 SENTIMENT_NAMES = ("negative", "positive")
 
@@ -67,7 +73,8 @@ class TextBundle:
         vocabulary_file: `vocab.txt`: `token id` lines, surface forms included.
         sequence_length: Ids per text (MediaPipe's `max_seq_len`).
         mode: `"int8"` or `"dynamic"`.
-        unigrams_only: True when the model was trained on ngram ids but gets unigrams.
+        bigrams: `{(first_id, second_id): bigram_id}` when the graph appends bigram ids
+            (an `ngrams=2` model), else `None`.
     """
 
     content: bytes
@@ -76,7 +83,9 @@ class TextBundle:
     vocabulary_file: bytes
     sequence_length: int
     mode: str
-    unigrams_only: bool = False
+    bigrams: Mapping[tuple[int, int], int] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     @functools.cached_property
     def surface_ids(self) -> dict[str, int]:
@@ -96,6 +105,20 @@ class TextBundle:
         rows = [self.token_ids(str(t)) for t in texts]
         return np.asarray(rows, dtype="int32").reshape(-1, self.sequence_length)
 
+    def model_ids(self, texts) -> np.ndarray:
+        """The ids the model inside reads for `texts`: `encode`, then the graph's bigrams."""
+        ids = self.encode(texts)
+        if self.bigrams is None:
+            return ids
+        from kerasopt.text.bigram_lookup import append_bigram_ids  # loads Keras
+
+        return append_bigram_ids(ids, self.bigrams)
+
+    @property
+    def model_tokenizer(self) -> _ModelIds:
+        """`model_ids` as `encode`, for `tokenizer_agreement` with TextVectorization's ids."""
+        return _ModelIds(self)
+
     def write(self, out_dir: str | Path) -> Path:
         """Writes `model.tflite`, `labels.txt` and `vocab.txt` into `out_dir` (atomically)."""
         out_dir = Path(out_dir)
@@ -103,6 +126,67 @@ class TextBundle:
         write_text_atomic(out_dir / LABELS_FILE, labels_text(self.class_names))
         write_bytes_atomic(out_dir / VOCAB_FILE, self.vocabulary_file)
         return write_bytes_atomic(out_dir / BUNDLE_FILE, self.content)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ModelIds:
+    bundle: TextBundle
+
+    @property
+    def sequence_length(self) -> int:
+        return self.bundle.sequence_length
+
+    def encode(self, texts) -> np.ndarray:
+        return self.bundle.model_ids(texts)
+
+
+def text_bundle_limit(vectorizer) -> str | None:
+    """Why `build_text_bundle` cannot give a model `vectorizer`'s ids, or `None`.
+
+    Unigram ids come from MediaPipe's regex tokenizer; `ngrams=2` ids from it and the
+    bundle's `BigramLookup`. Other ngram widths and non-int output modes are refused.
+
+    Args:
+        vectorizer: The adapted `TextVectorization`, or its `get_vocabulary()` list (a
+            list with `"a b"` entries reads as `ngrams=2`).
+
+    Example:
+
+    >>> text_bundle_limit(["", "[UNK]", "good", "film", "good film"]) is None
+    True
+    """
+    config = vectorizer.get_config() if hasattr(vectorizer, "get_config") else {}
+    if config.get("output_mode", "int") != "int":
+        return (
+            f"the vectorizer's output_mode is {config['output_mode']!r}; MediaPipe's regex "
+            "tokenizer feeds token ids (output_mode='int')"
+        )
+    widths = _ngram_widths(vectorizer)
+    if widths not in (None, (1,), (1, 2)):
+        return (
+            f"the model reads ngram ids of widths {widths} and the bundle appends bigram ids "
+            "to MediaPipe's unigram ids only (ngrams=2); bundle a unigram or ngrams=2 model"
+        )
+    size = len(_vocabulary(vectorizer))
+    if widths == (1, 2) and size > MAX_BIGRAM_VOCAB_SIZE:
+        return (
+            f"the bigram lookup keys bigrams in int32 and takes at most "
+            f"{MAX_BIGRAM_VOCAB_SIZE} vocabulary entries; the vectorizer has {size}. Adapt it "
+            f"with max_tokens <= {MAX_BIGRAM_VOCAB_SIZE}"
+        )
+    return None
+
+
+def _vocabulary(vectorizer) -> list[str]:
+    found = vectorizer.get_vocabulary() if hasattr(vectorizer, "get_vocabulary") else vectorizer
+    return [str(w) for w in found]
+
+
+def _ngram_widths(vectorizer) -> tuple[int, ...] | None:
+    if hasattr(vectorizer, "get_config"):
+        return ngram_widths(vectorizer.get_config().get("ngrams"))
+    spaces = max((w.count(" ") for w in _vocabulary(vectorizer)), default=0)
+    return tuple(range(1, spaces + 2)) if spaces else None
 
 
 def build_text_bundle(
@@ -117,7 +201,6 @@ def build_text_bundle(
     mode: str | None = None,
     min_count: int = 2,
     case_variants: bool = True,
-    unigrams_only: bool = False,
     num_calibration: int = 200,
     seed: int = 0,
     version: str = "1",
@@ -126,13 +209,17 @@ def build_text_bundle(
 ) -> TextBundle:
     """Converts a token-id text classifier to a MediaPipe `TextClassifier` bundle.
 
+    A model on `ngrams=2` ids gets `BigramLookup` in front: MediaPipe feeds unigram ids
+    and the graph appends the bigram ids, so the model reads what it was trained on.
+
     Args:
         model: A Keras text classifier on one int input `(sequence_length,)`.
         vectorizer: The adapted `TextVectorization` (`build_vectorizer`), or its
             `get_vocabulary()` list.
         train_texts: Raw training texts: surface forms for `vocab.txt`.
         x_train_ids: The vectorizer's ids of the training texts; they calibrate int8 as
-            `export_text_model` does.
+            `export_text_model` does (an `ngrams=2` bundle calibrates on the unigram ids
+            it is fed, `encode(train_texts)`, instead).
         class_names: One name per output. Defaults to `("negative", "positive")`.
         name: The model's name in the metadata. Defaults to the Keras model's name.
         description: One sentence on what it classifies. Defaults to `""`.
@@ -141,7 +228,6 @@ def build_text_bundle(
         min_count: Least occurrences of a training surface form listed in `vocab.txt`.
             Defaults to `2`.
         case_variants: List `Title` and `UPPER` forms of every word. Defaults to `True`.
-        unigrams_only: Bundle an ngram model on unigram ids anyway. Defaults to `False`.
         num_calibration: Rows that calibrate int8. Defaults to `200`.
         seed: Seed of their draw. Defaults to `0`.
         version: The metadata's version. Defaults to `"1"`.
@@ -173,23 +259,20 @@ def build_text_bundle(
         raise InvalidValueError(
             f"{where}: mode must be None, 'int8' or 'dynamic'. Received: mode={mode!r}."
         )
-    limit = regex_tokenizer_limit(vectorizer)
-    if limit is not None and not (unigrams_only and "ngram" in limit):
+    limit = text_bundle_limit(vectorizer)
+    if limit is not None:
         raise InvalidValueError(f"{where}: cannot bundle for MediaPipe: {limit}.")
     names = check_class_names(class_names, int(model.outputs[0].shape[-1]), where)
-    vocabulary = (
-        vectorizer.get_vocabulary() if hasattr(vectorizer, "get_vocabulary") else vectorizer
-    )
+    vocabulary = _vocabulary(vectorizer)
     table = surface_vocabulary(
-        [str(w) for w in vocabulary], train_texts, min_count=min_count, case_variants=case_variants
+        vocabulary, train_texts, min_count=min_count, case_variants=case_variants
     )
     lines = "".join(f"{t} {i}\n" for t, i in sorted(table.items(), key=lambda item: item[1]))
     vocab_bytes = lines.encode("utf-8")
-    plain = TextBundle(
-        b"", names, DELIMITER_PATTERN, vocab_bytes, shape[0], "int8", limit is not None
-    )
-    if limit is not None:  # the model sees unigram ids: calibrate on those
-        x_train_ids = plain.encode(train_texts)
+    plain = TextBundle(b"", names, DELIMITER_PATTERN, vocab_bytes, shape[0], "int8")
+    if _ngram_widths(vectorizer) == (1, 2):
+        plain, model = _with_bigram_lookup(plain, model, vocabulary)
+        x_train_ids = plain.encode(train_texts)  # the graph is fed unigram ids
     content, mode = _convert(model, np.asarray(x_train_ids), mode, num_calibration, seed)
     _check_single_subgraph(content, where)
     vocab = AssociatedFile(
@@ -211,6 +294,21 @@ def build_text_bundle(
         license=license,
     )
     return dataclasses.replace(plain, content=attach_metadata(content, metadata), mode=mode)
+
+
+def _with_bigram_lookup(plain: TextBundle, model, vocabulary):
+    """The bundle with its bigram table, and `model` behind a `BigramLookup`."""
+    import keras
+
+    from kerasopt.text.bigram_lookup import BigramLookup, bigram_table
+
+    bigrams, _ = bigram_table(vocabulary)
+    lookup = BigramLookup(
+        len(vocabulary), [(*pair, i) for pair, i in bigrams.items()], name="bigram_lookup"
+    )
+    ids = keras.Input((plain.sequence_length,), dtype="int32", name="token_ids")
+    wrapped = keras.Model(ids, model(lookup(ids)), name=model.name)
+    return dataclasses.replace(plain, bigrams=bigrams), wrapped
 
 
 def _check_single_subgraph(content: bytes, where: str) -> None:
@@ -256,74 +354,3 @@ def _convert(model, ids, mode, num_calibration, seed) -> tuple[bytes, str]:
                 f"Converting the phone bundle of {model.name!r} to int8 failed: {error}. "
                 "Pass mode='dynamic'."
             ) from error
-
-
-def check_text_bundle(bundle: TextBundle, texts, y, *, int8_bytes: int | None = None):
-    """Scores `bundle` on LiteRT (its own ids of `texts`) and through MediaPipe (raw text).
-
-    Example:
-
-    >>> print(check_text_bundle(bundle, texts_test, y_test).summary())  # doctest: +SKIP
-    """
-    from kerasopt.export.bundle_check import check_bundle
-
-    texts = [str(t) for t in texts]
-    return check_bundle(
-        bundle.content,
-        kind="text",
-        tensor_inputs=bundle.encode(texts),
-        client_inputs=texts,
-        y=np.asarray(y),
-        class_names=bundle.class_names,
-        files_bytes=len(bundle.vocabulary_file) + len(labels_text(bundle.class_names).encode()),
-        int8_bytes=int8_bytes,
-    )
-
-
-def bundle_text_classifier(
-    model,
-    tokenized,
-    out_dir,
-    *,
-    class_names=SENTIMENT_NAMES,
-    int8_bytes: int | None = None,
-    seed: int = 0,
-    **options,
-):
-    """Builds the text bundle of `model`, writes it to `out_dir`, and checks it.
-
-    `out_dir` gets `model.tflite`, `labels.txt` and `vocab.txt`; the check scores the
-    bundle on the raw test texts, on LiteRT (ids as the bundle tokenizes them) and
-    through MediaPipe's `TextClassifier`.
-
-    Args:
-        model: A Keras token-id text classifier.
-        tokenized: `TokenizedText` (`data.extras["tokenized"]`): the raw texts, the ids
-            and the vectorizer.
-        out_dir: The bundle's folder.
-        class_names: Labels. Defaults to `("negative", "positive")`.
-        int8_bytes: The plain `.tflite` file's size, to compare. Defaults to `None`.
-        seed: Seed of the calibration draw. Defaults to `0`.
-        **options: Other arguments of `build_text_bundle` (`mode`, `min_count`, `name`,
-            `description`, ...).
-
-    Returns:
-        A `BundleCheck`.
-
-    Example:
-
-    >>> check = bundle_text_classifier(model, data.extras["tokenized"], "phone/")  # doctest: +SKIP
-    >>> print(check.summary())  # doctest: +SKIP
-    """
-    texts = tokenized.texts
-    bundle = build_text_bundle(
-        model,
-        tokenized.vectorizer,
-        texts.texts_train,
-        tokenized.ids.x_train,
-        class_names=class_names,
-        seed=seed,
-        **options,
-    )
-    bundle.write(out_dir)
-    return check_text_bundle(bundle, texts.texts_test, texts.y_test, int8_bytes=int8_bytes)

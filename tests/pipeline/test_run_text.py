@@ -123,9 +123,15 @@ def test_tfidf_reads_bigrams_at_twice_the_length(tmp_path):
     )
     assert report.dataset["ngrams"] == 2 and report.dataset["input_shape"] == [400]
     assert report.sections["tokenizer"].content["ngrams"] == 2
-    # MediaPipe's regex tokenizer gives unigram ids only: no bundle, and the report says so.
-    assert "unigrams only" in report.sections["phone"].content["skipped"]
-    assert not (tmp_path / "o" / "phone").exists()
+    # MediaPipe's regex tokenizer gives unigram ids; the bundle's graph appends the bigram ids.
+    phone = report.sections["phone"].content
+    assert "skipped" not in phone and phone["mode"] == "int8"
+    assert (tmp_path / "o" / "phone" / "model.tflite").stat().st_size == phone["bytes"]
+    # 120 training reviews list few surface forms; a word missed costs its bigrams too.
+    agreement = phone["tokenizer_agreement"]
+    assert agreement["reviews"] > 0.8 and agreement["tokens"] > 0.99
+    assert phone["mediapipe"]["accuracy"] == pytest.approx(phone["litert"]["accuracy"], abs=0.01)
+    assert "bigrams to the unigram ids" in (tmp_path / "o" / "report.md").read_text()
 
 
 def test_text_augmentation_changes_training_batches_only(tmp_path):
