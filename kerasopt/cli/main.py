@@ -22,6 +22,7 @@ from kerasopt.cli import (
     compress_command,
     debug_quant_command,
     distill_command,
+    ensemble_command,
     inspect_command,
     model_commands,
     run_command,
@@ -37,6 +38,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt export saved_models/digits/model.keras --quantize int8 --data digits
   kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
   kerasopt distill saved_models/digits/model.keras --data digits --student 0.25 --out student/
+  kerasopt ensemble --data digits --method bagging --members 5 --out ensemble/
   kerasopt bundle saved_models/digits/model.keras --data digits --out phone/
   kerasopt inspect saved_models/digits/model_int8.tflite   ops, dtypes, memory, metadata, Flex ops
   kerasopt debug-quant saved_models/digits/model.keras --data digits   per-layer int8 error
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parsers(commands)
     compress_command.add_parser(commands)
     distill_command.add_parser(commands)
+    ensemble_command.add_parser(commands)
     tune_command.add_parser(commands)
     bench_command.add_parser(commands)
     debug_quant_command.add_parser(commands)

@@ -1,0 +1,39 @@
+"""Ensembles of Keras classifiers: bagging, AdaBoost (SAMME) and snapshot ensembles.
+
+Members are trained by `train_members`, combined into ONE Keras model (one input, one
+output) by `combine_members`, and measured beside their full-integer int8 files on LiteRT
+by `ensemble`, which returns an `EnsembleReport`. Names load on first use, so importing
+this package does not import TensorFlow.
+
+Example:
+
+```python
+from kerasopt.data import load_dataset
+from kerasopt.strategies import ensemble
+
+data = load_dataset("digits")
+report = ensemble(data, method="bagging", members=5, epochs=10, out_dir="ensemble")
+print(report.table())
+```
+"""
+
+from kerasopt.core.lazy import lazy_attributes
+
+_LAZY = {
+    "ENSEMBLE_METHODS": "ensemble_members",
+    "TrainedMembers": "ensemble_members",
+    "check_members": "ensemble_members",
+    "samme_alpha": "ensemble_members",
+    "train_members": "ensemble_members",
+    "COMBINERS": "ensemble_model",
+    "WeightedAverage": "ensemble_model",
+    "WeightedVote": "ensemble_model",
+    "combine_members": "ensemble_model",
+    "EnsembleReport": "ensemble_report",
+    "MemberRow": "ensemble_report",
+    "ensemble": "ensemble_run",
+}
+
+__getattr__, __dir__, __all__ = lazy_attributes(
+    __name__, {name: f"kerasopt.strategies.{module}" for name, module in _LAZY.items()}
+)
