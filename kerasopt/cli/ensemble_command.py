@@ -75,6 +75,7 @@ def ensemble_command(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             seed=args.seed,
             out_dir=args.out,
+            verbose=2,  # Keras' line per epoch: members train for minutes on real data
         )
     print(report.table())
     print(f"\n{report.summary()}")
