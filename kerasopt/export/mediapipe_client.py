@@ -66,8 +66,6 @@ def classify_images(content: bytes, pixels: np.ndarray) -> ClientResult:
     >>> result.score(y_test)["accuracy"]  # doctest: +SKIP
     0.9944
     """
-    import time
-
     _require_mediapipe()
     import mediapipe as mp
     from mediapipe.tasks.python import vision
@@ -82,14 +80,11 @@ def classify_images(content: bytes, pixels: np.ndarray) -> ClientResult:
     options = vision.ImageClassifierOptions(
         base_options=BaseOptions(model_asset_buffer=bytes(content)), max_results=-1
     )
-    start = time.perf_counter()
-    with vision.ImageClassifier.create_from_options(options) as classifier:
-        rows, names = [], {}
-        for frame in pixels:
-            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame))
-            categories = classifier.classify(image).classifications[0].categories
-            rows.append(_scores_by_index(categories, names))
-    return _result(rows, names, time.perf_counter() - start)
+    frames = (
+        mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame))
+        for frame in pixels
+    )
+    return _classify_all(vision.ImageClassifier, options, frames)
 
 
 def classify_texts(content: bytes, texts) -> ClientResult:
@@ -100,8 +95,6 @@ def classify_texts(content: bytes, texts) -> ClientResult:
     >>> classify_texts(bundle.content, ["A wonderful film."]).probabilities.shape  # doctest: +SKIP
     (1, 2)
     """
-    import time
-
     _require_mediapipe()
     from mediapipe.tasks.python import text
     from mediapipe.tasks.python.core.base_options import BaseOptions
@@ -109,11 +102,18 @@ def classify_texts(content: bytes, texts) -> ClientResult:
     options = text.TextClassifierOptions(
         base_options=BaseOptions(model_asset_buffer=bytes(content)), max_results=-1
     )
+    return _classify_all(text.TextClassifier, options, (str(review) for review in texts))
+
+
+def _classify_all(task, options, inputs) -> ClientResult:
+    """Runs one MediaPipe classifier task over `inputs`, timing the whole loop."""
+    import time
+
     start = time.perf_counter()
-    with text.TextClassifier.create_from_options(options) as classifier:
+    with task.create_from_options(options) as classifier:
         rows, names = [], {}
-        for review in texts:
-            categories = classifier.classify(str(review)).classifications[0].categories
+        for item in inputs:
+            categories = classifier.classify(item).classifications[0].categories
             rows.append(_scores_by_index(categories, names))
     return _result(rows, names, time.perf_counter() - start)
 
