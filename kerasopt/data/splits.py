@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from kerasopt.core.validation import check_positive_int
-from kerasopt.data.validation import check_arrays
+from kerasopt.data.validation import InvalidDataError, check_arrays
 
 #: Fraction of the training part carved out, stratified, as the validation split.
 VALIDATION_FRACTION = 0.1
@@ -109,6 +109,80 @@ class DatasetSplits:
         )
         index = np.sort(index)
         split = {**self.split, "train_subset": f"{samples} stratified samples (seed {seed})"}
+        return dataclasses.replace(
+            self, x_train=self.x_train[index], y_train=self.y_train[index], split=split
+        )
+
+    def select_classes(self, classes) -> DatasetSplits:
+        """These splits restricted to `classes`, relabelled `0..len(classes)-1` in that order.
+
+        Every split keeps only the samples of `classes`; class names follow. It is how a
+        task is cut out of a dataset: a source task for transfer learning, the meta-train
+        or held-out classes of few-shot learning.
+
+        Example:
+
+        >>> from kerasopt.data import load_dataset
+        >>> target = load_dataset("digits").select_classes([5, 6, 7, 8, 9])
+        >>> target.num_classes, int(target.y_train.max())
+        (5, 4)
+        """
+        classes = [int(c) for c in classes]
+        unknown = [c for c in classes if not 0 <= c < self.num_classes]
+        if not classes or unknown or len(set(classes)) != len(classes):
+            raise InvalidDataError(
+                f"DatasetSplits.select_classes: classes must be distinct integers in "
+                f"[0, {self.num_classes}) for {self.name!r}. Received: {classes}."
+            )
+        relabel = np.full(self.num_classes, -1, dtype="int64")
+        relabel[classes] = np.arange(len(classes))
+        parts = {}
+        for part in ("train", "val", "test"):
+            y = getattr(self, f"y_{part}")
+            keep = np.flatnonzero(relabel[y] >= 0)
+            parts[f"x_{part}"] = getattr(self, f"x_{part}")[keep]
+            parts[f"y_{part}"] = relabel[y[keep]]
+        names = tuple(self.class_names[c] for c in classes) if self.class_names else None
+        return dataclasses.replace(
+            self,
+            **parts,
+            num_classes=len(classes),
+            split={**self.split, "classes": classes},
+            class_names=names,
+        )
+
+    def per_class_train(self, per_class: int, seed: int = 0) -> DatasetSplits:
+        """These splits with exactly `per_class` seeded training samples of each class.
+
+        Validation and test stay whole. A class with fewer training samples is refused
+        in one line naming it, since the result would not be what was asked.
+
+        Example:
+
+        >>> from kerasopt.data import load_dataset
+        >>> len(load_dataset("digits").per_class_train(10).y_train)
+        100
+        """
+        check_positive_int("DatasetSplits.per_class_train", "per_class", per_class)
+        counts = np.bincount(self.y_train, minlength=self.num_classes)
+        short = [c for c in range(self.num_classes) if counts[c] < per_class]
+        if short:
+            c = short[0]
+            raise InvalidDataError(
+                f"DatasetSplits.per_class_train: class {c} of {self.name!r} has "
+                f"{counts[c]} training samples, fewer than the {per_class} asked; ask for "
+                f"at most {int(counts.min())} per class."
+            )
+        rng = np.random.default_rng(seed)
+        index = np.sort(
+            np.concatenate(
+                [
+                    rng.choice(np.flatnonzero(self.y_train == c), per_class, replace=False)
+                    for c in range(self.num_classes)
+                ]
+            )
+        )
+        split = {**self.split, "train_subset": f"{per_class} per class (seed {seed})"}
         return dataclasses.replace(
             self, x_train=self.x_train[index], y_train=self.y_train[index], split=split
         )
