@@ -59,6 +59,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def width_multiplier(text: str) -> float:
+    """argparse type: a width multiplier in (0, 1]."""
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a width multiplier in (0, 1], got {text}")
+    return value
+
+
 def add_compression_flags(parser: argparse.ArgumentParser) -> None:
     """`--prune --structure --backend --channels --cluster --qat` (`run` and `compress`)."""
     group = parser.add_argument_group(

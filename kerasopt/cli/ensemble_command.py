@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from kerasopt.cli.arguments import add_dataset_flags, add_out_flag, add_seed_flag, positive_int
+from kerasopt.cli.arguments import (
+    add_dataset_flags,
+    add_out_flag,
+    add_seed_flag,
+    positive_int,
+    width_multiplier,
+)
 from kerasopt.core.locking import output_lock
 
 DESCRIPTION = (
@@ -13,7 +20,10 @@ DESCRIPTION = (
     "weights, alpha-weighted probabilities) or snapshot (one model, cosine restarts, a "
     "member per cycle). Members are the scenario's model (build_cnn for a .npz). Every "
     "member and the ensemble are exported to full-integer int8 TFLite and measured on "
-    "LiteRT; ensemble.keras, ensemble_int8.tflite, report.json and report.md go to --out."
+    "LiteRT; ensemble.keras, ensemble_int8.tflite, report.json and report.md go to --out. "
+    "--distill W then distils the ensemble into ONE member-shaped student (width W) "
+    "through keras.distillation, beside the same student trained on labels only, in "
+    "--out/student/."
 )
 
 
@@ -41,6 +51,21 @@ def add_parser(commands) -> None:
         metavar="E",
         help="epochs per member, per cycle for snapshot (default: 10)",
     )
+    parser.add_argument(
+        "--distill",
+        type=width_multiplier,
+        default=None,
+        metavar="W",
+        help="then distil the ensemble into one student: a member's architecture at width W "
+        "in (0, 1], 1 for a member's size; written to OUT/student/",
+    )
+    parser.add_argument(
+        "--distill-epochs",
+        type=positive_int,
+        default=None,
+        metavar="E",
+        help="epochs of the student and of its labels-only twin (default: --epochs)",
+    )
     add_seed_flag(parser, 0, "random seed (default: 0)")
     add_out_flag(parser, "output folder", required=True)
     parser.set_defaults(handler=ensemble_command)
@@ -66,12 +91,13 @@ def ensemble_command(args: argparse.Namespace) -> int:
     check_members(args.method, args.members, 2**31)  # before loading anything
     data = load_dataset_or_file(args.data, args.data_path)
     check_members(args.method, args.members, len(data.y_train))  # before --out exists
+    build_model = member_builder(args.data, data)
     with output_lock(args.out, args.invocation):
         report = ensemble(
             data,
             method=args.method,
             members=args.members,
-            build_model=member_builder(args.data, data),
+            build_model=build_model,
             epochs=args.epochs,
             seed=args.seed,
             out_dir=args.out,
@@ -82,4 +108,30 @@ def ensemble_command(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"note: {note}")
     print(f"Wrote ensemble.keras, ensemble_int8.tflite, report.json and report.md to {args.out}/")
+    if args.distill is not None:
+        _distill_ensemble(args, report.model, data, build_model)
     return 0
+
+
+def _distill_ensemble(args: argparse.Namespace, teacher, data, build_model) -> None:
+    """`--distill W`: the ensemble as teacher, a member's architecture at width W as student."""
+    from kerasopt.compress.distill_student import distill
+    from kerasopt.compress.width_student import width_student
+    from kerasopt.strategies.ensemble_run import default_builder
+
+    member = (build_model or default_builder(data))()
+    student = width_student(member, args.distill, name="student")
+    out = Path(args.out) / "student"
+    report = distill(
+        teacher,
+        data,
+        student=student,
+        epochs=args.distill_epochs or args.epochs,
+        out_dir=out,
+        seed=args.seed,
+        verbose=2,
+    )
+    print(f"\nEnsemble distilled into one student (width {args.distill:g}):")
+    print(report.table())
+    print(f"\n{report.summary()}")
+    print(f"Wrote student.keras, student_int8.tflite, report.json and report.md to {out}/")

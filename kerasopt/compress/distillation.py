@@ -65,15 +65,32 @@ def output_kind(model: keras.Model) -> str:
 
     A softmax (activation, `Softmax` or `Activation("softmax")` layer) gives
     probabilities; a linear or `log_softmax` activation gives logits. `Dropout` and
-    `Identity` after it, and a nested model's own last layer, are looked through.
+    `Identity` after it, and a nested model's own last layer, are looked through. A
+    mixture of probabilities (`keras.layers.Average`, or a layer whose class sets
+    `averages_probabilities = True`, such as an ensemble's `WeightedAverage`) over
+    inputs that are all probabilities gives probabilities.
 
     Raises:
         InvalidValueError: Several outputs, no symbolic output, or a last layer that is
             neither (a sigmoid, a `Reshape`, ...).
     """
     check_single_output(model, "output_kind")
-    history = model.outputs[0]._keras_history
-    layer, node_index, tensor_index = history
+    kind, layer, activation = _tensor_kind(model.outputs[0])
+    if kind is not None:
+        return kind
+    raise invalid_value(
+        "logits_view",
+        "a classifier whose output layer ends in softmax (probabilities) or is linear (logits)",
+        f"model {model.name!r} ending in {type(layer).__name__} {layer.name!r} "
+        f"(activation={activation!r})",
+        "End the model with Dense(num_classes, activation='softmax') or a linear "
+        "Dense(num_classes).",
+    )
+
+
+def _tensor_kind(tensor) -> tuple[str | None, keras.layers.Layer, str | None]:
+    """`(kind or None, the deciding layer, its activation name)` of a symbolic tensor."""
+    layer, node_index, tensor_index = tensor._keras_history
     while True:
         if isinstance(layer, keras.Model) and getattr(layer, "outputs", None):
             layer, node_index, tensor_index = layer.outputs[tensor_index]._keras_history
@@ -84,21 +101,20 @@ def output_kind(model: keras.Model) -> str:
             )
             continue
         break
+    if isinstance(layer, keras.layers.Average) or getattr(layer, "averages_probabilities", False):
+        inputs = layer._inbound_nodes[node_index].input_tensors
+        kinds = [_tensor_kind(t)[0] for t in inputs]
+        if kinds and all(kind == "probabilities" for kind in kinds):
+            return "probabilities", layer, None
+        return None, layer, None
     if isinstance(layer, keras.layers.Softmax):
-        return "probabilities"
+        return "probabilities", layer, "softmax"
     activation = getattr(getattr(layer, "activation", None), "__name__", None)
     if activation == "softmax":
-        return "probabilities"
+        return "probabilities", layer, activation
     if activation in ("linear", "log_softmax"):
-        return "logits"
-    raise invalid_value(
-        "logits_view",
-        "a classifier whose output layer ends in softmax (probabilities) or is linear (logits)",
-        f"model {model.name!r} ending in {type(layer).__name__} {layer.name!r} "
-        f"(activation={activation!r})",
-        "End the model with Dense(num_classes, activation='softmax') or a linear "
-        "Dense(num_classes).",
-    )
+        return "logits", layer, activation
+    return None, layer, activation
 
 
 def logits_view(model: keras.Model) -> keras.Model:

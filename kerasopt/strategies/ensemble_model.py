@@ -83,6 +83,9 @@ class WeightedAverage(_MemberWeights):
     [[0.75, 0.25]]
     """
 
+    #: A mixture of the members' distributions is a distribution (for distillation).
+    averages_probabilities = True
+
     def call(self, inputs):
         weights = self._normalised(len(inputs))
         return sum(weights[i] * inputs[i] for i in range(len(inputs)))

@@ -15,14 +15,15 @@ def files(tmp_path_factory):
     return folder
 
 
-def test_ensemble_writes_one_full_integer_model(files, capsys):
+def test_ensemble_writes_one_full_integer_model_and_distils_it(files, capsys):
     from ai_edge_litert.interpreter import Interpreter
 
     from kerasopt.export import find_float_parts
 
     out = files / "out"
     argv = ["ensemble", "--data", str(files / "tiny.npz"), "--method", "snapshot"]
-    assert main([*argv, "--members", "2", "--epochs", "1", "--out", str(out)]) == 0
+    argv += ["--members", "2", "--epochs", "1", "--distill", "0.5", "--distill-epochs", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "member 1" in printed and "ensemble vs best member" in printed
     for name in ("ensemble.keras", "ensemble_int8.tflite", "report.json", "report.md"):
@@ -38,6 +39,16 @@ def test_ensemble_writes_one_full_integer_model(files, capsys):
     interpreter = Interpreter(model_content=content)
     assert len(interpreter.get_input_details()) == len(interpreter.get_output_details()) == 1
     assert find_float_parts(content) == []
+    # --distill: the ensemble is the teacher of one half-width member-shaped student.
+    assert "Ensemble distilled into one student (width 0.5)" in printed
+    teacher, student, labels_only = json.loads((out / "student" / "report.json").read_text())[
+        "models"
+    ]
+    assert teacher["keras_accuracy"] == pytest.approx(ensemble["keras_accuracy"])
+    assert teacher["params"] == ensemble["params"]
+    assert student["params"] == labels_only["params"] < report["members"][0]["params"]
+    assert student["tflite"]["full_integer"]
+    assert (out / "student" / "student_int8.tflite").is_file()
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from kerasopt.compress.distillation import (
     build_distiller,
     compile_distiller,
     logits_view,
+    output_kind,
 )
 from kerasopt.compress.native_magnitude_pruning import pruning_masks
 from kerasopt.compress.native_pruning import prepare_for_pruning
@@ -62,6 +63,21 @@ def test_softened_view_is_the_renormalized_power_of_the_probabilities(
 def test_logit_model_is_its_own_view():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     assert logits_view(model) is model
+
+
+def _mixture(second_activation):
+    inputs = keras.Input((4,))
+    a = keras.layers.Dense(3, activation="softmax")(inputs)
+    b = keras.layers.Dense(3, activation=second_activation)(inputs)
+    return keras.Model(inputs, keras.layers.Average()([a, b]), name="mixture")
+
+
+def test_an_average_of_probabilities_is_probabilities_and_of_logits_is_refused():
+    # An ensemble's averaged members are a distillation teacher like a softmax model.
+    assert output_kind(_mixture("softmax")) == "probabilities"
+    assert logits_view(_mixture("softmax")).layers[-1].__class__ is LogProbabilities
+    with pytest.raises(InvalidValueError, match="ending in Average"):
+        output_kind(_mixture("relu"))
 
 
 def test_distiller_step_trains_the_student_and_not_the_teacher(teacher, samples):
