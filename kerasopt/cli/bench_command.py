@@ -1,4 +1,4 @@
-"""`kerasopt bench augment|techniques|pareto`: throughput, techniques, accuracy vs size."""
+"""`kerasopt bench augment|techniques|pareto|compress|transfer`: what each approach buys."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from kerasopt.cli.arguments import add_out_flag, add_seed_flag, positive_int
+from kerasopt.cli.transfer_command import class_list
 
 DESCRIPTION = (
     "augment: images/s of a batched, on-graph tf.data augmentation policy against the "
@@ -19,7 +20,11 @@ DESCRIPTION = (
     "pareto.json, pareto.md and pareto.png to --out. compress: models shaped like users' "
     "(kerasopt.models.user_shaped) trained per seed, then compressed by compress_model with "
     "the defaults (80 %% sparsity, half the channels, 2:4) and with and without distillation "
-    "at equal fine-tuning epochs; writes compress_bench.json and compress_bench.md to --out."
+    "at equal fine-tuning epochs; writes compress_bench.json and compress_bench.md to --out. "
+    "transfer: a residual CNN trained on --source-classes, then transfer (kerasopt transfer) "
+    "against the same architecture from scratch on --target-classes at each --per-class "
+    "count of labelled images, both as int8 on LiteRT; writes source.keras, a folder per "
+    "run, transfer_bench.json and transfer_bench.md to --out."
 )
 
 
@@ -31,7 +36,9 @@ def add_parser(commands) -> None:
         description=DESCRIPTION,
     )
     bench.add_argument(
-        "what", choices=["augment", "techniques", "pareto", "compress"], help="what to measure"
+        "what",
+        choices=["augment", "techniques", "pareto", "compress", "transfer"],
+        help="what to measure",
     )
     bench.add_argument(
         "--policy",
@@ -48,9 +55,9 @@ def add_parser(commands) -> None:
             None,
             "N",
             "techniques: epochs per run (15); pareto: the scenario's; compress: dense "
-            "training (30)",
+            "training (30); transfer: the source model (3)",
         ),
-        ("--seeds", 3, "N", "techniques: seeds per row"),
+        ("--seeds", None, "N", "techniques, compress: seeds per row (3); transfer: (1)"),
     ):
         bench.add_argument(flag, type=positive_int, default=default, metavar=metavar, help=help)
     bench.add_argument(
@@ -59,7 +66,9 @@ def add_parser(commands) -> None:
         help="techniques, compress: comma-separated techniques / models (default: all)",
     )
     bench.add_argument(
-        "--data", metavar="SCENARIO", help="pareto: fashion_mnist (default); compress: digits"
+        "--data",
+        metavar="SCENARIO",
+        help="pareto, transfer: fashion_mnist (default); compress: digits",
     )
     bench.add_argument(
         "--data-path", metavar="PATH", help="pareto: idx folder or .npz for the scenario"
@@ -78,6 +87,27 @@ def add_parser(commands) -> None:
     )
     bench.add_argument(
         "--train-samples", type=positive_int, metavar="N", help="pareto: train on N samples"
+    )
+    bench.add_argument(
+        "--source-classes",
+        type=class_list,
+        default=[0, 1, 2, 3, 4],
+        metavar="0-4",
+        help="transfer: classes of the source task (default: 0-4)",
+    )
+    bench.add_argument(
+        "--target-classes",
+        type=class_list,
+        default=[5, 6, 7, 8, 9],
+        metavar="5-9",
+        help="transfer: classes of the target task (default: 5-9)",
+    )
+    bench.add_argument(
+        "--per-class",
+        type=int_list,
+        default=(10, 50, 100),
+        metavar="N,N,...",
+        help="transfer: labelled target images per class, one run each (default: 10,50,100)",
     )
     add_seed_flag(bench, 0, "pareto: seed (default: %(default)s)")
     add_out_flag(bench, "default: %(default)s", default="saved_models/bench")
@@ -108,6 +138,8 @@ def bench_command(args: argparse.Namespace) -> int:
         return _bench_pareto(args)
     if args.what == "compress":
         return _bench_compress(args)
+    if args.what == "transfer":
+        return _bench_transfer(args)
     import numpy as np
 
     from kerasopt.augment import benchmark_throughput
@@ -140,13 +172,13 @@ def _bench_techniques(args: argparse.Namespace) -> int:
         techniques,
         lambda: scenario.build_model(scenario_data, scenario.models[0]),
         base,
-        seeds=tuple(range(args.seeds)),
+        seeds=tuple(range(args.seeds or 3)),
         attack_epsilon=0.05,
         input_range=scenario.input_range,
     )
     table = format_comparison(rows)
     out = Path(args.out)
-    settings = {"epochs": args.epochs or 15, "seeds": args.seeds, "fgsm_epsilon": 0.05}
+    settings = {"epochs": args.epochs or 15, "seeds": args.seeds or 3, "fgsm_epsilon": 0.05}
     write_text_atomic(out / "techniques.json", json.dumps({**settings, "rows": rows}, indent=2))
     write_text_atomic(out / "techniques.md", f"```\n{table}\n```\n")
     plot_technique_comparison(rows, out / "techniques.png")
@@ -193,17 +225,38 @@ def _bench_compress(args: argparse.Namespace) -> int:
     settings = {
         "data": scenario.name,
         "models": models,
-        "seeds": args.seeds,
+        "seeds": args.seeds or 3,
         "train_epochs": args.epochs or 30,
     }
     rows = run_compression_bench(
         data,
         models=models,
-        seeds=tuple(range(args.seeds)),
+        seeds=tuple(range(args.seeds or 3)),
         train_epochs=args.epochs or 30,
         input_max=scenario.input_range[1],
     )
     out = write_compression_bench(rows, args.out, settings)
     print(format_summary(summarize(rows)))
     print(f"\nWrote compress_bench.json and compress_bench.md to {out}/")
+    return 0
+
+
+def _bench_transfer(args: argparse.Namespace) -> int:
+    from kerasopt.data import load_dataset_or_file
+    from kerasopt.strategies import transfer_bench
+
+    data = load_dataset_or_file(args.data or "fashion_mnist", args.data_path)
+    report = transfer_bench(
+        data,
+        source_classes=args.source_classes,
+        target_classes=args.target_classes,
+        per_class=args.per_class,
+        seeds=tuple(range(args.seeds or 1)),
+        source_epochs=args.epochs or 3,
+        out_dir=args.out,
+        verbose=2,  # the source model trains for minutes on Fashion-MNIST
+    )
+    print(report.table())
+    print(f"\n{report.summary()}")
+    print(f"Wrote source.keras, transfer_bench.json and transfer_bench.md to {args.out}/")
     return 0

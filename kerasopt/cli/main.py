@@ -26,6 +26,7 @@ from kerasopt.cli import (
     inspect_command,
     model_commands,
     run_command,
+    transfer_command,
     tune_command,
 )
 from kerasopt.core.errors import KerasoptError
@@ -39,6 +40,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
   kerasopt distill saved_models/digits/model.keras --data digits --student 0.25 --out student/
   kerasopt ensemble --data digits --method bagging --members 5 --out ensemble/
+  kerasopt transfer source.keras --data fashion_mnist --cut stage2_relu --classes 5-9 --out tl/
   kerasopt bundle saved_models/digits/model.keras --data digits --out phone/
   kerasopt inspect saved_models/digits/model_int8.tflite   ops, dtypes, memory, metadata, Flex ops
   kerasopt debug-quant saved_models/digits/model.keras --data digits   per-layer int8 error
@@ -65,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     compress_command.add_parser(commands)
     distill_command.add_parser(commands)
     ensemble_command.add_parser(commands)
+    transfer_command.add_parser(commands)
     tune_command.add_parser(commands)
     bench_command.add_parser(commands)
     debug_quant_command.add_parser(commands)

@@ -2,8 +2,11 @@
 
 Members are trained by `train_members`, combined into ONE Keras model (one input, one
 output) by `combine_members`, and measured beside their full-integer int8 files on LiteRT
-by `ensemble`, which returns an `EnsembleReport`. Names load on first use, so importing
-this package does not import TensorFlow.
+by `ensemble`, which returns an `EnsembleReport`. Transfer learning: `transfer` cuts a
+trained backbone (`cut_backbone`), trains a new head with it frozen, fine-tunes its top
+and measures it against scratch (`TransferReport`); `transfer_bench` repeats that at
+several counts of labels. Names load on first use, so importing this package does not
+import TensorFlow.
 
 Example:
 
@@ -32,6 +35,20 @@ _LAZY = {
     "EnsembleReport": "ensemble_report",
     "MemberRow": "ensemble_report",
     "ensemble": "ensemble_run",
+    "build_transfer_model": "transfer_model",
+    "check_cut": "transfer_model",
+    "cut_backbone": "transfer_model",
+    "cut_candidates": "transfer_model",
+    "freeze_backbone": "transfer_model",
+    "tunable_layers": "transfer_model",
+    "unfreeze_top": "transfer_model",
+    "TARGET_GAIN_POINTS": "transfer_bench_run",
+    "TransferBenchReport": "transfer_bench_run",
+    "transfer_bench": "transfer_bench_run",
+    "TransferReport": "transfer_report",
+    "TransferRow": "transfer_report",
+    "select_target": "transfer_run",
+    "transfer": "transfer_run",
 }
 
 __getattr__, __dir__, __all__ = lazy_attributes(
