@@ -66,6 +66,13 @@ def add_parser(commands) -> None:
     )
     add_seed_flag(run, None, "random seed (default: 0)")
     run.add_argument("--quick", action="store_true", help="a few epochs only: a smoke run")
+    run.add_argument(
+        "--strategy",
+        metavar="mirrored|multiworker",
+        help="train data-parallel under tf.distribute: 'mirrored' over every GPU of this "
+        "machine (the recipe's batch size is per replica); 'multiworker' is refused, "
+        "Keras 3 breaks it (keras-team/keras#20585)",
+    )
     add_compression_flags(run)
     run.set_defaults(handler=run_command)
 
@@ -73,7 +80,9 @@ def add_parser(commands) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Runs `kerasopt run`; returns the exit code."""
     from kerasopt.scenarios import get_scenario
+    from kerasopt.training import check_strategy
 
+    check_strategy(args.strategy)  # before the lock creates --out
     scenario = get_scenario(args.scenario)
     compress = compression_options(args)  # the scenario refuses them if not compressible
     lock = output_lock(args.out, args.invocation) if args.out else contextlib.nullcontext()
@@ -89,6 +98,7 @@ def run_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             quick=args.quick,
             compress=compress,
+            strategy=args.strategy,
         )
     print()
     print(report.summary_table())

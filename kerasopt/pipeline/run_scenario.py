@@ -30,7 +30,7 @@ from kerasopt.pipeline.run_report import (
     package_versions,
 )
 from kerasopt.scenarios import Scenario, SectionContext, get_scenario, scenario_names
-from kerasopt.training import train
+from kerasopt.training import check_strategy, train
 
 DEFAULT_OUT_ROOT = Path("saved_models")
 #: FGSM budgets of the report's robustness curve, as fractions of the input range.
@@ -52,6 +52,7 @@ def run_scenario(
     compress: dict | None = None,
     data_options: dict | None = None,
     augment=None,
+    strategy: str | None = None,
 ) -> RunReport:
     """Runs the whole job of a scenario and returns its `RunReport`.
 
@@ -84,6 +85,10 @@ def run_scenario(
             Defaults to `None`.
         augment: A batch function `(x, y) -> (x, y)` used instead of the recipe's
             augmentation, e.g. a `kerasopt.text.TextAugmentation`. Defaults to `None`.
+        strategy: `"mirrored"` to train data-parallel over every GPU (or logical CPU
+            device, `kerasopt.training.split_cpu`); the recipe's batch size is then per
+            replica. `"multiworker"` is refused (keras-team/keras#20585). Defaults to
+            `None`.
 
     Example:
 
@@ -92,6 +97,7 @@ def run_scenario(
     >>> report.tflite["int8"].metrics.accuracy  # doctest: +SKIP
     0.9861
     """
+    check_strategy(strategy)
     if not isinstance(scenario, Scenario):
         scenario = get_scenario(scenario)
     model_name = scenario.check_model(model)
@@ -106,7 +112,17 @@ def run_scenario(
     config = scenario.train_config(quick=quick, model=model_name, epochs=epochs, seed=seed)
     with output_lock(out, f"kerasopt run {scenario.name}"):
         return _run(
-            scenario, model_name, out, config, data_path, options, quick, verbose, compress, augment
+            scenario,
+            model_name,
+            out,
+            config,
+            data_path,
+            options,
+            quick,
+            verbose,
+            compress,
+            augment,
+            strategy,
         )
 
 
@@ -124,7 +140,17 @@ def default_out_dir(scenario: Scenario, model: str) -> Path:
 
 
 def _run(
-    scenario, model_name, out, config, data_path, options, quick, verbose, compress, augment
+    scenario,
+    model_name,
+    out,
+    config,
+    data_path,
+    options,
+    quick,
+    verbose,
+    compress,
+    augment,
+    strategy,
 ) -> RunReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -134,7 +160,9 @@ def _run(
 
     keras.utils.set_random_seed(config.seed)
     net = scenario.build_model(data, model_name)
-    result = train(net, splits, config, out, verbose=verbose, augment=augment)
+    # Built outside any strategy scope: `train` trains a mirrored copy and copies the
+    # weights back, so export and analysis see a plain model.
+    result = train(net, splits, config, out, verbose=verbose, augment=augment, strategy=strategy)
     timings["train"] = result.seconds
     if result.resumed_from_epoch:
         logger.info(
@@ -217,6 +245,10 @@ def _run(
             "epochs_run": result.epochs_run,
             "resumed_from_epoch": result.resumed_from_epoch,
             "batch_augment": _augment_config(augment),
+            "strategy": result.strategy,
+            "replicas": result.replicas,
+            "global_batch_size": result.global_batch_size,
+            "stage_results": [stage.to_dict() for stage in result.stages],
         },
         keras=KerasResult(
             accuracy=float(np.mean(keras_probabilities.argmax(-1) == splits.y_test)),

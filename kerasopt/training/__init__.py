@@ -1,6 +1,14 @@
-"""Composable training: optimizer, schedule, clipping, augmentation, resume, comparison."""
+"""Composable training: optimizer, schedule, clipping, augmentation, stages, devices, resume."""
 
 from kerasopt.training.config import CLIPPING_OPTIONS, LR_SCHEDULES, ConfigError, TrainConfig
+from kerasopt.training.distribution import (
+    STRATEGIES,
+    StrategyError,
+    check_strategy,
+    make_strategy,
+    split_cpu,
+)
+from kerasopt.training.stages import Stage, StageError, StageResult
 from kerasopt.training.technique_catalog import standard_techniques
 from kerasopt.training.technique_comparison import (
     Technique,
@@ -20,13 +28,21 @@ __all__ = [
     "LR_SCHEDULES",
     "ConfigError",
     "PreparedTraining",
+    "STRATEGIES",
+    "Stage",
+    "StageError",
+    "StageResult",
+    "StrategyError",
     "Technique",
     "TrainConfig",
     "TrainResult",
     "build_optimizer",
+    "check_strategy",
     "compile_for_training",
     "compare_techniques",
     "format_comparison",
+    "make_strategy",
+    "split_cpu",
     "standard_techniques",
     "train",
 ]

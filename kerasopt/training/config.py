@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kerasopt.core.errors import KerasoptError
 from kerasopt.core.suggestions import did_you_mean
+
+if TYPE_CHECKING:
+    from kerasopt.training.stages import Stage
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,6 +70,12 @@ class TrainConfig:
             loss or a growing train/validation gap. Defaults to `True`.
         checkpoint: Keep the best model in `checkpoints/best.keras`. Defaults to `True`.
         tensorboard: Write TensorBoard logs to `logs/`. Defaults to `False`.
+        stages: Staged training: `Stage`s or dicts (TOML: `[[train.stages]]` tables),
+            run in order, each with its own epochs and schedule and optionally its own
+            `input_size` (progressive resizing), `freeze`, `augment` and
+            `learning_rate` (see `kerasopt.training.Stage`). With stages, `epochs` is
+            their total: leave it out, or make it agree. Defaults to `()` (one stage of
+            `epochs` with the recipe as it is).
 
     Example:
 
@@ -97,8 +106,15 @@ class TrainConfig:
     health_checks: bool = True
     checkpoint: bool = True
     tensorboard: bool = False
+    stages: tuple[Stage, ...] = ()
 
     def __post_init__(self):
+        from kerasopt.training.stages import parse_stages
+
+        self.stages = parse_stages(self.stages)
+        if self.stages:
+            # The stages say how long each part is; `epochs` is their total.
+            self.epochs = sum(stage.epochs for stage in self.stages)
         positive = {"epochs": self.epochs, "batch_size": self.batch_size}
         for name, value in positive.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -151,6 +167,17 @@ class TrainConfig:
                     f"Unknown training config key {key!r}.{did_you_mean(key, valid)} "
                     f"Valid keys: {valid}."
                 )
+        from kerasopt.training.stages import parse_stages
+
+        stages = values.get("stages")
+        if stages and "epochs" in values:
+            total = sum(stage.epochs for stage in parse_stages(stages))
+            if values["epochs"] != total:
+                raise ConfigError(
+                    f"TrainConfig.epochs={values['epochs']!r} but the stages add up to {total} "
+                    "epochs. Leave epochs out (it is the stages' total) or change the stages' "
+                    "epochs."
+                )
         return cls(**values)
 
     @classmethod
@@ -166,7 +193,12 @@ class TrainConfig:
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with `changes` applied (validated like `from_dict`)."""
-        return self.from_dict({**dataclasses.asdict(self), **changes})
+        values = {**dataclasses.asdict(self), "stages": self.stages, **changes}
+        if values["stages"] and "epochs" not in changes:
+            del values["epochs"]  # follows the (maybe changed) stages
+        return self.from_dict(values)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        values["stages"] = [stage.to_dict() for stage in self.stages]
+        return values

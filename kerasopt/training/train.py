@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from kerasopt.data.pipeline import make_dataset
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.data.validation import check_arrays
 from kerasopt.training.config import ConfigError, TrainConfig
+from kerasopt.training.stages import StageResult, resize_array, resize_images, set_frozen
 
 BACKUP_DIR = "_backup"
 TRAINING_LOG = "training_log.csv"
@@ -21,12 +24,24 @@ TRAINING_LOG = "training_log.csv"
 
 @dataclasses.dataclass
 class TrainResult:
-    """What `train` did: the per-epoch history (all epochs, resumed ones included)."""
+    """What `train` did: the per-epoch history (all epochs, resumed ones included).
+
+    `epochs_run` counts the epochs this call ran, `resumed_from_epoch` the epoch (over
+    the whole run) it started from.
+    """
 
     history: dict[str, list[float]]
     epochs_run: int
     resumed_from_epoch: int
     seconds: float
+    #: One entry per stage run by this call (staged configs only).
+    stages: list[StageResult] = dataclasses.field(default_factory=list)
+    #: Replicas training in sync (1 without a strategy).
+    replicas: int = 1
+    #: Samples per step over all replicas: `batch_size x replicas`.
+    global_batch_size: int | None = None
+    #: `"mirrored"`, another strategy's class name, or `None`.
+    strategy: str | None = None
 
 
 @dataclasses.dataclass
@@ -197,6 +212,7 @@ def train(
     verbose: int | str = "auto",
     callbacks: list | None = None,
     augment=None,
+    strategy=None,
 ) -> TrainResult:
     """Compiles and fits `model` on `data` following `config`.
 
@@ -205,6 +221,13 @@ def train(
     kill continues from there, with the learning-rate schedule at the same step. The
     per-epoch log is `out_dir/training_log.csv`, the best model
     `out_dir/checkpoints/best.keras`, and TensorBoard logs `out_dir/logs/` when asked.
+
+    A staged config (`TrainConfig(stages=[...])`) runs its stages in order, each
+    recompiled with its own optimizer and schedule over its own epochs; epochs are
+    numbered over the whole run. With `out_dir`, `_backup/stages.json` records each
+    finished stage (its weights beside it) and `_backup/stage_<n>/` the stage under way,
+    so a killed run resumes in the same stage and epoch. Frozen layers are unfrozen
+    when training ends.
 
     Args:
         model: An uncompiled (or compiled; it is recompiled) Keras model.
@@ -216,6 +239,12 @@ def train(
         callbacks: Extra Keras callbacks. Defaults to `None`.
         augment: A batch function `(x, y) -> (x, y)` used instead of `config.augment`,
             e.g. `kerasopt.text.TextAugmentation`. Defaults to `None`.
+        strategy: `"mirrored"` or a `tf.distribute.Strategy` to train data-parallel
+            (`kerasopt.training.make_strategy`); `config.batch_size` is then per replica
+            and each step reads `batch_size x replicas` samples. A model built outside
+            the strategy's scope is cloned into it and its trained weights copied back.
+            `"multiworker"` is refused (see `kerasopt.training.distribution`). Defaults
+            to `None`.
 
     Example:
 
@@ -228,7 +257,23 @@ def train(
     """
     import keras
 
+    from kerasopt.augment import build_policy
+    from kerasopt.training.distribution import (
+        check_strategy,
+        make_strategy,
+        replicate,
+        strategy_name,
+    )
+    from kerasopt.training.stages import (
+        Stage,
+        StageProgress,
+        check_input_size,
+        flatten_layers,
+        frozen_layers,
+    )
+
     config = config or TrainConfig()
+    check_strategy(strategy)
     data.check()
     for part in ("train", "val"):
         check_arrays(
@@ -238,11 +283,138 @@ def train(
             input_shape=tuple(model.inputs[0].shape[1:]),
             name=part,
         )
+    staged = bool(config.stages)
+    stages = config.stages or (Stage(epochs=config.epochs),)
+    sample_shape = tuple(data.x_train.shape[1:])
+    for index, stage in enumerate(stages, start=1):
+        frozen_layers(model, stage, index)
+        check_input_size(model, stage, index, sample_shape)
+        if stage.augment is not None and augment is None:
+            build_policy(stage.augment, seed=config.seed, num_classes=int(model.output_shape[-1]))
     keras.utils.set_random_seed(config.seed)
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
 
-    prepared = compile_for_training(model, data, config, augment=augment)
+    strategy = make_strategy(strategy)
+    net = replicate(model, strategy) if strategy is not None else model
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    original_flags = {layer: layer.trainable for layer in flatten_layers(net)}
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    progress = StageProgress(out / BACKUP_DIR, len(stages)) if out and staged else None
+    log_path = out / TRAINING_LOG if out is not None else None
+
+    offset = 0  # epochs finished before the current stage, over the whole run
+    resumed_from = None
+    stage_results, histories, seconds = [], [], 0.0
+    finished_before = None  # the last stage a previous run finished, whose weights load
+    try:
+        for index, stage in enumerate(stages, start=1):
+            if progress is not None and progress.is_finished(index):
+                offset += progress.epochs_run(index)
+                finished_before = index
+                continue
+            if finished_before is not None:
+                progress.restore_weights(finished_before, net)
+                finished_before = None
+            stage_config = _stage_config(config, stage, staged, replicas, strategy)
+            frozen = frozen_layers(net, stage, index)
+            set_frozen(net, original_flags, frozen)
+            prepared = _prepare(net, data, stage_config, stage, augment, strategy)
+            all_callbacks = _standard_callbacks(stage_config, prepared, callbacks)
+            resumed = 0
+            if out is not None:
+                backup = progress.stage_dir(index) if staged else out / BACKUP_DIR
+                resumed = max(0, _finished_epochs(backup) - offset)
+                prepared.start_at_epoch(net, resumed)
+                all_callbacks.extend(
+                    _output_callbacks(out, stage_config, backup, offset + resumed, staged, log_path)
+                )
+            if resumed_from is None:
+                resumed_from = offset + resumed
+            start = time.perf_counter()
+            history = net.fit(
+                prepared.train_ds,
+                validation_data=prepared.val_ds,
+                initial_epoch=offset,
+                epochs=offset + stage.epochs,
+                callbacks=all_callbacks,
+                verbose=verbose,
+                shuffle=False,  # the tf.data pipeline shuffles; Keras would warn and ignore it
+            )
+            # BackupAndRestore sets the model's `_initial_epoch`, which Keras never clears:
+            # the next stage's fit would start at this stage's resume epoch.
+            net._initial_epoch = None
+            stage_seconds = time.perf_counter() - start
+            seconds += stage_seconds
+            histories.append(history)
+            epochs_run = resumed + len(history.epoch)
+            stage_results.append(
+                StageResult(
+                    index, offset, epochs_run, resumed, stage.input_size, len(frozen), stage_seconds
+                )
+            )
+            if progress is not None:
+                progress.record(index, epochs_run, net, len(stages))
+                shutil.rmtree(progress.stage_dir(index), ignore_errors=True)
+            offset += epochs_run
+        if finished_before is not None:  # killed after the last stage was recorded
+            progress.restore_weights(finished_before, net)
+    finally:
+        set_frozen(net, original_flags, [])
+    if progress is not None:
+        shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
+    if net is not model:
+        model.set_weights(net.get_weights())
+
+    merged: dict[str, list[float]] = {}
+    for history in histories:
+        for key, values in history.history.items():
+            merged.setdefault(key, []).extend(values)
+    full_history = _read_log(log_path) if log_path is not None else merged
+    return TrainResult(
+        history=full_history or merged,
+        epochs_run=sum(len(h.epoch) for h in histories),
+        resumed_from_epoch=resumed_from or 0,
+        seconds=seconds,
+        stages=stage_results if staged else [],
+        replicas=replicas,
+        global_batch_size=config.batch_size * replicas,
+        strategy=strategy_name(strategy),
+    )
+
+
+def _stage_config(config, stage, staged, replicas, strategy) -> TrainConfig:
+    """The single-stage recipe one `fit` runs: the stage's changes, the global batch."""
+    changes = {}
+    if staged:
+        changes = {"stages": (), "epochs": stage.epochs}
+        if stage.learning_rate is not None:
+            changes["learning_rate"] = stage.learning_rate
+        if stage.augment is not None:
+            changes["augment"] = stage.augment
+    if strategy is not None:
+        changes["batch_size"] = config.batch_size * replicas
+    return config.replace(**changes) if changes else config
+
+
+def _prepare(net, data, config, stage, augment, strategy) -> PreparedTraining:
+    """`compile_for_training` under the strategy's scope, resized to the stage's size."""
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        prepared = compile_for_training(net, data, config, augment=augment)
+    size = stage.input_size
+    if size is not None and tuple(size) != tuple(data.x_train.shape[1:3]):
+        prepared.train_ds = resize_images(prepared.train_ds, size)
+        x, y = prepared.probe
+        prepared.probe = (resize_array(x, size), y)
+    return prepared
+
+
+def _standard_callbacks(config, prepared, callbacks) -> list:
+    import keras
+
     all_callbacks = list(callbacks or [])
     if config.health_checks:
         from kerasopt.callbacks import TrainingHealth
@@ -256,45 +428,36 @@ def train(
                 restore_best_weights=True,
             )
         )
-    resumed_from = 0
-    log_path = None
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        backup = out / BACKUP_DIR
-        resumed_from = _finished_epochs(backup)
-        prepared.start_at_epoch(model, resumed_from)
-        log_path = out / TRAINING_LOG
-        all_callbacks.append(keras.callbacks.CSVLogger(str(log_path), append=resumed_from > 0))
-        if config.checkpoint:
-            (out / "checkpoints").mkdir(exist_ok=True)
-            all_callbacks.append(
-                keras.callbacks.ModelCheckpoint(
-                    str(out / "checkpoints" / "best.keras"), monitor="val_loss", save_best_only=True
-                )
-            )
-        if config.tensorboard:
-            all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out / "logs")))
-        # Last, so an epoch is backed up only after every other callback has seen it.
-        all_callbacks.append(keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True))
+    return all_callbacks
 
-    start = time.perf_counter()
-    history = model.fit(
-        prepared.train_ds,
-        validation_data=prepared.val_ds,
-        epochs=config.epochs,
-        callbacks=all_callbacks,
-        verbose=verbose,
-        shuffle=False,  # the tf.data pipeline shuffles; Keras would warn and ignore it
+
+def _output_callbacks(out, config, backup, first_epoch, staged, log_path) -> list:
+    """Log, best checkpoint, TensorBoard and, last, the resume state of one `fit`."""
+    import keras
+
+    found = [keras.callbacks.CSVLogger(str(log_path), append=first_epoch > 0)]
+    if config.checkpoint:
+        (out / "checkpoints").mkdir(exist_ok=True)
+        # A later stage keeps best.keras unless it beats every earlier epoch.
+        earlier = _read_log(log_path).get("val_loss") if staged and first_epoch > 0 else None
+        found.append(
+            keras.callbacks.ModelCheckpoint(
+                str(out / "checkpoints" / "best.keras"),
+                monitor="val_loss",
+                save_best_only=True,
+                initial_value_threshold=min(earlier) if earlier else None,
+            )
+        )
+    if config.tensorboard:
+        found.append(keras.callbacks.TensorBoard(log_dir=str(out / "logs")))
+    # Last, so an epoch is backed up only after every other callback has seen it. A stage
+    # keeps its backup until `StageProgress` has recorded the stage as finished.
+    found.append(
+        keras.callbacks.BackupAndRestore(
+            str(backup), double_checkpoint=True, delete_checkpoint=not staged
+        )
     )
-    seconds = time.perf_counter() - start
-    full_history = _read_log(log_path) if log_path is not None else history.history
-    return TrainResult(
-        history=full_history or history.history,
-        epochs_run=len(history.epoch),
-        resumed_from_epoch=resumed_from,
-        seconds=seconds,
-    )
+    return found
 
 
 def _finished_epochs(backup_dir: Path) -> int:

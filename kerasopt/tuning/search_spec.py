@@ -194,6 +194,11 @@ def parse_search_spec(
     train_table = dict(document.get("train", {}))
     if "epochs" in train_table:
         raise SpecError("[train] epochs: set the epochs per trial in [search] epochs.")
+    if "stages" in train_table:
+        raise SpecError(
+            "[train] stages: a search trains each trial in one stage; tune a single-stage "
+            "recipe, then train the winner with stages (TrainConfig(stages=[...]))."
+        )
     train_fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "epochs"]
     check_keys("[train]", train_table, (*train_fields, *_EXTRA_TRAINING))
     extra = {key: train_table.pop(key) for key in _EXTRA_TRAINING if key in train_table}

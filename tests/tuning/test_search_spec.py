@@ -141,6 +141,7 @@ def test_digits_spec_starts_from_the_scenario_recipe():
         ({"space": {"units": [8]}}, r"cannot tune.*Tunable names"),
         ({"tuner": {"factor": 3}}, r"\[tuner\] \(tuner='random'\) has unknown key 'factor'"),
         ({"train": {"epochs": 3}}, r"set the epochs per trial in \[search\] epochs"),
+        ({"train": {"stages": [{"epochs": 1}]}}, r"\[train\] stages: a search trains"),
         ({"train": {"optimzer": "sgd"}}, r"\[train\] has unknown key 'optimzer'"),
         ({"budget": {"mode": "penalty"}}, r"\[budget\] needs max_int8_kb, max_latency_us"),
         ({"budget": {"max_int8_kb": -1}}, r"max_int8_kb must be a number > 0. Received: -1"),
