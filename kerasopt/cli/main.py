@@ -23,6 +23,7 @@ from kerasopt.cli import (
     debug_quant_command,
     distill_command,
     ensemble_command,
+    federated_command,
     fewshot_command,
     inspect_command,
     model_commands,
@@ -41,6 +42,7 @@ Train, compress, export and verify Keras 3 models for phones.
   kerasopt compress saved_models/digits/model.keras --data digits --prune 0.8 --out small/
   kerasopt distill saved_models/digits/model.keras --data digits --student 0.25 --out student/
   kerasopt ensemble --data digits --method bagging --members 5 --out ensemble/
+  kerasopt federated --data digits --clients 10 --strategy fedprox --out federated/
   kerasopt fewshot --data digits --ways 5 --shots 1 --method reptile --out fewshot/
   kerasopt transfer source.keras --data fashion_mnist --cut stage2_relu --classes 5-9 --out tl/
   kerasopt bundle saved_models/digits/model.keras --data digits --out phone/
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     compress_command.add_parser(commands)
     distill_command.add_parser(commands)
     ensemble_command.add_parser(commands)
+    federated_command.add_parser(commands)
     fewshot_command.add_parser(commands)
     transfer_command.add_parser(commands)
     tune_command.add_parser(commands)

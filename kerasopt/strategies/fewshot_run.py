@@ -72,7 +72,7 @@ def fewshot(
     1. **Split**: meta-train classes and held-out classes (`split_classes`).
     2. **Meta-train**: Reptile on `ways`-way tasks of `train_shots` images per class drawn
        from the meta-train training images (each class and its rotations and mirror
-       images, `augment_classes`), `inner_steps` Adam steps per task.
+       images, `augment_classes`), `inner_steps` optimizer steps per task.
     3. **Baselines**: the same architecture from its random init ("scratch"), and one
        pre-trained on all meta-train classes for `pretrain_epochs` epochs with a fresh
        `ways`-unit head ("pretrained").
@@ -97,7 +97,7 @@ def fewshot(
             Defaults to `None`.
         test_classes: Held-out class ids, or `None` for the rest. Defaults to `None`.
         meta_iterations: Reptile outer steps. Defaults to `2000`.
-        inner_steps: Adam steps per meta-training task. Defaults to `5`.
+        inner_steps: Optimizer steps per meta-training task. Defaults to `5`.
         train_shots: Images per class of a meta-training task. Defaults to `10`.
         meta_step: Outer step size at the start, annealed linearly to 0. Defaults to `1.0`.
         class_augmentation: `"dihedral"` or `"none"` (see `augment_classes`). Defaults
