@@ -117,7 +117,7 @@ def _distill_ensemble(args: argparse.Namespace, teacher, data, build_model) -> N
     """`--distill W`: the ensemble as teacher, a member's architecture at width W as student."""
     from kerasopt.compress.distill_student import distill
     from kerasopt.compress.width_student import width_student
-    from kerasopt.strategies.ensemble_run import default_builder
+    from kerasopt.strategies.default_model import default_builder
 
     member = (build_model or default_builder(data))()
     student = width_student(member, args.distill, name="student")

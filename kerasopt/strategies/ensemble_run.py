@@ -16,17 +16,10 @@ from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import check_seed, check_type
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.export import measure_int8
+from kerasopt.strategies.default_model import default_builder
 from kerasopt.strategies.ensemble_members import check_members, train_members
 from kerasopt.strategies.ensemble_model import WeightedVote, combine_members
 from kerasopt.strategies.ensemble_report import EnsembleReport, MemberRow
-
-
-def default_builder(data: DatasetSplits) -> Callable[[], keras.Model]:
-    """`build_cnn` for `data`'s shape and classes, pixels scaled by the training maximum."""
-    from kerasopt.models import build_cnn
-
-    input_max = max(float(np.max(data.x_train)), 1.0)
-    return lambda: build_cnn(data.input_shape, data.num_classes, input_max=input_max)
 
 
 def ensemble(

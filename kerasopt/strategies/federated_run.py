@@ -33,6 +33,7 @@ from kerasopt.core.validation import (
     check_type,
 )
 from kerasopt.data.splits import DatasetSplits
+from kerasopt.strategies.default_model import default_builder
 from kerasopt.strategies.ensemble_report import MemberRow
 from kerasopt.strategies.federated_partition import (
     check_clients,
@@ -84,15 +85,6 @@ def check_federated(
         check_float(_OWNER, "proximal_mu", proximal_mu, 0, example=DEFAULT_MU)
     check_fraction(_OWNER, "fraction_fit", fraction_fit, closed="right", example=1.0)
     check_positive_int(_OWNER, "parallel_clients", parallel_clients, fix="Pass e.g. 2.")
-
-
-def default_builder(data: DatasetSplits) -> Callable[[], keras.Model]:
-    """`build_cnn` for `data`'s shape and classes, pixels scaled by the training maximum."""
-    from kerasopt.models import build_cnn
-
-    input_max = max(float(np.max(data.x_train)), 1.0)
-    shape, classes = data.input_shape, data.num_classes
-    return lambda: build_cnn(shape, classes, input_max=input_max)
 
 
 def federated(
