@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import time
@@ -35,7 +34,9 @@ from kerasopt.compress.sparsity_allocation import allocate_sparsity
 from kerasopt.compress.sparsity_table import sparsity_table
 from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
 from kerasopt.compress.tfmot_pruning import prune_with_tfmot
-from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from kerasopt.core.atomic import (
+    write_report_files,
+)
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.locking import output_lock
 from kerasopt.data.splits import DatasetSplits
@@ -46,6 +47,7 @@ from kerasopt.export import (
     measure_int8,
     measure_tflite,
 )
+from kerasopt.export.model_files import write_model_files
 
 BACKENDS = ("native", "tfmot")
 STRUCTURES = (None, "2:4")
@@ -416,11 +418,9 @@ def _measure_float32(model, data) -> DeploymentMetrics:
 
 
 def _write_artifacts(report: CompressionReport, content: bytes, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "model.keras") as tmp:
-        report.model.save(tmp)
-    write_bytes_atomic(out / "model_int8.tflite", content)
-    write_text_atomic(out / "report.json", json.dumps(report.to_dict(), indent=2, default=str))
-    write_text_atomic(out / "report.md", markdown_report(report))
+    write_model_files(
+        out, report.model, content, model_file="model.keras", int8_file="model_int8.tflite"
+    )
+    write_report_files(out, report.to_dict(), markdown_report(report))
     plot_compression(report, out / "compression.png")
     logger.debug("Wrote model.keras, model_int8.tflite, report.json, report.md to %s", out)

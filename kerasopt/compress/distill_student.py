@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -15,7 +14,9 @@ import keras
 from kerasopt.compress.distillation import build_distiller, compile_distiller, output_kind
 from kerasopt.compress.distillation_report import DistillationReport, MeasuredModel
 from kerasopt.compress.width_student import width_student
-from kerasopt.core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from kerasopt.core.atomic import (
+    write_report_files,
+)
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import (
     check_float,
@@ -29,6 +30,7 @@ from kerasopt.data.pipeline import make_dataset
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.data.validation import check_arrays
 from kerasopt.export import measure_int8
+from kerasopt.export.model_files import write_model_files
 from kerasopt.schedules import WarmupCosine
 
 #: Epochs of `distill` when `epochs=None`.
@@ -212,10 +214,8 @@ def _measure(role, model, data, seconds=None) -> tuple[MeasuredModel, bytes]:
 
 
 def _write_artifacts(report: DistillationReport, content: bytes, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "student.keras") as tmp:
-        report.model.save(tmp)
-    write_bytes_atomic(out / "student_int8.tflite", content)
-    write_text_atomic(out / "report.json", json.dumps(report.to_dict(), indent=2, default=str))
-    write_text_atomic(out / "report.md", report.to_markdown())
+    write_model_files(
+        out, report.model, content, model_file="student.keras", int8_file="student_int8.tflite"
+    )
+    write_report_files(out, report.to_dict(), report.to_markdown())
     logger.debug("Wrote student.keras, student_int8.tflite, report.json, report.md to %s", out)

@@ -11,6 +11,7 @@ readable.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -72,3 +73,19 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Writes UTF-8 `text` to `path` atomically and returns the path."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_report_files(out_dir: str | os.PathLike, data: dict, markdown: str) -> Path:
+    """Writes `report.json` (`data`) and `report.md` (`markdown`) to `out_dir`, each atomically.
+
+    Values JSON cannot hold (paths, numpy scalars) are written as their `str`. Returns
+    the folder.
+
+    Example:
+
+    >>> write_report_files("out", {"accuracy": 0.99}, "# Report")  # doctest: +SKIP
+    """
+    out = Path(out_dir)
+    write_text_atomic(out / "report.json", json.dumps(data, indent=2, default=str))
+    write_text_atomic(out / "report.md", markdown)
+    return out

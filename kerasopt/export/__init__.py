@@ -18,6 +18,7 @@ from kerasopt.export.mediapipe_client import (
     classify_texts,
     mediapipe_available,
 )
+from kerasopt.export.model_files import write_model_files
 from kerasopt.export.quantization_debug import (
     LayerQuantizationError,
     QuantizationDebugReport,
@@ -82,4 +83,5 @@ __all__ = [
     "read_associated_file",
     "read_model_metadata",
     "tflite_sizes",
+    "write_model_files",
 ]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-from pathlib import Path
 from typing import Any
 
-from kerasopt.core.atomic import write_text_atomic
+from kerasopt.core.atomic import write_report_files
 from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.export import DeploymentMetrics
 
@@ -166,6 +164,4 @@ class EnsembleReport:
 
     def write(self, out_dir: str | os.PathLike) -> None:
         """Writes `report.json` and `report.md` to `out_dir`, each atomically."""
-        out = Path(out_dir)
-        write_text_atomic(out / "report.json", json.dumps(self.to_dict(), indent=2, default=str))
-        write_text_atomic(out / "report.md", self.to_markdown())
+        write_report_files(out_dir, self.to_dict(), self.to_markdown())

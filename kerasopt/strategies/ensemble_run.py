@@ -6,16 +6,15 @@ import dataclasses
 import os
 from collections.abc import Callable
 from contextlib import nullcontext
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from kerasopt.core.atomic import atomic_path, write_bytes_atomic
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import check_seed, check_type
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.export import measure_int8
+from kerasopt.export.model_files import write_model_files
 from kerasopt.strategies.default_model import default_builder
 from kerasopt.strategies.ensemble_members import check_members, train_members
 from kerasopt.strategies.ensemble_model import WeightedVote, combine_members
@@ -119,11 +118,14 @@ def ensemble(
             model=model,
         )
         if out_dir is not None:
-            out = Path(out_dir)
-            with atomic_path(out / "ensemble.keras") as tmp:
-                model.save(tmp)
-            write_bytes_atomic(out / "ensemble_int8.tflite", content)
-            report.write(out)
+            write_model_files(
+                out_dir,
+                model,
+                content,
+                model_file="ensemble.keras",
+                int8_file="ensemble_int8.tflite",
+            )
+            report.write(out_dir)
     return report
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from kerasopt.core.atomic import atomic_path, write_text_atomic
+from kerasopt.core.atomic import atomic_path, write_report_files
 from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.strategies.ensemble_report import MemberRow
 
@@ -236,7 +235,5 @@ class FederatedReport:
 
     def write(self, out_dir: str | os.PathLike) -> None:
         """Writes `report.json`, `report.md` and `rounds.png` to `out_dir`, each atomically."""
-        out = Path(out_dir)
-        write_text_atomic(out / "report.json", json.dumps(self.to_dict(), indent=2, default=str))
-        write_text_atomic(out / "report.md", self.to_markdown())
+        out = write_report_files(out_dir, self.to_dict(), self.to_markdown())
         self.plot(out / "rounds.png")

@@ -22,7 +22,6 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from kerasopt.core.atomic import atomic_path, write_bytes_atomic
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import (
     check_float,
@@ -33,6 +32,7 @@ from kerasopt.core.validation import (
     check_type,
 )
 from kerasopt.data.splits import DatasetSplits
+from kerasopt.export.model_files import write_model_files
 from kerasopt.strategies.default_model import default_builder
 from kerasopt.strategies.ensemble_report import MemberRow
 from kerasopt.strategies.federated_partition import (
@@ -235,11 +235,10 @@ def federated(
             model=model,
         )
         if out_dir is not None:
-            out = Path(out_dir)
-            with atomic_path(out / "global.keras") as tmp:
-                model.save(tmp)
-            write_bytes_atomic(out / "global_int8.tflite", content)
-            report.write(out)
+            write_model_files(
+                out_dir, model, content, model_file="global.keras", int8_file="global_int8.tflite"
+            )
+            report.write(out_dir)
     return report
 
 

@@ -6,12 +6,10 @@ import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from kerasopt.core.atomic import atomic_path, write_bytes_atomic
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import (
     check_float,
@@ -22,6 +20,7 @@ from kerasopt.core.validation import (
 )
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.export import measure_int8
+from kerasopt.export.model_files import write_model_files
 from kerasopt.strategies.fewshot_episodes import (
     CLASS_AUGMENTATIONS,
     EpisodeSampler,
@@ -161,11 +160,14 @@ def fewshot(
     with lock:
         report, adapted_int8 = _run(data, meta, test, settings, build_model)
         if out_dir is not None:
-            out = Path(out_dir)
-            with atomic_path(out / "fewshot.keras") as tmp:
-                report.model.save(tmp)
-            write_bytes_atomic(out / "adapted_int8.tflite", adapted_int8)
-            report.write(out)
+            write_model_files(
+                out_dir,
+                report.model,
+                adapted_int8,
+                model_file="fewshot.keras",
+                int8_file="adapted_int8.tflite",
+            )
+            report.write(out_dir)
     return report
 
 

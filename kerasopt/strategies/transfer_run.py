@@ -6,12 +6,10 @@ import dataclasses
 import os
 import time
 from contextlib import nullcontext
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from kerasopt.core.atomic import atomic_path, write_bytes_atomic
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import (
     check_float,
@@ -25,6 +23,7 @@ from kerasopt.core.validation import (
 )
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.export import measure_int8
+from kerasopt.export.model_files import write_model_files
 from kerasopt.models.loading import load_model_safely, model_input_shape
 from kerasopt.strategies.transfer_model import (
     HEADS,
@@ -248,11 +247,14 @@ def transfer(
             model=model,
         )
         if out_dir is not None:
-            out = Path(out_dir)
-            with atomic_path(out / "transfer.keras") as tmp:
-                model.save(tmp)
-            write_bytes_atomic(out / "transfer_int8.tflite", content)
-            report.write(out)
+            write_model_files(
+                out_dir,
+                model,
+                content,
+                model_file="transfer.keras",
+                int8_file="transfer_int8.tflite",
+            )
+            report.write(out_dir)
     return report
 
 

@@ -1,3 +1,4 @@
+import json
 import os
 import stat
 
@@ -44,3 +45,12 @@ def test_artifacts_respect_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "model.keras").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "private.json").stat().st_mode) == 0o600
+
+
+def test_write_report_files_writes_both_and_strs_what_json_cannot_hold(tmp_path):
+    from kerasopt.core.atomic import write_report_files
+
+    out = write_report_files(tmp_path / "run", {"path": tmp_path, "acc": 0.5}, "# Report\n")
+    assert json.loads((out / "report.json").read_text()) == {"path": str(tmp_path), "acc": 0.5}
+    assert (out / "report.md").read_text() == "# Report\n"
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]
