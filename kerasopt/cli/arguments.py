@@ -59,6 +59,31 @@ def fraction(text: str) -> float:
     return value
 
 
+def class_ids(text: str) -> list[int]:
+    """`"0-4"` -> `[0, 1, 2, 3, 4]`, `"5-7,9"` -> `[5, 6, 7, 9]`; `ValueError` otherwise.
+
+    Example:
+
+    >>> class_ids("5-7,9")
+    [5, 6, 7, 9]
+    """
+    classes = []
+    for part in text.split(","):
+        first, sep, last = part.strip().partition("-")
+        classes.extend(range(int(first), int(last) + 1) if sep else [int(first)])
+    return classes
+
+
+def class_list(text: str) -> list[int]:
+    """argparse type: `"5,6,7"` or `"5-9"` -> a list of class ids (`class_ids`)."""
+    try:
+        return class_ids(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected class ids such as 5,6,7 or 5-9, got {text!r}"
+        ) from None
+
+
 def width_multiplier(text: str) -> float:
     """argparse type: a width multiplier in (0, 1]."""
     value = float(text)

@@ -6,8 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from kerasopt.cli.arguments import add_out_flag, add_seed_flag, positive_int
-from kerasopt.cli.transfer_command import class_list
+from kerasopt.cli.arguments import add_out_flag, add_seed_flag, class_list, positive_int
 
 DESCRIPTION = (
     "augment: images/s of a batched, on-graph tf.data augmentation policy against the "

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from kerasopt.cli.arguments import add_dataset_flags, add_out_flag, add_seed_flag, positive_int
+from kerasopt.cli.arguments import (
+    add_dataset_flags,
+    add_out_flag,
+    add_seed_flag,
+    class_ids,
+    positive_int,
+)
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import invalid_value
 
@@ -73,16 +79,12 @@ def parse_classes(flag: str, text: str | None) -> list[int] | None:
     """
     if text is None:
         return None
-    classes = []
     try:
-        for part in text.split(","):
-            low, _, high = part.strip().partition("-")
-            classes += list(range(int(low), int(high or low) + 1))
+        return class_ids(text)
     except ValueError:
         raise invalid_value(
             "fewshot", f"{flag} as class ids like 0-4 or 0,2,4", f"{flag} {text}", ""
         ) from None
-    return classes
 
 
 def fewshot_command(args: argparse.Namespace) -> int:

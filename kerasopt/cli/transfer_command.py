@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from kerasopt.cli.arguments import add_dataset_flags, add_out_flag, add_seed_flag, positive_int
+from kerasopt.cli.arguments import (
+    add_dataset_flags,
+    add_out_flag,
+    add_seed_flag,
+    class_list,
+    positive_int,
+)
 
 DESCRIPTION = (
     "Transfer learning: cut a trained .keras model at --cut LAYER, put a new head on it "
@@ -15,21 +21,6 @@ DESCRIPTION = (
     "exported to full-integer int8 TFLite and measured on LiteRT; transfer.keras, "
     "transfer_int8.tflite, report.json and report.md go to --out."
 )
-
-
-def class_list(text: str) -> list[int]:
-    """argparse type: `"5,6,7"` or `"5-9"` -> a list of class ids."""
-    classes = []
-    for part in text.split(","):
-        first, sep, last = part.strip().partition("-")
-        try:
-            ids = range(int(first), int(last) + 1) if sep else [int(first)]
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected class ids such as 5,6,7 or 5-9, got {text!r}"
-            ) from None
-        classes.extend(ids)
-    return classes
 
 
 def add_parser(commands) -> None:
