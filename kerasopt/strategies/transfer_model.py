@@ -94,8 +94,7 @@ def cut_backbone(model: keras.Model, cut: str, *, fresh: bool = False) -> keras.
     clone = keras.models.clone_model(model)
     if not fresh:
         clone.set_weights(model.get_weights())
-    layer = clone.get_layer(cut)
-    return keras.Model(clone.inputs, layer.output, name="backbone")
+    return keras.Model(clone.inputs, _call_output(clone.get_layer(cut)), name="backbone")
 
 
 #: How a head reduces a feature map of rank above 2 before its Dense layer.
@@ -215,8 +214,15 @@ def _output_layers(model) -> list:
 
 
 def _single_output(layer) -> bool:
-    try:
-        output = layer.output
-    except (AttributeError, ValueError):  # a layer called more than once
-        return False
-    return not isinstance(output, (list, tuple, dict))
+    """Called once in the model, with one output tensor."""
+    nodes = getattr(layer, "_inbound_nodes", [])
+    return len(nodes) == 1 and len(nodes[0].outputs) == 1
+
+
+def _call_output(layer):
+    """The tensor `layer`'s one call produces in its model's graph.
+
+    Not `layer.output`: for a nested model (a backbone used as one layer) that is the
+    output of its own inner graph, which is not connected to the outer model's inputs.
+    """
+    return layer._inbound_nodes[0].outputs[0]

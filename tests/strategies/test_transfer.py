@@ -39,6 +39,20 @@ def source():
     return tiny_source()
 
 
+def test_a_nested_backbone_is_cut_at_its_call_in_the_outer_graph():
+    # A backbone used as one layer: its own `.output` is not connected to the outer inputs.
+    from small_models import nested_backbone_cnn
+
+    source = nested_backbone_cnn((8, 8), 5, 16.0)
+    assert "backbone" in cut_candidates(source)
+    x = np.random.default_rng(0).uniform(0, 16, (4, 8, 8)).astype("float32")
+    stem = source.get_layer("reshape")(source.get_layer("rescaling")(x))
+    called = source.get_layer("backbone")(stem)
+    cut = cut_backbone(source, "backbone")
+    np.testing.assert_allclose(cut.predict(x, verbose=0), np.asarray(called), atol=1e-6)
+    assert build_transfer_model(cut, 5).output_shape == (None, 5)
+
+
 @pytest.fixture(scope="module")
 def run(source, tmp_path_factory):
     """One `transfer` with both phases and an output folder, shared by the checks below."""
