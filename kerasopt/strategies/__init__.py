@@ -70,6 +70,7 @@ _LAZY = {
     "check_fewshot": "fewshot_task",
     "fewshot": "fewshot_run",
     "fewshot_builder": "fewshot_task",
+    "backbone_view": "transfer_model",
     "build_transfer_model": "transfer_model",
     "check_cut": "transfer_model",
     "cut_backbone": "transfer_model",

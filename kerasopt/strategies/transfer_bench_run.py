@@ -17,7 +17,6 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
 from kerasopt.core.atomic import atomic_path, write_text_atomic
@@ -25,7 +24,7 @@ from kerasopt.core.locking import output_lock
 from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.core.validation import check_int, check_positive_int, check_seed, invalid_value
 from kerasopt.data.splits import DatasetSplits
-from kerasopt.strategies.transfer_model import tunable_layers
+from kerasopt.strategies.transfer_model import backbone_view, tunable_layers
 from kerasopt.strategies.transfer_report import TransferReport
 from kerasopt.strategies.transfer_run import select_target, transfer
 
@@ -187,7 +186,7 @@ def transfer_bench(
     cut = f"stage{len(widths) - 1}_relu"
     head_epochs = check_positive_int(owner, "head_epochs", head_epochs, example=20)
     fine_tune_epochs = check_int(owner, "fine_tune_epochs", fine_tune_epochs, 0, example=10)
-    tunable = len(tunable_layers(keras.Model(model.inputs, model.get_layer(cut).output)))
+    tunable = len(tunable_layers(backbone_view(model, cut)))
     unfreeze = check_int(owner, "unfreeze", unfreeze, 0, tunable, example=min(2, tunable))
     settings = {"data": data.name, "source_classes": source_classes}
     settings |= {"target_classes": target_classes, "per_class": counts, "seeds": seeds}

@@ -94,7 +94,25 @@ def cut_backbone(model: keras.Model, cut: str, *, fresh: bool = False) -> keras.
     clone = keras.models.clone_model(model)
     if not fresh:
         clone.set_weights(model.get_weights())
-    return keras.Model(clone.inputs, _call_output(clone.get_layer(cut)), name="backbone")
+    return backbone_view(clone, cut)
+
+
+def backbone_view(model: keras.Model, cut: str) -> keras.Model:
+    """`model` from its input to layer `cut`, sharing its layers and weights.
+
+    The output is the tensor `cut`'s one call produces in `model`'s graph; for a nested
+    model (a backbone used as one layer) that is not its `.output`, which belongs to its
+    own inner graph and is not connected to `model`'s inputs.
+
+    Example:
+
+    >>> from kerasopt.models import build_residual_cnn
+    >>> source = build_residual_cnn((8, 8), 3, widths=(4, 8))
+    >>> backbone_view(source, "stage1_relu").layers[-1] is source.get_layer("stage1_relu")
+    True
+    """
+    output = model.get_layer(cut)._inbound_nodes[0].outputs[0]
+    return keras.Model(model.inputs, output, name="backbone")
 
 
 #: How a head reduces a feature map of rank above 2 before its Dense layer.
@@ -217,12 +235,3 @@ def _single_output(layer) -> bool:
     """Called once in the model, with one output tensor."""
     nodes = getattr(layer, "_inbound_nodes", [])
     return len(nodes) == 1 and len(nodes[0].outputs) == 1
-
-
-def _call_output(layer):
-    """The tensor `layer`'s one call produces in its model's graph.
-
-    Not `layer.output`: for a nested model (a backbone used as one layer) that is the
-    output of its own inner graph, which is not connected to the outer model's inputs.
-    """
-    return layer._inbound_nodes[0].outputs[0]

@@ -27,6 +27,7 @@ from kerasopt.export.model_files import write_model_files
 from kerasopt.models.loading import load_model_safely, model_input_shape
 from kerasopt.strategies.transfer_model import (
     HEADS,
+    backbone_view,
     build_transfer_model,
     check_cut,
     cut_backbone,
@@ -192,7 +193,7 @@ def transfer(
     check_type(_OWNER, "compare_scratch", compare_scratch, bool, expected="a bool")
     latency_runs = check_positive_int(_OWNER, "latency_runs", latency_runs, example=100)
     # The count of tunable layers from a view of the source: nothing is copied yet.
-    view = keras.Model(source.inputs, source.get_layer(cut).output)
+    view = backbone_view(source, cut)
     tunable = len(tunable_layers(view))
     unfreeze = check_int(_OWNER, "unfreeze", unfreeze, 0, tunable, example=min(2, tunable))
     _check_input_shape(source, data)

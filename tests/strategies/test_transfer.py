@@ -51,6 +51,20 @@ def test_a_nested_backbone_is_cut_at_its_call_in_the_outer_graph():
     cut = cut_backbone(source, "backbone")
     np.testing.assert_allclose(cut.predict(x, verbose=0), np.asarray(called), atol=1e-6)
     assert build_transfer_model(cut, 5).output_shape == (None, 5)
+    from kerasopt.data import load_dataset
+
+    report = transfer(
+        source,
+        load_dataset("digits"),
+        cut="backbone",
+        classes=TARGET,
+        per_class=2,
+        head_epochs=1,
+        fine_tune_epochs=0,
+        compare_scratch=False,
+        latency_runs=1,
+    )
+    assert report.transfer.tflite.full_integer and report.scratch is None
 
 
 @pytest.fixture(scope="module")
