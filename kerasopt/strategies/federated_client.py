@@ -22,6 +22,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
+
 #: Per actor process: `folder -> (model, ProximalModel, optimizer start state)`.
 _MODELS: dict = {}
 #: Per actor process: `(folder, client) -> (x, y)`.
@@ -160,6 +162,17 @@ def local_train(folder: str, client: int, weights: list, config) -> tuple[list, 
         batch_size=int(config["batch-size"]),
         shuffle=True,
         verbose=0,
+    )
+    # BatchNorm's moving statistics follow the weights at momentum 0.99: a round's few
+    # steps left them far from the trained weights' statistics (residual CNN, 5 clients,
+    # 8 rounds: global accuracy 0.11, 0.70 once re-estimated). Each client re-estimates
+    # them on its shard, so FedAvg averages statistics that belong to the weights sent.
+    recalibrate_batch_norm(
+        model,
+        x,
+        batches=max(1, len(x) // int(config["batch-size"])),
+        batch_size=int(config["batch-size"]),
+        seed=seed,
     )
     metrics = {
         "train-loss": float(history.history["loss"][-1]),

@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasopt.compress.batch_norm_recalibration import batch_norm_layers
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import (
     check_float,
@@ -231,7 +232,7 @@ def federated(
                 else None,
                 "central": central_seconds,
             },
-            notes=_notes(strategy, proximal_mu, sampled, clients),
+            notes=_notes(strategy, proximal_mu, sampled, clients, batch_norm_layers(model)),
             model=model,
         )
         if out_dir is not None:
@@ -296,8 +297,13 @@ def _measure(role, model, data, latency_runs, seed) -> tuple[MemberRow, bytes]:
     return row, measured.content
 
 
-def _notes(strategy, mu, sampled, clients) -> list[str]:
+def _notes(strategy, mu, sampled, clients, batch_norms) -> list[str]:
     notes = []
+    if batch_norms:
+        notes.append(
+            f"Clients re-estimate the {len(batch_norms)} BatchNormalization layers' moving "
+            "statistics on their own images after local training, before sending them."
+        )
     if strategy == "fedprox":
         notes.append(f"FedProx: clients add mu/2 * ||w - w_global||^2 with mu={mu:g}.")
     elif mu > 0:

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasopt.compress.batch_norm_recalibration import batch_norm_layers
 from kerasopt.core.validation import check_float, check_option, check_positive_int
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ class TaskAdapter:
     paper: momentum carried from an earlier task would point the wrong way). Optimizer
     state is reset before every task, so each task starts alike.
 
+    BatchNormalization layers end each adaptation with the support set's own
+    statistics as their moving mean and variance (one pass in training mode at momentum
+    0): a few steps at the usual momentum 0.99 leave them where the previous task put
+    them, and the adapted model scored at chance when evaluated (0.22, 5 ways, on a
+    MobileNet-style CNN). Only the support set is used, never the queries.
+
     Args:
         model: A classifier with softmax outputs, built once and reused for every task.
         learning_rate: The optimizer's learning rate. Defaults to `0.1`.
@@ -87,6 +94,19 @@ class TaskAdapter:
         self._loss = keras.losses.SparseCategoricalCrossentropy()
         self._step = tf.function(self._train_step, reduce_retracing=True)
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+        self._batch_norms = batch_norm_layers(model)
+        self._calibrate = tf.function(self._calibrate_step, reduce_retracing=True)
+
+    def _calibrate_step(self, x):
+        """Sets every BatchNormalization layer's moving statistics to `x`'s batch statistics."""
+        momenta = [layer.momentum for layer in self._batch_norms]
+        try:  # momentum 0 is traced into the graph; the layers keep their own afterwards
+            for layer in self._batch_norms:
+                layer.momentum = 0.0
+            self.model(x, training=True)
+        finally:
+            for layer, momentum in zip(self._batch_norms, momenta, strict=True):
+                layer.momentum = momentum
 
     def _train_step(self, x, y):
         variables = self.model.trainable_variables
@@ -105,6 +125,8 @@ class TaskAdapter:
         y = tf.convert_to_tensor(np.asarray(y, "int32"))
         for _ in range(steps):
             self._step(x, y)
+        if self._batch_norms:
+            self._calibrate(x)
         return self.model.get_weights()
 
     def accuracy(self, x, y) -> float:

@@ -126,6 +126,32 @@ def test_proximal_term_pulls_local_weights_toward_the_global_ones(tmp_path, digi
     assert pulled < 0.5 * free
 
 
+def stem_statistics(model, x):
+    """Per-channel mean and variance of what `stem_bn` normalises, over `x`."""
+    stem = keras.Model(model.input, model.get_layer("stem_conv").output)
+    features = stem.predict(x, verbose=0)
+    return features.mean(axis=(0, 1, 2)), features.var(axis=(0, 1, 2))
+
+
+def test_client_sends_batch_norm_statistics_of_its_trained_weights(tmp_path, digits):
+    # At momentum 0.99 two epochs of 3 steps would leave the moving variance near its
+    # initial 1.0; the client re-estimates it on its shard after training.
+    from small_models import residual_cnn
+
+    x, y = digits.x_train[:96], digits.y_train[:96]
+    write_client_files(tmp_path, [(x, y)], residual_cnn)
+    keras.utils.set_random_seed(0)
+    model = residual_cnn()
+    config = {"local-epochs": 2, "batch-size": 32, "learning-rate": 0.01, "seed": 0}
+    weights, _ = local_train(str(tmp_path), 0, model.get_weights(), config)
+    model.set_weights(weights)
+    mean, variance = stem_statistics(model, x)
+    bn = model.get_layer("stem_bn")
+    np.testing.assert_allclose(bn.moving_variance.numpy(), variance, rtol=0.15)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), mean, atol=0.05 * np.sqrt(variance.max()))
+    assert bn.momentum == pytest.approx(0.99)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -93,6 +93,31 @@ def test_one_reptile_outer_step_moves_by_epsilon_times_the_adaptation():
     assert reptile_update([np.zeros(2)], [np.full(2, 4.0)], 0.25)[0].tolist() == [1.0, 1.0]
 
 
+def test_adapted_batch_norm_holds_the_support_sets_statistics():
+    # A few steps at momentum 0.99 would leave the moving statistics at the previous
+    # task's; after `adapt` inference on the support set matches training mode on it.
+    import keras
+    from small_models import residual_cnn
+
+    keras.utils.set_random_seed(0)
+    model = residual_cnn((8, 8), 3, input_max=1.0)
+    adapter = TaskAdapter(model, learning_rate=1e-2)
+    rng = np.random.default_rng(0)
+    start = model.get_weights()
+    for offset in (0.0, 0.5):  # a second task with other statistics replaces the first's
+        x = (rng.uniform(size=(6, 8, 8)) + offset).astype("float32")
+        adapter.adapt(start, x, np.arange(6) % 3, steps=2)
+        stem = keras.Model(model.input, model.get_layer("stem_conv").output)
+        features = stem(x).numpy()
+        bn = model.get_layer("stem_bn")
+        np.testing.assert_allclose(bn.moving_mean.numpy(), features.mean((0, 1, 2)), atol=1e-5)
+        np.testing.assert_allclose(bn.moving_variance.numpy(), features.var((0, 1, 2)), rtol=1e-4)
+        np.testing.assert_allclose(
+            model(x, training=False).numpy(), model(x, training=True).numpy(), atol=1e-5
+        )
+    assert bn.momentum == pytest.approx(0.99)
+
+
 def test_meta_step_anneals_linearly():
     steps = [meta_step_size(t, 4, 1.0, 0.2) for t in range(4)]
     np.testing.assert_allclose(steps, [1.0, 0.8, 0.6, 0.4])
