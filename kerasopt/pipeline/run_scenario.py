@@ -248,6 +248,7 @@ def _run(
             "strategy": result.strategy,
             "replicas": result.replicas,
             "global_batch_size": result.global_batch_size,
+            "batch_norm_recalibrated": result.batch_norm_recalibrated,
             "stage_results": [stage.to_dict() for stage in result.stages],
         },
         keras=KerasResult(

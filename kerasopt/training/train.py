@@ -42,6 +42,9 @@ class TrainResult:
     global_batch_size: int | None = None
     #: `"mirrored"`, another strategy's class name, or `None`.
     strategy: str | None = None
+    #: BatchNormalization layers whose moving statistics were re-estimated on the
+    #: training split after a distributed fit (0 without a strategy).
+    batch_norm_recalibrated: int = 0
 
 
 @dataclasses.dataclass
@@ -242,8 +245,9 @@ def train(
         strategy: `"mirrored"` or a `tf.distribute.Strategy` to train data-parallel
             (`kerasopt.training.make_strategy`); `config.batch_size` is then per replica
             and each step reads `batch_size x replicas` samples. A model built outside
-            the strategy's scope is cloned into it and its trained weights copied back.
-            `"multiworker"` is refused (see `kerasopt.training.distribution`). Defaults
+            the strategy's scope is cloned into it and its trained weights copied back,
+            and its BatchNormalization statistics are then re-estimated on the training
+            split (`recalibrate_batch_norm`). `"multiworker"` is refused (see `kerasopt.training.distribution`). Defaults
             to `None`.
 
     Example:
@@ -367,6 +371,15 @@ def train(
         shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
     if net is not model:
         model.set_weights(net.get_weights())
+    recalibrated = 0
+    if strategy is not None:
+        # Each step reads `replicas` times more samples, so BatchNormalization's moving
+        # statistics get `replicas` times fewer updates: on 2 replicas (digits, 15
+        # epochs) the first layer's moving variance still held 0.99**315 of its initial
+        # 1.0, six times the real 0.007, and test accuracy fell from 0.981 to 0.781.
+        from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
+
+        recalibrated = recalibrate_batch_norm(model, data.x_train, seed=config.seed)
 
     merged: dict[str, list[float]] = {}
     for history in histories:
@@ -382,6 +395,7 @@ def train(
         replicas=replicas,
         global_batch_size=config.batch_size * replicas,
         strategy=strategy_name(strategy),
+        batch_norm_recalibrated=recalibrated,
     )
 
 

@@ -29,7 +29,7 @@ MIRRORED = textwrap.dedent(
     keras.utils.set_random_seed(0)
     data = load_dataset("digits")
     data = dataclasses.replace(data, x_train=data.x_train[:640], y_train=data.y_train[:640])
-    small = dict(input_max=16, filters=(8,), dense_units=32, bn_momentum=0.9)
+    small = dict(input_max=16, filters=(8,), dense_units=32, bn_momentum=0.99)
     model = build_cnn(data.input_shape, 10, **small)  # outside any scope: cloned into it
     before = model.get_weights()
     config = TrainConfig(epochs=3, batch_size=16, augment=None, early_stopping_patience=None)
@@ -38,6 +38,9 @@ MIRRORED = textwrap.dedent(
     with strategy.scope():
         inside = build_cnn(data.input_shape, 10, **small)
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    conv = keras.Model(model.input, model.get_layer("block0_conv0").output)
+    variance = conv.predict(data.x_train, verbose=0).var(axis=(0, 1, 2))
+    moving = model.get_layer("block0_bn0").moving_variance.numpy()
     try:
         split_cpu(3)
         late = None
@@ -53,6 +56,8 @@ MIRRORED = textwrap.dedent(
         "weights_changed": any(not np.allclose(a, b) for a, b in zip(before, model.get_weights())),
         "in_scope": [in_scope(model, strategy), in_scope(inside, strategy)],
         "late": late,
+        "recalibrated": result.batch_norm_recalibrated,
+        "variance_ratio": (moving / variance).tolist(),
     }))
     """
 )
@@ -131,6 +136,10 @@ def test_mirrored_on_two_logical_cpu_devices(tmp_path):
     # The caller's model, built outside the scope, got the trained weights back.
     assert report["weights_changed"] and report["val_accuracy"] > 0.3  # chance is 0.1
     assert report["in_scope"] == [False, True]
+    # 60 steps at momentum 0.99 would leave 0.55 of the initial variance (1.0): the
+    # statistics are re-estimated on the training split after the distributed fit.
+    assert report["recalibrated"] == 2  # block0_bn0 and block0_bn1
+    assert all(0.8 < ratio < 1.25 for ratio in report["variance_ratio"])
     assert "split_cpu(3) came after TensorFlow started (2 logical CPU" in report["late"]
     assert (tmp_path / "run" / "checkpoints" / "best.keras").is_file()
 
