@@ -63,7 +63,7 @@ def test_federated_runs_flower_and_writes_a_full_integer_global_model(files, cap
     assert all((out / name).is_file() for name in names)
     report = json.loads((out / "report.json").read_text())
     assert report["settings"]["proximal_mu"] == 0.1 and report["settings"]["strategy"] == "fedprox"
-    assert any("re-estimate the 1 BatchNormalization" in note for note in report["notes"])
+    assert any("re-estimate the 2 BatchNormalization" in note for note in report["notes"])
     assert sum(c["samples"] for c in report["clients"]) == report["dataset"]["sizes"]["train"]
     assert sum(sum(c["classes"]) for c in report["clients"]) == 108  # 120 less validation
     rounds = report["rounds"]
