@@ -65,6 +65,13 @@ def add_parser(commands) -> None:
         help="how the head reduces a 4-D cut output (default: flatten)",
     )
     parser.add_argument(
+        "--head-init",
+        default="probe",
+        metavar="probe|random",
+        help="start the head from a logistic regression on the frozen features (probe), "
+        "or at random (default: probe)",
+    )
+    parser.add_argument(
         "--no-scratch",
         dest="scratch",
         action="store_false",
@@ -94,6 +101,7 @@ def transfer_command(args: argparse.Namespace) -> int:
         unfreeze=args.unfreeze,
         learning_rate=args.lr,
         head=args.head,
+        head_init=args.head_init,
         compare_scratch=args.scratch,
         seed=args.seed,
         out_dir=args.out,

@@ -3,7 +3,8 @@
 Members are trained by `train_members`, combined into ONE Keras model (one input, one
 output) by `combine_members`, and measured beside their full-integer int8 files on LiteRT
 by `ensemble`, which returns an `EnsembleReport`. Transfer learning: `transfer` cuts a
-trained backbone (`cut_backbone`), trains a new head with it frozen, fine-tunes its top
+trained backbone (`cut_backbone`), starts a new head from a logistic regression on its
+frozen features (`fit_linear_head`), trains the head, fine-tunes the backbone's top
 and measures it against scratch (`TransferReport`); `transfer_bench` repeats that at
 several counts of labels. Names load on first use, so importing this package does not
 import TensorFlow.
@@ -75,6 +76,7 @@ _LAZY = {
     "check_cut": "transfer_model",
     "cut_backbone": "transfer_model",
     "cut_candidates": "transfer_model",
+    "fit_linear_head": "linear_probe",
     "freeze_backbone": "transfer_model",
     "tunable_layers": "transfer_model",
     "unfreeze_top": "transfer_model",

@@ -25,6 +25,7 @@ from kerasopt.data.splits import DatasetSplits
 from kerasopt.export import measure_int8
 from kerasopt.export.model_files import write_model_files
 from kerasopt.models.loading import load_model_safely, model_input_shape
+from kerasopt.strategies.linear_probe import fit_linear_head
 from kerasopt.strategies.transfer_model import (
     HEADS,
     backbone_view,
@@ -37,6 +38,8 @@ from kerasopt.strategies.transfer_model import (
 from kerasopt.strategies.transfer_report import TransferReport, TransferRow
 
 _OWNER = "transfer"
+#: How the head starts: a logistic regression on the frozen features, or at random.
+HEAD_INITS = ("probe", "random")
 
 
 def load_source(source) -> keras.Model:
@@ -110,6 +113,7 @@ def transfer(
     scratch_learning_rate: float | None = None,
     batch_size: int = 32,
     head: str = "flatten",
+    head_init: str = "probe",
     dropout: float = 0.2,
     compare_scratch: bool = True,
     seed: int = 0,
@@ -154,6 +158,9 @@ def transfer(
         batch_size: Samples per step. Defaults to `32`.
         head: `"flatten"` or `"pool"`: how the head reduces a 4-D cut output
             (`build_transfer_model`). Defaults to `"flatten"`.
+        head_init: `"probe"` starts the head from a logistic regression fitted on the
+            frozen features (`fit_linear_head`), `"random"` from Keras' initializer.
+            Defaults to `"probe"`.
         dropout: Dropout rate of the head. Defaults to `0.2`.
         compare_scratch: Also train and measure the scratch baseline. Defaults to `True`.
         seed: Seed of the image draw, weights and shuffling. Defaults to `0`.
@@ -189,6 +196,7 @@ def transfer(
     )
     batch_size = check_positive_int(_OWNER, "batch_size", batch_size, example=32)
     check_option(_OWNER, "head", head, HEADS)
+    check_option(_OWNER, "head_init", head_init, HEAD_INITS)
     dropout = check_fraction(_OWNER, "dropout", dropout, closed="left")
     check_type(_OWNER, "compare_scratch", compare_scratch, bool, expected="a bool")
     latency_runs = check_positive_int(_OWNER, "latency_runs", latency_runs, example=100)
@@ -204,7 +212,8 @@ def transfer(
     settings |= {"fine_tune_epochs": fine_tune_epochs, "unfreeze": unfreeze}
     settings |= {"learning_rate": learning_rate, "fine_tune_learning_rate": fine_tune_learning_rate}
     settings |= {"scratch_learning_rate": scratch_learning_rate}
-    settings |= {"batch_size": batch_size, "head": head, "dropout": dropout, "seed": seed}
+    settings |= {"batch_size": batch_size, "head": head, "head_init": head_init}
+    settings |= {"dropout": dropout, "seed": seed}
     fit = {"batch_size": batch_size, "seed": seed, "verbose": verbose}
     lock = output_lock(out_dir, "transfer") if out_dir is not None else nullcontext()
     with lock:
@@ -212,6 +221,8 @@ def transfer(
         keras.utils.set_random_seed(seed)
         backbone = cut_backbone(source, cut)
         model = build_transfer_model(backbone, target.num_classes, head=head, dropout=dropout)
+        if head_init == "probe":
+            fit_linear_head(model, target.x_train, target.y_train)
         _fit(model, target, head_epochs, learning_rate, **fit)
         unfrozen = []
         if fine_tune_epochs and unfreeze:
@@ -238,6 +249,11 @@ def transfer(
             f"{len(target.y_val)} of the validation split were not used.",
             "BatchNormalization of the backbone stayed frozen in inference mode.",
         ]
+        if head_init == "probe":
+            notes.append(
+                "The head started from a logistic regression on the frozen features "
+                "(linear probe, then fine-tuning)."
+            )
         report = TransferReport(
             settings=settings,
             dataset=target.describe(),

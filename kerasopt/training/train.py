@@ -247,8 +247,8 @@ def train(
             and each step reads `batch_size x replicas` samples. A model built outside
             the strategy's scope is cloned into it and its trained weights copied back,
             and its BatchNormalization statistics are then re-estimated on the training
-            split (`recalibrate_batch_norm`). `"multiworker"` is refused (see `kerasopt.training.distribution`). Defaults
-            to `None`.
+            split (`recalibrate_batch_norm`). `"multiworker"` is refused (see
+            `kerasopt.training.distribution`). Defaults to `None`.
 
     Example:
 

@@ -12,6 +12,7 @@ from kerasopt.strategies import (
     build_transfer_model,
     cut_backbone,
     cut_candidates,
+    fit_linear_head,
     transfer,
     unfreeze_top,
 )
@@ -158,6 +159,30 @@ def test_transfer_writes_a_verified_int8_model_and_a_report(run):
     assert "no scratch baseline" in report.summary() and "transfer" in report.table()
 
 
+@pytest.mark.parametrize("classes", [5, 2], ids=["multinomial", "binary"])
+def test_linear_probe_head_computes_the_fitted_regressions_probabilities(digits, classes):
+    from sklearn.linear_model import LogisticRegression
+
+    model = build_transfer_model(cut_backbone(tiny_source(), "stage1_relu"), classes)
+    x, y = digits.x_train[:80], digits.y_train[:80] % classes
+    accuracy = fit_linear_head(model, x, y, c=0.5)
+    features = keras.Model(model.inputs, model.get_layer("head_dropout").output).predict(x)
+    regression = LogisticRegression(C=0.5, max_iter=1000).fit(features.astype("float64"), y)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), regression.predict_proba(features), atol=1e-4
+    )
+    assert accuracy == pytest.approx(regression.score(features, y))
+
+
+def test_linear_probe_refuses_a_layer_that_is_not_a_softmax_head(digits):
+    model = build_transfer_model(cut_backbone(tiny_source(), "stage1_relu"), 5)
+    x, y = digits.x_train[:20], digits.y_train[:20] % 5
+    with pytest.raises(InvalidValueError, match=r"softmax Dense .* layer 'head_flatten' of type"):
+        fit_linear_head(model, x, y, layer="head_flatten")
+    with pytest.raises(InvalidValueError, match=r"labels of at least 2 classes in \[0, 5\)"):
+        fit_linear_head(model, x, y + 5)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -166,8 +191,16 @@ def test_transfer_writes_a_verified_int8_model_and_a_report(run):
         ({"per_class": 500}, r"Received: class \d of 'digits' has \d+\. Pass per_class <= \d+"),
         ({"unfreeze": 9}, r"expected unfreeze in \[0, 4\]\. Received: unfreeze=9"),
         ({"head_epochs": 0}, r"Received: head_epochs=0"),
+        ({"head_init": "zeros"}, r"head_init to be one of 'probe', 'random'.*'zeros'"),
     ],
-    ids=["unknown_cut", "unknown_class", "too_few_per_class", "unfreeze_too_deep", "no_epochs"],
+    ids=[
+        "unknown_cut",
+        "unknown_class",
+        "too_few_per_class",
+        "unfreeze_too_deep",
+        "no_epochs",
+        "unknown_head_init",
+    ],
 )
 def test_bad_arguments_raise_before_anything_is_written(digits, source, tmp_path, kwargs, match):
     out = tmp_path / "out"
