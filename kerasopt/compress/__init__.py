@@ -21,7 +21,6 @@ report.to_dict()  # what report.json holds
 """
 
 from kerasopt.compress.accuracy_budget import BudgetStop, BudgetVerdict, StageFineTuning
-from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.compress.bridge import BridgeError, from_tf_keras, to_tf_keras
 from kerasopt.compress.channel_pruning import ChannelPruningResult, PrunedLayer, prune_channels
 from kerasopt.compress.compress_model import compress_model
@@ -49,6 +48,7 @@ from kerasopt.compress.sparsity_table import format_sparsity_table, sparsity_tab
 from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
 from kerasopt.compress.tfmot_pruning import dense_layers_left, prune_with_tfmot
 from kerasopt.compress.width_student import width_student
+from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 __all__ = [
     "BridgeError",

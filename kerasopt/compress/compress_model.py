@@ -18,7 +18,6 @@ from kerasopt.compress.accuracy_budget import (
     default_max_epochs,
     judge_budget,
 )
-from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.compress.channel_pruning import prune_channels
 from kerasopt.compress.compression_report import (
     CompressionReport,
@@ -48,6 +47,7 @@ from kerasopt.export import (
     measure_tflite,
 )
 from kerasopt.export.model_files import write_model_files
+from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 BACKENDS = ("native", "tfmot")
 STRUCTURES = (None, "2:4")

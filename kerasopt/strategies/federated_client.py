@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
+from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 #: Per actor process: `folder -> (model, ProximalModel, optimizer start state)`.
 _MODELS: dict = {}

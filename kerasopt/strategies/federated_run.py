@@ -22,7 +22,6 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from kerasopt.compress.batch_norm_recalibration import batch_norm_layers
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import (
     check_float,
@@ -45,6 +44,7 @@ from kerasopt.strategies.federated_partition import (
 from kerasopt.strategies.federated_partition import partition as _partition
 from kerasopt.strategies.federated_report import FederatedReport, RoundRow
 from kerasopt.strategies.federated_simulation import FEDERATED_STRATEGIES
+from kerasopt.training.batch_norm_recalibration import batch_norm_layers
 
 _OWNER = "federated"
 #: FedProx's `mu` when none is given (Li et al. try 0.001 to 1; 0.01 suits small CNNs).

@@ -21,8 +21,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasopt.compress.batch_norm_recalibration import batch_norm_layers
 from kerasopt.core.validation import check_float, check_option, check_positive_int
+from kerasopt.training.batch_norm_recalibration import batch_norm_layers
 
 logger = logging.getLogger(__name__)
 

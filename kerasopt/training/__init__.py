@@ -1,5 +1,6 @@
 """Composable training: optimizer, schedule, clipping, augmentation, stages, devices, resume."""
 
+from kerasopt.training.batch_norm_recalibration import batch_norm_layers, recalibrate_batch_norm
 from kerasopt.training.config import CLIPPING_OPTIONS, LR_SCHEDULES, ConfigError, TrainConfig
 from kerasopt.training.distribution import (
     STRATEGIES,
@@ -41,8 +42,10 @@ __all__ = [
     "compile_for_training",
     "compare_techniques",
     "format_comparison",
+    "batch_norm_layers",
     "make_strategy",
     "split_cpu",
     "standard_techniques",
+    "recalibrate_batch_norm",
     "train",
 ]

@@ -377,7 +377,7 @@ def train(
         # statistics get `replicas` times fewer updates: on 2 replicas (digits, 15
         # epochs) the first layer's moving variance still held 0.99**315 of its initial
         # 1.0, six times the real 0.007, and test accuracy fell from 0.981 to 0.781.
-        from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
+        from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
         recalibrated = recalibrate_batch_norm(model, data.x_train, seed=config.seed)
 

@@ -13,8 +13,8 @@ from kerasopt.compress.accuracy_budget import (
     default_max_epochs,
     judge_budget,
 )
-from kerasopt.compress.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.models.user_shaped import residual_block_model
+from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 
 def _toy_fit(floor, min_epochs, epochs=5):

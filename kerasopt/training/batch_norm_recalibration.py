@@ -1,15 +1,17 @@
-"""`recalibrate_batch_norm`: fresh BatchNormalization statistics for a changed model.
+"""`recalibrate_batch_norm`: fresh BatchNormalization statistics for changed weights.
 
-Channel pruning removes filters, so the activations a BatchNormalization layer sees
-change too, but its moving mean and variance still describe the dense model. Running
-the training data through the model in training mode, with each layer's momentum set so
-the moving statistics become the exact average over the batches, re-estimates them
-before fine-tuning starts (Li et al., "EagleEye", 2020).
+A BatchNormalization layer's moving mean and variance follow the weights slowly (momentum
+0.99 forgets a value in about 100 steps), so they go stale whenever the weights change
+without enough training steps after: channel pruning removes filters (Li et al.,
+"EagleEye", 2020), a distributed fit takes `replicas` times fewer steps, a federated
+client trains a few steps per round. Running training data through the model in training
+mode, with each layer's momentum set so the moving statistics become the exact average
+over the batches, re-estimates them. Used by `compress_model`, by `train` under a
+`tf.distribute` strategy and by the federated clients.
 """
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
@@ -17,6 +19,8 @@ from kerasopt.core.errors import InvalidValueError
 
 def batch_norm_layers(model) -> list:
     """Every BatchNormalization layer of `model`, nested models included."""
+    import keras  # here: `kerasopt.training` loads without TensorFlow
+
     found = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -49,7 +53,8 @@ def recalibrate_batch_norm(model, x, *, batches: int = 32, batch_size: int = 64,
     Example:
 
     ```python
-    from kerasopt.compress import prune_channels, recalibrate_batch_norm
+    from kerasopt.compress import prune_channels
+    from kerasopt.training import recalibrate_batch_norm
 
     smaller = prune_channels(model, 0.5).model
     recalibrate_batch_norm(smaller, data.x_train)
