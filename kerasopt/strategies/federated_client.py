@@ -155,11 +155,12 @@ def local_train(folder: str, client: int, weights: list, config) -> tuple[list, 
     optimizer.learning_rate.assign(float(config["learning-rate"]))
     seed = int(config.get("seed", 0)) + 1000 * int(config.get("server-round", 0)) + client
     keras.utils.set_random_seed(seed)
+    batch_size = int(config["batch-size"])
     history = proximal.fit(
         x,
         y,
         epochs=int(config["local-epochs"]),
-        batch_size=int(config["batch-size"]),
+        batch_size=batch_size,
         shuffle=True,
         verbose=0,
     )
@@ -168,11 +169,7 @@ def local_train(folder: str, client: int, weights: list, config) -> tuple[list, 
     # 8 rounds: global accuracy 0.11, 0.70 once re-estimated). Each client re-estimates
     # them on its shard, so FedAvg averages statistics that belong to the weights sent.
     recalibrate_batch_norm(
-        model,
-        x,
-        batches=max(1, len(x) // int(config["batch-size"])),
-        batch_size=int(config["batch-size"]),
-        seed=seed,
+        model, x, batches=max(1, len(x) // batch_size), batch_size=batch_size, seed=seed
     )
     metrics = {
         "train-loss": float(history.history["loss"][-1]),

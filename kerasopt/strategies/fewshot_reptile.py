@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasopt.core.validation import check_float, check_option, check_positive_int
-from kerasopt.training.batch_norm_recalibration import batch_norm_layers
+from kerasopt.training.batch_norm_recalibration import batch_norm_layers, momenta_restored
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +99,11 @@ class TaskAdapter:
 
     def _calibrate_step(self, x):
         """Sets every BatchNormalization layer's moving statistics to `x`'s batch statistics."""
-        momenta = [layer.momentum for layer in self._batch_norms]
-        try:  # momentum 0 is traced into the graph; the layers keep their own afterwards
-            for layer in self._batch_norms:
+        # Momentum 0 is traced into the graph; the layers keep their own afterwards.
+        with momenta_restored(self._batch_norms) as layers:
+            for layer in layers:
                 layer.momentum = 0.0
             self.model(x, training=True)
-        finally:
-            for layer, momentum in zip(self._batch_norms, momenta, strict=True):
-                layer.momentum = momentum
 
     def _train_step(self, x, y):
         variables = self.model.trainable_variables

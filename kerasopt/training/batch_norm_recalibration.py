@@ -12,6 +12,8 @@ over the batches, re-estimates them. Used by `compress_model`, by `train` under 
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
@@ -28,6 +30,27 @@ def batch_norm_layers(model) -> list:
         elif isinstance(layer, keras.Model):
             found.extend(batch_norm_layers(layer))
     return found
+
+
+@contextlib.contextmanager
+def momenta_restored(layers):
+    """Gives each of `layers` its own `momentum` back on exit, whatever the body set.
+
+    Example:
+
+    ```python
+    with momenta_restored(batch_norm_layers(model)) as layers:
+        for layer in layers:
+            layer.momentum = 0.0  # the next training-mode pass sets the statistics
+        model(x, training=True)
+    ```
+    """
+    momenta = [layer.momentum for layer in layers]
+    try:
+        yield layers
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
 
 
 def recalibrate_batch_norm(model, x, *, batches: int = 32, batch_size: int = 64, seed: int = 0):
@@ -74,13 +97,9 @@ def recalibrate_batch_norm(model, x, *, batches: int = 32, batch_size: int = 64,
     rng = np.random.default_rng(seed)
     needed = batches * batch_size
     order = rng.permutation(len(x)) if needed <= len(x) else rng.integers(0, len(x), needed)
-    momenta = [layer.momentum for layer in layers]
-    try:
+    with momenta_restored(layers):
         for i in range(min(batches, max(1, len(order) // batch_size))):
             for layer in layers:
                 layer.momentum = i / (i + 1)
             model(x[order[i * batch_size : (i + 1) * batch_size]], training=True)
-    finally:
-        for layer, momentum in zip(layers, momenta, strict=True):
-            layer.momentum = momentum
     return len(layers)

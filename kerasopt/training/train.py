@@ -15,6 +15,7 @@ from pathlib import Path
 from kerasopt.data.pipeline import make_dataset
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.data.validation import check_arrays
+from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.training.config import ConfigError, TrainConfig
 from kerasopt.training.stages import StageResult, resize_array, resize_images, set_frozen
 
@@ -377,8 +378,6 @@ def train(
         # statistics get `replicas` times fewer updates: on 2 replicas (digits, 15
         # epochs) the first layer's moving variance still held 0.99**315 of its initial
         # 1.0, six times the real 0.007, and test accuracy fell from 0.981 to 0.781.
-        from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
-
         recalibrated = recalibrate_batch_norm(model, data.x_train, seed=config.seed)
 
     merged: dict[str, list[float]] = {}
