@@ -14,6 +14,7 @@ from kerasopt.cli.arguments import (
     positive_int,
 )
 from kerasopt.core.locking import output_lock
+from kerasopt.training.mixed_precision import PRECISIONS
 
 DESCRIPTION = (
     "Train a scenario's model, export its TFLite files (images: float32, dynamic, float16 "
@@ -73,6 +74,13 @@ def add_parser(commands) -> None:
         "machine (the recipe's batch size is per replica); 'multiworker' is refused, "
         "Keras 3 breaks it (keras-team/keras#20585)",
     )
+    run.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="compute dtype of training: 'mixed_bfloat16' computes in bfloat16 with "
+        "float32 weights (the saved model stays float32); 'auto' uses it where the CPU "
+        "has bfloat16 units (AMX, AVX512-BF16). Default: the scenario's recipe",
+    )
     add_compression_flags(run)
     run.set_defaults(handler=run_command)
 
@@ -99,6 +107,7 @@ def run_command(args: argparse.Namespace) -> int:
             quick=args.quick,
             compress=compress,
             strategy=args.strategy,
+            precision=args.precision,
         )
     print()
     print(report.summary_table())

@@ -24,6 +24,7 @@ def build_residual_cnn(
     dropout: float = 0.2,
     l2: float = 0.0,
     bn_momentum: float = 0.99,
+    head: str = "pool",
     name: str = "residual_cnn",
 ):
     """Builds a phone-sized residual CNN whose preprocessing lives inside the model.
@@ -120,7 +121,10 @@ def build_residual_cnn(
             shortcut = conv_bn(shortcut, width, 1, f"stage{stage}_projection")
         x = keras.layers.Add(name=f"stage{stage}_add")([shortcut, y])
         x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    if head == "pool":
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    else:
+        x = keras.layers.Flatten(name="flatten")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(

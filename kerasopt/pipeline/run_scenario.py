@@ -53,6 +53,7 @@ def run_scenario(
     data_options: dict | None = None,
     augment=None,
     strategy: str | None = None,
+    precision: str | None = None,
 ) -> RunReport:
     """Runs the whole job of a scenario and returns its `RunReport`.
 
@@ -89,6 +90,8 @@ def run_scenario(
             device, `kerasopt.training.split_cpu`); the recipe's batch size is then per
             replica. `"multiworker"` is refused (keras-team/keras#20585). Defaults to
             `None`.
+        precision: Override the recipe's `TrainConfig.precision` (`"float32"`,
+            `"mixed_bfloat16"` or `"auto"`). Defaults to `None`.
 
     Example:
 
@@ -110,6 +113,8 @@ def run_scenario(
         )
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario, model_name)
     config = scenario.train_config(quick=quick, model=model_name, epochs=epochs, seed=seed)
+    if precision is not None:
+        config = config.replace(precision=precision)
     with output_lock(out, f"kerasopt run {scenario.name}"):
         return _run(
             scenario,
@@ -249,6 +254,7 @@ def _run(
             "replicas": result.replicas,
             "global_batch_size": result.global_batch_size,
             "batch_norm_recalibrated": result.batch_norm_recalibrated,
+            "precision_used": result.precision,
             "stage_results": [stage.to_dict() for stage in result.stages],
         },
         keras=KerasResult(

@@ -76,6 +76,10 @@ class TrainConfig:
             `learning_rate` (see `kerasopt.training.Stage`). With stages, `epochs` is
             their total: leave it out, or make it agree. Defaults to `()` (one stage of
             `epochs` with the recipe as it is).
+        precision: `"float32"`, `"mixed_bfloat16"` (compute in bfloat16, float32
+            weights; the model you pass stays float32), or `"auto"`: bfloat16 where the
+            CPU computes it natively (AMX, AVX512-BF16), float32 elsewhere
+            (`kerasopt.training.mixed_precision`). Defaults to `"float32"`.
 
     Example:
 
@@ -107,6 +111,7 @@ class TrainConfig:
     checkpoint: bool = True
     tensorboard: bool = False
     stages: tuple[Stage, ...] = ()
+    precision: str = "float32"
 
     def __post_init__(self):
         from kerasopt.training.stages import parse_stages
@@ -149,6 +154,13 @@ class TrainConfig:
             raise ConfigError(
                 "TrainConfig.label_smoothing must be in [0, 1). Received: "
                 f"{self.label_smoothing!r}."
+            )
+        from kerasopt.training.mixed_precision import PRECISIONS
+
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"TrainConfig.precision={self.precision!r} is unknown. Expected one of "
+                f"{list(PRECISIONS)}."
             )
         patience = self.early_stopping_patience
         if patience is not None and (not isinstance(patience, int) or patience < 1):

@@ -17,6 +17,7 @@ from kerasopt.data.splits import DatasetSplits
 from kerasopt.data.validation import check_arrays
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.training.config import ConfigError, TrainConfig
+from kerasopt.training.mixed_precision import resolve_precision, with_precision
 from kerasopt.training.stages import StageResult, resize_array, resize_images, set_frozen
 
 BACKUP_DIR = "_backup"
@@ -46,6 +47,8 @@ class TrainResult:
     #: BatchNormalization layers whose moving statistics were re-estimated on the
     #: training split after a distributed fit (0 without a strategy).
     batch_norm_recalibrated: int = 0
+    #: The dtype policy the fit computed under (`TrainConfig.precision` resolved).
+    precision: str = "float32"
 
 
 @dataclasses.dataclass
@@ -301,7 +304,9 @@ def train(
         verbose = 1 if sys.stdout.isatty() else 2
 
     strategy = make_strategy(strategy)
-    net = replicate(model, strategy) if strategy is not None else model
+    precision = resolve_precision(config.precision)
+    net = with_precision(model, precision)
+    net = replicate(net, strategy) if strategy is not None else net
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
     original_flags = {layer: layer.trainable for layer in flatten_layers(net)}
     out = Path(out_dir) if out_dir is not None else None
@@ -395,6 +400,7 @@ def train(
         global_batch_size=config.batch_size * replicas,
         strategy=strategy_name(strategy),
         batch_norm_recalibrated=recalibrated,
+        precision=precision,
     )
 
 

@@ -169,13 +169,23 @@ def test_run_mnist_from_npz_with_nan_names_the_array(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_run_mnist_from_generated_npz(tmp_path, capsys):
+    import keras
+
     make_mnist_like_npz(tmp_path / "mnist.npz", n_train=200, n_test=50)
     out = tmp_path / "mnist_run"
     assert (
-        main(["run", "mnist", "--data", str(tmp_path / "mnist.npz"), "--quick", "--out", str(out)])
+        main(
+            ["run", "mnist", "--data", str(tmp_path / "mnist.npz"), "--quick", "--out", str(out)]
+            + ["--precision", "mixed_bfloat16"]
+        )
         == 0
     )
     report = json.loads((out / "report.json").read_text())
+    # trained in bfloat16, saved and exported from the float32 model
+    assert report["train"]["precision"] == report["train"]["precision_used"] == "mixed_bfloat16"
+    assert report["keras"]["accuracy"] == pytest.approx(report["tflite"]["float32"]["accuracy"])
+    saved = keras.saving.load_model(out / "model.keras")
+    assert {layer.compute_dtype for layer in saved.layers} == {"float32"}
     assert (
         report["dataset"]["input_shape"] == [28, 28] and report["dataset"]["input_dtype"] == "uint8"
     )
