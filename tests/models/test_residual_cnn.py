@@ -24,6 +24,13 @@ def test_each_stage_pools_then_adds_a_shortcut():
     assert model.get_layer("probabilities").count_params() == 16 * 10 + 10
 
 
+def test_flatten_head_keeps_the_positions_of_the_last_stage():
+    model = build_residual_cnn((28, 28), 10, widths=(8, 16, 16), head="flatten")
+    assert "pool" not in [layer.name for layer in model.layers]
+    # 7 x 7 positions x 16 channels per class (+ biases)
+    assert model.get_layer("probabilities").count_params() == 7 * 7 * 16 * 10 + 10
+
+
 def test_pooled_head_puts_the_bytes_in_convolutions():
     residual = build_residual_cnn((28, 28), 10)
     vgg = build_cnn((28, 28), 10)
@@ -78,6 +85,7 @@ def test_keras_file_round_trip_in_safe_mode(tmp_path, digits):
         ({"input_max": 0}, r"input_max"),
         ({"l2": -1.0}, r"l2"),
         ({"bn_momentum": 1.0}, r"bn_momentum"),
+        ({"head": "flat"}, r"head to be one of 'pool', 'flatten'.*Did you mean 'flatten'"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, match):
