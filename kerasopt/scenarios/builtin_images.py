@@ -159,6 +159,7 @@ _OLD_FASHION_RECIPE = {
     "label_smoothing": 0.0,
     "augment": {"rotation": 0.0, "translation": 0.05, "zoom": 0.05},
     "early_stopping_patience": 15,
+    "precision": "float32",
 }
 
 SCENARIOS = (
@@ -199,9 +200,10 @@ SCENARIOS = (
         models={
             "residual": {
                 "input_max": 255.0,
-                "widths": (20, 40, 80),
-                "stem_convs": 1,
-                "dropout": 0.2,
+                "widths": (16, 32, 64),
+                "stem_convs": 2,
+                "dropout": 0.0,
+                "head": "flatten",
             },
             "cnn": {"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
         },
@@ -217,6 +219,7 @@ SCENARIOS = (
             label_smoothing=0.1,
             augment="flip(horizontal), crop_pad(2)",
             early_stopping_patience=None,
+            precision="auto",
         ),
         model_train={"cnn": _OLD_FASHION_RECIPE},
         quick={"epochs": 1},

@@ -377,6 +377,7 @@ def train(
         shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
     if net is not model:
         model.set_weights(net.get_weights())
+        _compile_like(model, net)
     recalibrated = 0
     if strategy is not None:
         # Each step reads `replicas` times more samples, so BatchNormalization's moving
@@ -402,6 +403,14 @@ def train(
         batch_norm_recalibrated=recalibrated,
         precision=precision,
     )
+
+
+def _compile_like(model, trained) -> None:
+    """Compiles `model` as `trained` (its training copy) was, so it evaluates right away."""
+    try:
+        model.compile_from_config(trained.get_compile_config())
+    except Exception:  # noqa: BLE001 - an optimizer or loss without a config still evaluates
+        model.compile(loss=trained.loss, metrics=["accuracy"])
 
 
 def _stage_config(config, stage, staged, replicas, strategy) -> TrainConfig:

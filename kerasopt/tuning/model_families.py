@@ -123,6 +123,7 @@ def _build_residual(data, values: dict):
         dropout=float(values["dropout"]),
         l2=float(values["l2"]),
         bn_momentum=float(values["bn_momentum"]),
+        head=str(values["head"]),
         name=f"{data.name}_residual",
     )
 
@@ -200,6 +201,7 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
             "dropout": 0.2,
             "l2": 0.0,
             "bn_momentum": 0.99,
+            "head": "pool",
         },
         descriptions={
             "width": "filters of the stem; each pooled stage doubles them",
@@ -208,6 +210,7 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
             "dropout": "dropout before the classifier",
             "l2": "L2 weight decay on the kernels",
             "bn_momentum": "momentum of the BatchNorm moving statistics (0.9 for short trials)",
+            "head": "'pool' (global average) or 'flatten' before the classifier",
         },
     ),
     "dense": ModelFamily(
