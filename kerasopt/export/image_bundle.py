@@ -112,9 +112,11 @@ def build_image_bundle(
     if value_range is None:
         value_range = (float(np.min(x_train)), float(np.max(x_train)))
     frame = (shape[0], shape[1], 3)
-    content = _convert(
-        model, shape, value_range, to_camera_pixels(x_train, value_range), num_calibration, seed
+    picks = np.random.default_rng(seed).choice(
+        len(x_train), min(num_calibration, len(x_train)), replace=False
     )
+    calibration = to_camera_pixels(x_train[np.sort(picks)], value_range)
+    content = _convert(model, shape, value_range, calibration, seed)
     image = TensorDescription(
         "image",
         f"An RGB image, {frame[0]}x{frame[1]}, 0-255. The model "
@@ -135,7 +137,7 @@ def build_image_bundle(
     return ImageBundle(attach_metadata(content, metadata), names, frame, tuple(value_range))
 
 
-def _convert(model, shape, value_range, pixels, num_calibration, seed) -> bytes:
+def _convert(model, shape, value_range, pixels, seed) -> bytes:
     import keras
     import tensorflow as tf
 
@@ -148,10 +150,7 @@ def _convert(model, shape, value_range, pixels, num_calibration, seed) -> bytes:
 
     frame = keras.Input((shape[0], shape[1], 3), name="image")
     wrapper = keras.Model(frame, model(CameraInput(shape, value_range)(frame)), name=model.name)
-    picks = np.random.default_rng(seed).choice(
-        len(pixels), min(num_calibration, len(pixels)), replace=False
-    )
-    calibration = pixels[np.sort(picks)].astype("float32")
+    calibration = pixels.astype("float32")
     # Pin the calibrated input range to 0-255, so the uint8 input has scale 1 and zero
     # point 0 and a camera frame's darkest and brightest bytes are not clipped.
     calibration[0, 0, 0, 0], calibration[0, 0, 0, 1] = 0.0, 255.0

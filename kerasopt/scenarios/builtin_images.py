@@ -159,7 +159,6 @@ _OLD_FASHION_RECIPE = {
     "label_smoothing": 0.0,
     "augment": {"rotation": 0.0, "translation": 0.05, "zoom": 0.05},
     "early_stopping_patience": 15,
-    "precision": "float32",
 }
 
 SCENARIOS = (
@@ -219,7 +218,6 @@ SCENARIOS = (
             label_smoothing=0.1,
             augment="flip(horizontal), crop_pad(2)",
             early_stopping_patience=None,
-            precision="auto",
         ),
         model_train={"cnn": _OLD_FASHION_RECIPE},
         quick={"epochs": 1},
