@@ -79,7 +79,8 @@ class TrainConfig:
         precision: `"float32"`, `"mixed_bfloat16"` (compute in bfloat16, float32
             weights; the model you pass stays float32), or `"auto"`: bfloat16 where the
             CPU computes it natively (AMX, AVX512-BF16), float32 elsewhere
-            (`kerasopt.training.mixed_precision`). Defaults to `"float32"`.
+            (`kerasopt.training.mixed_precision`); `checkpoints/best.keras` is then the
+            bfloat16 training copy. Defaults to `"float32"`.
 
     Example:
 
