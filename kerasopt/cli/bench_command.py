@@ -76,7 +76,7 @@ def add_parser(commands) -> None:
         "--widths",
         type=int_list,
         metavar="W,W,...",
-        help="pareto: stem widths of the residual CNNs (default: 8,12,16,24)",
+        help="pareto: stem widths of the residual CNNs (default: 4,8,12,16,20)",
     )
     bench.add_argument(
         "--plain-filters",

@@ -62,9 +62,10 @@ def build_residual_cnn(
             in training. Defaults to `0.99`.
         head: `"pool"` (GlobalAveragePooling: `widths[-1]` x `num_classes` weights) or
             `"flatten"` (Flatten: keeps where in the image each feature is, at
-            `H/2**stages` x `W/2**stages` times the weights). On Fashion-MNIST,
-            (20, 40, 80) with a 2-convolution stem scored 0.9343 flattened against
-            0.9287 pooled. Defaults to `"pool"`.
+            `H/2**stages` x `W/2**stages` times the weights). On Fashion-MNIST (2-conv
+            stem, no dropout, 15 epochs), (16, 32, 64) scored 0.9340 flattened against
+            0.9267 pooled, while (8, 16, 32) scored 0.9132 either way: below about
+            50 KB of int8 the pooled head is the better buy. Defaults to `"pool"`.
         name: Model name. Defaults to `"residual_cnn"`.
 
     Example:
