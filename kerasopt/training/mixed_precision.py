@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from kerasopt.core.validation import invalid_value
+from kerasopt.core.validation import check_option, invalid_value
 
 #: What `TrainConfig.precision` accepts.
 PRECISIONS = ("float32", "mixed_bfloat16", "auto")
@@ -60,13 +60,13 @@ def resolve_precision(precision: str, *, cpuinfo: str | os.PathLike = "/proc/cpu
     >>> resolve_precision("float32")
     'float32'
     """
-    if precision not in PRECISIONS:
-        raise invalid_value(
-            "TrainConfig",
-            f"precision to be one of {list(PRECISIONS)}",
-            f"precision={precision!r}",
-            "Use 'auto' to train in bfloat16 where the CPU computes it natively.",
-        )
+    check_option(
+        "TrainConfig",
+        "precision",
+        precision,
+        PRECISIONS,
+        fix="Use 'auto' to train in bfloat16 where the CPU computes it natively.",
+    )
     if precision != "auto":
         return precision
     if not cpu_has_bfloat16(cpuinfo) or tf_sees_gpu():
@@ -85,7 +85,8 @@ def with_precision(model, precision: str):
     """`model` itself for float32, else a copy whose layers compute under `precision`.
 
     The layers that produce the model's outputs stay float32, as Keras' mixed precision
-    guide advises for a softmax. The copy starts from `model`'s weights; its variables are
+    guide advises for a softmax; the layers of a nested model (a backbone) are rebuilt
+    too. The copy starts from `model`'s weights; its variables are
     float32, so `model.set_weights(copy.get_weights())` brings the training back.
 
     Example:
@@ -110,7 +111,7 @@ def with_precision(model, precision: str):
         return layer.__class__.from_config(config)
 
     try:
-        copy = keras.models.clone_model(model, clone_function=clone)
+        copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
     except (ValueError, TypeError) as error:
         raise invalid_value(
             "with_precision",

@@ -3,6 +3,7 @@ import dataclasses
 import keras
 import numpy as np
 import pytest
+from small_models import nested_backbone_cnn
 
 from kerasopt.models import build_cnn, build_residual_cnn
 from kerasopt.training import ConfigError, TrainConfig, train
@@ -42,6 +43,17 @@ def test_copy_computes_in_bfloat16_but_the_softmax_and_weights_stay_float32():
     for original, copied in zip(model.get_weights(), copy.get_weights(), strict=True):
         np.testing.assert_array_equal(original, copied)
     assert with_precision(model, "float32") is model
+
+
+def test_a_nested_backbone_computes_in_bfloat16_too():
+    model = nested_backbone_cnn()
+    copy = with_precision(model, "mixed_bfloat16")
+    inner = copy.get_layer("backbone")
+    convs = [layer for layer in inner.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == 2 and {layer.compute_dtype for layer in convs} == {"bfloat16"}
+    assert copy.get_layer("head").compute_dtype == "float32"
+    x = np.random.default_rng(0).uniform(0, 16, (4, 8, 8)).astype("float32")
+    np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0), atol=0.02)
 
 
 def test_training_in_bfloat16_trains_the_float32_model(digits):
