@@ -5,14 +5,8 @@ from __future__ import annotations
 import keras
 
 from kerasopt.compress._tfmot import tf_keras
+from kerasopt.compress.distillation import output_kind
 from kerasopt.core.errors import InvalidTypeError, InvalidValueError
-
-
-def ends_in_softmax(model: keras.Model) -> bool:
-    """Whether the Keras 3 model outputs probabilities (so the loss takes no logits)."""
-    last = model.layers[-1]
-    activation = getattr(last, "activation", None)
-    return activation is keras.activations.softmax or type(last).__name__ == "Softmax"
 
 
 def check_finetune_arguments(owner: str, model, skip_layers, epochs: int, batch_size: int):
@@ -58,7 +52,9 @@ def compile_like(wrapped, original: keras.Model, learning_rate: float) -> None:
     tfk = tf_keras()
     wrapped.compile(
         optimizer=tfk.optimizers.Adam(learning_rate),
-        loss=tfk.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(original)),
+        loss=tfk.losses.SparseCategoricalCrossentropy(
+            from_logits=output_kind(original) == "logits"
+        ),
         metrics=["accuracy"],
     )
 

@@ -14,8 +14,8 @@ import time
 import keras
 import numpy as np
 
-from kerasopt.compress._tf_keras_finetune import ends_in_softmax
 from kerasopt.compress.accuracy_budget import BudgetStop, StageFineTuning
+from kerasopt.compress.distillation import output_kind
 from kerasopt.schedules.warmup_cosine import WarmupCosine
 
 #: Temperature of the distillation loss while fine-tuning a compressed model. Measured at
@@ -104,7 +104,7 @@ def fine_tune(
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         else:
             loss = keras.losses.SparseCategoricalCrossentropy(
-                from_logits=not ends_in_softmax(model)
+                from_logits=output_kind(model) == "logits"
             )
         target.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
         stop = BudgetStop(floor, min_epochs=min_epochs)

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import keras
 
-from kerasopt.compress._tf_keras_finetune import ends_in_softmax
 from kerasopt.compress.accuracy_budget import StageFineTuning
+from kerasopt.compress.distillation import output_kind
 from kerasopt.compress.fine_tuning import fine_tune
 from kerasopt.compress.native_magnitude_pruning import MagnitudePruning
 from kerasopt.compress.sparsity_mask import PruningMask, parse_structure
@@ -353,6 +353,6 @@ def fine_tune_sparse(
         verbose=verbose,
     )
     stripped = strip_pruning(pruned)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=not ends_in_softmax(model))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=output_kind(model) == "logits")
     stripped.compile(keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"])
     return stripped, record

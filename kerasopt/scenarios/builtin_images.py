@@ -222,7 +222,7 @@ SCENARIOS = (
         model_train={"cnn": _OLD_FASHION_RECIPE},
         quick={"epochs": 1},
         notes=(
-            "residual CNN with a pooled head, 15 epochs, flips and 2-pixel shifts, label "
+            "residual CNN with a Flatten head, 15 epochs, flips and 2-pixel shifts, label "
             "smoothing; --model cnn is the previous default with its own recipe"
         ),
     ),

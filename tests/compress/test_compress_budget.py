@@ -145,3 +145,27 @@ def test_strict_exits_3_when_the_budget_is_not_held(user_residual, tmp_path, cap
 def test_bad_budget_arguments_are_named(trained_digits_model, digits, kwargs, match):
     with pytest.raises(ValueError, match=match):
         compress_model(trained_digits_model, digits, **kwargs)
+
+
+@pytest.mark.parametrize("activation, from_logits", [("softmax", False), (None, True)])
+def test_fine_tuning_loss_reads_the_output_kind_through_a_trailing_dropout(activation, from_logits):
+    # A softmax followed by Dropout still outputs probabilities; reading only the last
+    # layer took them for logits and trained on log(softmax(probabilities)).
+    from types import SimpleNamespace
+
+    from kerasopt.compress._tf_keras_finetune import compile_like
+    from kerasopt.compress.bridge import to_tf_keras
+    from kerasopt.compress.fine_tuning import fine_tune
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Dropout(0.1)(keras.layers.Dense(2, activation=activation)(inputs))
+    model = keras.Model(inputs, outputs)
+    data = SimpleNamespace(x_train=x, y_train=y, x_val=x, y_val=y)
+    fine_tune(model, data, min_epochs=1, max_epochs=1, learning_rate=1e-3)
+    assert model.loss.from_logits is from_logits
+    twin = to_tf_keras(model)
+    compile_like(twin, model, 1e-3)
+    assert twin.loss.get_config()["from_logits"] is from_logits
