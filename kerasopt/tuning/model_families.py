@@ -124,6 +124,7 @@ def _build_residual(data, values: dict):
         l2=float(values["l2"]),
         bn_momentum=float(values["bn_momentum"]),
         head=str(values["head"]),
+        block=str(values["block"]),
         name=f"{data.name}_residual",
     )
 
@@ -202,6 +203,7 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
             "l2": 0.0,
             "bn_momentum": 0.99,
             "head": "pool",
+            "block": "conv",
         },
         descriptions={
             "width": "filters of the stem; each pooled stage doubles them",
@@ -211,6 +213,7 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
             "l2": "L2 weight decay on the kernels",
             "bn_momentum": "momentum of the BatchNorm moving statistics (0.9 for short trials)",
             "head": "'pool' (global average) or 'flatten' before the classifier",
+            "block": "'conv' (3x3 convolutions) or 'separable' (depthwise + 1x1) in the stages",
         },
     ),
     "dense": ModelFamily(

@@ -31,6 +31,32 @@ def test_flatten_head_keeps_the_positions_of_the_last_stage():
     assert model.get_layer("probabilities").count_params() == 7 * 7 * 16 * 10 + 10
 
 
+def test_separable_blocks_replace_each_stage_conv_with_depthwise_and_pointwise():
+    conv = build_residual_cnn((28, 28), 10, widths=(8, 32, 64))
+    separable = build_residual_cnn((28, 28), 10, widths=(8, 32, 64), block="separable")
+    kinds = {type(layer).__name__ for layer in separable.layers}
+    assert "DepthwiseConv2D" in kinds
+    # stage2's second conv: 3x3 depthwise over 64 channels, then a 1x1 to 64 channels.
+    assert separable.get_layer("stage2_b_depthwise").count_params() == 9 * 64
+    assert separable.get_layer("stage2_b_conv").count_params() == 64 * 64
+    assert separable.get_layer("stage2_b_conv").kernel_size == (1, 1)
+    assert conv.get_layer("stage2_b_conv").count_params() == 9 * 64 * 64
+    # The stem stays a full convolution, and the shortcut keeps its projection.
+    assert separable.get_layer("stem0_conv").count_params() == 9 * 8
+    assert "stage1_projection_conv" in [layer.name for layer in separable.layers]
+    assert separable.count_params() < conv.count_params() / 4
+
+
+def test_separable_blocks_convert_to_full_integer_int8(digits):
+    from kerasopt.export import check_full_integer, convert_to_tflite
+
+    model = build_residual_cnn(
+        digits.input_shape, 10, input_max=16, widths=(4, 8), block="separable"
+    )
+    content = convert_to_tflite(model, "int8", representative_data=digits.x_train)
+    check_full_integer(content)
+
+
 def test_pooled_head_puts_the_bytes_in_convolutions():
     residual = build_residual_cnn((28, 28), 10)
     vgg = build_cnn((28, 28), 10)
@@ -86,6 +112,7 @@ def test_keras_file_round_trip_in_safe_mode(tmp_path, digits):
         ({"l2": -1.0}, r"l2"),
         ({"bn_momentum": 1.0}, r"bn_momentum"),
         ({"head": "flat"}, r"head to be one of 'pool', 'flatten'.*Did you mean 'flatten'"),
+        ({"block": "depthwise"}, r"block to be one of 'conv', 'separable'"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, match):

@@ -226,3 +226,15 @@ def test_conditional_hyperparameter_is_declared_only_when_its_parent_matches():
     hp.values["optimizer"] = "sgd"
     hp.ensure_active_values()
     assert 0.5 <= hypermodel.values(hp)["clipnorm"] <= 2.0
+
+
+@pytest.mark.parametrize("block, depthwise", [("conv", 0), ("separable", 2)])
+def test_residual_family_builds_the_block_a_spec_chooses(block, depthwise):
+    from kerasopt.tuning.model_families import ModelInputs, get_model_family
+
+    family = get_model_family("residual")
+    values = {**family.defaults, "width": 4, "stages": 1, "block": block}
+    model = family.build(ModelInputs("digits", (8, 8), 10, 16.0), values)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("DepthwiseConv2D") == depthwise
+    assert "block" in family.tunable()
