@@ -72,12 +72,14 @@ def export_command(args: argparse.Namespace) -> int:
     from kerasopt.core.atomic import write_bytes_atomic
     from kerasopt.data import load_dataset
     from kerasopt.export import convert_to_tflite, measure_tflite
+    from kerasopt.export.tensor_names import deployable_bytes
     from kerasopt.models import load_model_safely
 
     variant = "float32" if args.quantize == "none" else args.quantize
     model = load_model_safely(args.model)
     data = load_dataset(args.data, args.data_path)
     content = convert_to_tflite(model, variant, representative_data=data.x_train)
+    content = deployable_bytes(content, variant)
     source = Path(args.model)
     out = Path(args.out) if args.out else source.with_name(f"{source.stem}_{variant}.tflite")
     metrics = measure_tflite(

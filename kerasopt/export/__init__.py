@@ -26,6 +26,7 @@ from kerasopt.export.quantization_debug import (
     plot_quantization_debug,
 )
 from kerasopt.export.quantization_options import QUANTIZATION_OPTIONS, QuantizationOption
+from kerasopt.export.tensor_names import strip_tensor_names
 from kerasopt.export.tflite_converter import TFLITE_VARIANTS, ConversionError, convert_to_tflite
 from kerasopt.export.tflite_export_plan import TFLiteExportPlan
 from kerasopt.export.tflite_inspection import OpUse, TensorSpec, TFLiteInspection, inspect_tflite
@@ -71,6 +72,7 @@ __all__ = [
     "classify_images",
     "classify_texts",
     "convert_to_tflite",
+    "strip_tensor_names",
     "debug_quantization",
     "find_flex_ops",
     "find_float_parts",

@@ -13,6 +13,7 @@ import numpy as np
 
 from kerasopt.core.atomic import write_bytes_atomic
 from kerasopt.export.deployment_metrics import DeploymentMetrics, measure_tflite
+from kerasopt.export.tensor_names import deployable_bytes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,11 +60,14 @@ def write_and_measure(
     reference_probabilities: np.ndarray | None = None,
     notes: Mapping[str, Any] | None = None,
     latency_runs: int = 100,
+    strip_names: bool = True,
 ) -> ExportedModel:
     """Writes `model_<variant>.tflite` atomically and measures it once on the test split.
 
     What every export plan does with each file it converts: the int8 file must pass the
-    full-integer check, and the LiteRT outputs are kept for the error analysis.
+    full-integer check (on the converter's file, so that an error names the layers),
+    the debug names of intermediate tensors are then dropped (`strip_tensor_names`),
+    and the LiteRT outputs of the file written are kept for the error analysis.
 
     Args:
         content: The `.tflite` bytes.
@@ -76,6 +80,8 @@ def write_and_measure(
             `None`.
         notes: The file's `notes`. Defaults to `None` (empty).
         latency_runs: Passed to `measure_tflite`. Defaults to `100`.
+        strip_names: Write the file without intermediate tensor names. Defaults to
+            `True`.
 
     Example:
 
@@ -84,6 +90,7 @@ def write_and_measure(
     >>> write_and_measure(content, "int8", "out", data, started=tick)  # doctest: +SKIP
     """
     file_name = f"model_{variant}.tflite"
+    content = deployable_bytes(content, variant, strip_names=strip_names)
     write_bytes_atomic(Path(out_dir) / file_name, content)
     tock = time.perf_counter()
     metrics = measure_tflite(

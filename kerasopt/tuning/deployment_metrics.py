@@ -51,6 +51,7 @@ def measure_int8(
         representative_data=data.x_train,
         num_calibration=num_calibration,
         seed=seed,
+        strip_names=True,
     )
     x, y = (data.x_val, data.y_val) if split == "val" else (data.x_test, data.y_test)
     return measure_tflite(content, x, y, variant="int8", split=split, latency_runs=latency_runs)
