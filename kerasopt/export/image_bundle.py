@@ -25,6 +25,7 @@ from kerasopt.export.classifier_metadata import (
     labels_text,
 )
 from kerasopt.export.flex_ops_check import FlexOpsError
+from kerasopt.export.tensor_names import strip_tensor_names
 from kerasopt.export.tflite_metadata import TensorDescription, attach_metadata
 
 
@@ -116,7 +117,8 @@ def build_image_bundle(
         len(x_train), min(num_calibration, len(x_train)), replace=False
     )
     calibration = to_camera_pixels(x_train[np.sort(picks)], value_range)
-    content = _convert(model, shape, value_range, calibration, seed)
+    # Tensor names are debug information; MediaPipe finds the tensors by the metadata.
+    content = strip_tensor_names(_convert(model, shape, value_range, calibration, seed))
     image = TensorDescription(
         "image",
         f"An RGB image, {frame[0]}x{frame[1]}, 0-255. The model "
