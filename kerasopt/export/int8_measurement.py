@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 
 from kerasopt.export.deployment_metrics import DeploymentMetrics, measure_tflite
+from kerasopt.export.tensor_names import deployable_bytes
 from kerasopt.export.tflite_converter import convert_to_tflite
 
 
@@ -42,7 +43,7 @@ def measure_int8(
     batch_size: int = 256,
     latency_runs: int = 100,
     content: bytes | None = None,
-    strip_names: bool = False,
+    strip_names: bool = True,
 ) -> Int8Measurement:
     """Converts `model` to full-integer int8 (calibrated on `x_train`) and measures both.
 
@@ -59,8 +60,9 @@ def measure_int8(
         latency_runs: Single-sample LiteRT runs timed. Defaults to `100`.
         content: The model's own int8 `.tflite` bytes, or `None` to convert. Defaults
             to `None`.
-        strip_names: Convert without intermediate tensor names (`strip_tensor_names`),
-            as `kerasopt run` writes its files. Defaults to `False`.
+        strip_names: Measure (and return) the file without intermediate tensor names,
+            as kerasopt writes its files (`deployable_bytes`: the full-integer check
+            runs on the named file first). Defaults to `True`.
 
     Raises:
         NotFullIntegerError: A float op is left in the int8 file.
@@ -73,9 +75,8 @@ def measure_int8(
     """
     probabilities = model.predict(x_test, batch_size=batch_size, verbose=0)
     if content is None:
-        content = convert_to_tflite(
-            model, "int8", representative_data=x_train, seed=seed, strip_names=strip_names
-        )
+        content = convert_to_tflite(model, "int8", representative_data=x_train, seed=seed)
+    content = deployable_bytes(content, "int8", strip_names=strip_names)
     tflite = measure_tflite(
         content,
         x_test,

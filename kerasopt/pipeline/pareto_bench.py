@@ -323,7 +323,6 @@ def _score(line, label, model, splits, seconds, config) -> ParetoPoint:
         seed=config.seed,
         batch_size=512,
         latency_runs=20,
-        strip_names=True,
     )
     metrics, keras_accuracy = measured.tflite, measured.keras_accuracy
     logger.info("%s converted and scored in %.0f s", label, time.perf_counter() - started)
