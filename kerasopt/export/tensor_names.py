@@ -11,6 +11,9 @@ the same file.
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 from kerasopt.core.errors import InvalidValueError
 
 _MODEL_IDENTIFIER = b"TFL3"
@@ -22,11 +25,12 @@ def strip_tensor_names(content: bytes) -> bytes:
     """`content` re-packed without the names of tensors that are not inputs or outputs.
 
     Ops, weights, quantization parameters, signatures and metadata are unchanged, so the
-    stripped file computes exactly what the original computes. Bytes appended after the
-    flatbuffer (a bundle's zip of associated files) are dropped: strip before bundling.
+    stripped file computes exactly what the original computes.
 
     Raises:
-        InvalidValueError: `content` is not a TFLite flatbuffer.
+        InvalidValueError: `content` is not a TFLite flatbuffer, carries a zip of
+            associated files after it (a bundle: strip before `attach_metadata`), or
+            keeps its weights outside the flatbuffer (files over 2 GB).
 
     Example:
 
@@ -44,7 +48,18 @@ def strip_tensor_names(content: bytes) -> bytes:
             f"bytes 4-8). Received {len(content)} bytes starting {content[:8]!r}. Pass the "
             "bytes of convert_to_tflite or of a .tflite file."
         )
+    if zipfile.is_zipfile(io.BytesIO(content)):
+        raise InvalidValueError(
+            "strip_tensor_names received a bundle: a zip of associated files follows the "
+            "model, and re-packing would drop it. Strip the converter's file, then attach "
+            "the metadata (build_image_bundle does both)."
+        )
     model = schema.ModelT.InitFromPackedBuf(bytearray(content), 0)
+    if any((buffer.offset or 0) > 1 for buffer in model.buffers or []):
+        raise InvalidValueError(
+            "strip_tensor_names cannot re-pack a file whose weights are stored after the "
+            "flatbuffer (buffer offsets, used by files over 2 GB). Keep its names."
+        )
     for index, subgraph in enumerate(model.subgraphs or []):
         kept = set(_as_list(subgraph.inputs)) | set(_as_list(subgraph.outputs))
         for signature in model.signatureDefs or []:
@@ -54,8 +69,9 @@ def strip_tensor_names(content: bytes) -> bytes:
         for position, tensor in enumerate(subgraph.tensors or []):
             if position not in kept:
                 tensor.name = None
+    aligned = _aligned_buffer_class(schema)
     for buffer in model.buffers or []:
-        buffer.__class__ = _aligned_buffer_class(schema)
+        buffer.__class__ = aligned
     builder = flatbuffers.Builder(len(content))
     builder.Finish(model.Pack(builder), _MODEL_IDENTIFIER)
     return bytes(builder.Output())

@@ -102,3 +102,15 @@ def test_a_float_part_is_refused_with_the_converter_names_before_stripping(tmp_p
         write_and_measure(dynamic, "int8", tmp_path, None, started=time.perf_counter())
     assert str(refused.value) == str(named.value)
     assert not (tmp_path / "model_int8.tflite").exists()
+
+
+def test_refuses_a_bundle_whose_associated_files_would_be_dropped(tflite_models):
+    import io
+    import zipfile
+
+    packed = io.BytesIO(tflite_models["int8"])
+    packed.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(packed, "a") as archive:
+        archive.writestr("labels.txt", "zero\none\n")
+    with pytest.raises(InvalidValueError, match=r"received a bundle.*attach the metadata"):
+        strip_tensor_names(packed.getvalue())
