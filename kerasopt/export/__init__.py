@@ -72,7 +72,6 @@ __all__ = [
     "classify_images",
     "classify_texts",
     "convert_to_tflite",
-    "strip_tensor_names",
     "debug_quantization",
     "find_flex_ops",
     "find_float_parts",
@@ -84,6 +83,7 @@ __all__ = [
     "plot_quantization_debug",
     "read_associated_file",
     "read_model_metadata",
+    "strip_tensor_names",
     "tflite_sizes",
     "write_model_files",
 ]

@@ -15,8 +15,8 @@ import io
 import zipfile
 
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.export.tflite_inspection import TFLITE_FILE_IDENTIFIER, check_tflite_content
 
-_MODEL_IDENTIFIER = b"TFL3"
 #: Alignment of weight buffers in the file (the schema's `force_align`).
 BUFFER_ALIGNMENT = 16
 
@@ -41,13 +41,7 @@ def strip_tensor_names(content: bytes) -> bytes:
     import flatbuffers
     from ai_edge_litert import schema_py_generated as schema
 
-    content = bytes(content)
-    if len(content) < 8 or content[4:8] != _MODEL_IDENTIFIER:
-        raise InvalidValueError(
-            "strip_tensor_names expects a .tflite flatbuffer (file identifier 'TFL3' at "
-            f"bytes 4-8). Received {len(content)} bytes starting {content[:8]!r}. Pass the "
-            "bytes of convert_to_tflite or of a .tflite file."
-        )
+    content = check_tflite_content("strip_tensor_names", content)
     if zipfile.is_zipfile(io.BytesIO(content)):
         raise InvalidValueError(
             "strip_tensor_names received a bundle: a zip of associated files follows the "
@@ -73,7 +67,7 @@ def strip_tensor_names(content: bytes) -> bytes:
     for buffer in model.buffers or []:
         buffer.__class__ = aligned
     builder = flatbuffers.Builder(len(content))
-    builder.Finish(model.Pack(builder), _MODEL_IDENTIFIER)
+    builder.Finish(model.Pack(builder), TFLITE_FILE_IDENTIFIER)
     return bytes(builder.Output())
 
 

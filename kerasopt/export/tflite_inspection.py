@@ -21,6 +21,9 @@ from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.core.validation import invalid_value
 from kerasopt.export.flex_ops_check import find_flex_ops
 
+#: The flatbuffer file identifier of every `.tflite` file, at bytes 4-8.
+TFLITE_FILE_IDENTIFIER = b"TFL3"
+
 _CUSTOM = 32  # BuiltinOperator.CUSTOM
 _SUB_BYTE_BITS = {"INT2": 2, "INT4": 4, "UINT4": 4, "BFLOAT16": 16}
 
@@ -208,10 +211,25 @@ def _read_content(model) -> bytes:
         if not path.is_file():
             raise MissingFileError(f"No TFLite file at {str(path)!r}. Pass a .tflite path.")
         model = path.read_bytes()
-    content = bytes(model)
-    if len(content) < 8 or content[4:8] != b"TFL3":
+    return check_tflite_content("inspect_tflite", model)
+
+
+def check_tflite_content(owner: str, content) -> bytes:
+    """`content` as bytes, refused unless it starts like a TFLite flatbuffer.
+
+    Example:
+
+    >>> check_tflite_content("strip_tensor_names", b"PK")
+    Traceback (most recent call last):
+    ...
+    kerasopt.core.errors.InvalidValueError: strip_tensor_names: expected a TFLite \
+flatbuffer (file identifier 'TFL3' at bytes 4-8). Received: 2 bytes starting with b'PK'. \
+Pass a .tflite file written by the TFLite converter.
+    """
+    content = bytes(content)
+    if len(content) < 8 or content[4:8] != TFLITE_FILE_IDENTIFIER:
         raise invalid_value(
-            "inspect_tflite",
+            owner,
             "a TFLite flatbuffer (file identifier 'TFL3' at bytes 4-8)",
             f"{len(content)} bytes starting with {content[:8]!r}",
             "Pass a .tflite file written by the TFLite converter.",

@@ -19,11 +19,11 @@ import io
 import zipfile
 
 from kerasopt.core.errors import InvalidValueError, MissingDependencyError
+from kerasopt.export.tflite_inspection import TFLITE_FILE_IDENTIFIER
 
 MEDIAPIPE_REQUIREMENT = "mediapipe==1.2.3"
 METADATA_BUFFER_NAME = "TFLITE_METADATA"
 _METADATA_IDENTIFIER = b"M001"
-_MODEL_IDENTIFIER = b"TFL3"
 FILE_KINDS = ("labels", "vocabulary")
 
 
@@ -201,7 +201,7 @@ def attach_metadata(model_content: bytes, description: ModelDescription) -> byte
     import flatbuffers
 
     builder = flatbuffers.Builder(len(model_content) + 1024)
-    builder.Finish(model.Pack(builder), _MODEL_IDENTIFIER)
+    builder.Finish(model.Pack(builder), TFLITE_FILE_IDENTIFIER)
     packed = io.BytesIO(bytes(builder.Output()))
     if description.files:
         # ZIP_STORED: the extractors read the files in place, without inflating them.
