@@ -16,6 +16,7 @@ from kerasopt.compress.accuracy_budget import (
     StageFineTuning,
     check_budget,
     default_max_epochs,
+    default_min_epochs,
     judge_budget,
 )
 from kerasopt.compress.channel_pruning import prune_channels
@@ -64,7 +65,7 @@ def compress_model(
     channels: float | None = None,
     cluster: int | None = None,
     qat: bool = False,
-    epochs: int = 2,
+    epochs: int | None = None,
     max_drop: float | None = 1.0,
     max_epochs: int | None = None,
     distill: bool = False,
@@ -91,9 +92,11 @@ def compress_model(
     The dense model's float32 TFLite is measured too, as the size baseline.
 
     The accuracy budget is the contract: the channel and native pruning stages fine-tune
-    (Adam, warmup then cosine) for at least `epochs` and then until their validation
-    accuracy is within `max_drop` points of the dense model's, or until `max_epochs`
-    are spent. `report.budget` says whether every stage held it, judged on validation
+    (Adam, the rate held through the ramp, then cosine) for at least `epochs`, keep the
+    weights of the epoch with the lowest validation loss after that, and stop once
+    that epoch's validation accuracy is within `max_drop` points of the dense model's
+    and the loss has stopped falling (`BudgetStop`), or when `max_epochs` are spent.
+    `report.budget` says whether every stage held it, judged on validation
     and never on test. With `distill`, fine-tuning also matches the dense model's
     softened outputs (`keras.distillation`).
 
@@ -112,8 +115,9 @@ def compress_model(
         cluster: Number of weight clusters per kernel (>= 2), or `None`. Defaults to
             `None`.
         qat: Finish with quantization-aware training. Defaults to `False`.
-        epochs: Fine-tuning epochs every stage runs (the sparsity ramp ends within
-            them). Defaults to `2`.
+        epochs: Fine-tuning epochs every stage runs (the sparsity ramp ends halfway
+            through them); `None` sizes them to the data (`default_min_epochs`: about
+            320 steps, at least 2 epochs, at most `max_epochs`). Defaults to `None`.
         max_drop: Accuracy points (validation) the stages may lose against the dense
             model, or `None` for no budget (each stage runs exactly `epochs`). Defaults
             to `1.0`.
@@ -155,6 +159,10 @@ def compress_model(
     >>> report = compress_model(model, data, prune=0.8, out_dir="compressed")  # doctest: +SKIP
     >>> print(report.table())  # doctest: +SKIP
     """
+    if epochs is None:  # sized to the data, within a smaller epoch budget if one is given
+        epochs = default_min_epochs(len(data.y_train))
+        if isinstance(max_epochs, int) and not isinstance(max_epochs, bool) and max_epochs > 0:
+            epochs = min(epochs, max_epochs)
     _check_arguments(prune, structure, backend, channels, cluster, qat, epochs)
     check_budget(max_drop, max_epochs, epochs)
     if distill and backend != "native" and prune is not None:  # tfmot fits tf_keras

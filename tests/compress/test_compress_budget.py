@@ -11,6 +11,7 @@ from kerasopt.compress import compress_model
 from kerasopt.compress.accuracy_budget import (
     BudgetStop,
     default_max_epochs,
+    default_min_epochs,
     judge_budget,
 )
 from kerasopt.models.user_shaped import residual_block_model
@@ -29,31 +30,65 @@ def _toy_fit(floor, min_epochs, epochs=5):
 
 
 class _Model:
-    stop_training = False
+    """Stands in for a Keras model: one variable that records the epoch it was set in."""
+
+    def __init__(self):
+        self.stop_training = False
+        self.weights = [keras.Variable(0.0)]
+
+
+def _replay(floor, losses, accuracies, min_epochs=2, patience=2):
+    stop = BudgetStop(floor, min_epochs=min_epochs, patience=patience)
+    stop.set_model(_Model())
+    stop.set_params({"epochs": len(losses)})
+    stop.on_train_begin()
+    for epoch, (loss, accuracy) in enumerate(zip(losses, accuracies, strict=True)):
+        stop.model.weights[0].assign(float(epoch + 1))  # the weights "of" this epoch
+        stop.on_epoch_end(epoch, {"val_loss": loss, "val_accuracy": accuracy})
+        if stop.model.stop_training:
+            break
+    stop.on_train_end()
+    return stop
+
+
+LOSSES = [0.1, 0.9, 0.5, 0.6, 0.7, 0.4]  # epoch 1 is inside the ramp: never kept
+ACCURACIES = [0.9, 0.6, 0.8, 0.7, 0.7, 0.9]
 
 
 @pytest.mark.parametrize(
-    "floor, accuracies, stops_after",
+    "floor, stops_after, kept",
     [
-        (0.55, [0.50, 0.60, 0.70, 0.70, 0.80], 4),  # held from epoch 2, settled at 4
-        (0.55, [0.90, 0.60, 0.70, 0.80, 0.85], 2),  # held at 2, below the best so far
-        (0.75, [0.50, 0.60, 0.70, 0.70, 0.80], None),  # settles only below the floor
+        (0.75, 5, 3),  # epoch 3 holds; two epochs without a lower loss: stop, keep 3
+        (0.85, None, 6),  # epoch 3 does not hold: go on; epoch 6 is lower and holds
+        (None, None, 6),  # no budget: a fixed-length fit keeps its last weights
     ],
-    ids=["settles", "held-after-ramp", "never-held"],
+    ids=["held-then-patience", "best-not-held", "no-budget"],
 )
-def test_budget_stop_waits_for_the_ramp_then_for_the_accuracy_to_settle(
-    floor, accuracies, stops_after
-):
-    stop = BudgetStop(floor, min_epochs=2)
-    stop.set_model(_Model())
-    stop.set_params({"epochs": len(accuracies)})
-    for epoch, accuracy in enumerate(accuracies):
-        stop.on_epoch_end(epoch, {"val_accuracy": accuracy})
-        if stop.model.stop_training:
-            break
-    assert stop.model.stop_training == (stops_after is not None)
-    assert stop.epochs_run == (stops_after or len(accuracies))
+def test_budget_stop_keeps_the_lowest_loss_after_the_ramp(floor, stops_after, kept):
+    stop = _replay(floor, LOSSES, ACCURACIES)
+    assert stop.epochs_run == (stops_after or len(LOSSES))
     assert stop.stopped_early == (stops_after is not None)
+    assert stop.best_epoch == kept
+    assert float(stop.model.weights[0]) == kept  # the kept epoch's weights are back
+    assert stop.val_accuracy == ACCURACIES[kept - 1]
+
+
+def test_budget_stop_puts_the_best_weights_of_a_real_fit_back():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = rng.integers(0, 2, 64).astype("int32")  # random labels and a rate far too high:
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(
+        keras.optimizers.SGD(10.0), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    stop = BudgetStop(0.0, min_epochs=1, patience=100)
+    history = model.fit(
+        x, y, epochs=8, batch_size=8, validation_data=(x, y), callbacks=[stop], verbose=0
+    )
+    losses = history.history["val_loss"]
+    assert stop.best_epoch == int(np.argmin(losses)) + 1 < 8  # the loss jumps about
+    assert model.evaluate(x, y, verbose=0)[0] == pytest.approx(min(losses), rel=1e-5)
 
 
 def test_budget_stop_runs_every_epoch_in_a_real_fit_when_the_floor_is_out_of_reach():
@@ -67,7 +102,7 @@ def test_budget_stop_names_the_missing_validation():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy")
     x, y = np.zeros((8, 2), "float32"), np.zeros(8, "int32")
-    with pytest.raises(ValueError, match="BudgetStop needs the fit's validation accuracy"):
+    with pytest.raises(ValueError, match="BudgetStop needs the fit's validation accuracy and loss"):
         model.fit(x, y, epochs=1, callbacks=[BudgetStop(0.5)], verbose=0)
 
 
@@ -83,9 +118,15 @@ def test_verdict_names_the_first_stage_that_broke_the_budget():
 
 
 def test_epoch_budget_is_sized_to_the_data():
-    assert default_max_epochs(1150) == 30  # digits: 36 steps per epoch, capped
+    assert default_max_epochs(1293) == 30  # digits: 41 steps per epoch, capped
     assert default_max_epochs(54_000) == 2  # Fashion-MNIST: 1,688 steps per epoch
     assert default_max_epochs(54_000, min_epochs=4) == 4
+
+
+def test_every_stage_runs_a_ramp_of_a_few_hundred_steps_whatever_the_data():
+    assert default_min_epochs(1293) == 8  # digits: 8 x 41 = 328 steps
+    assert default_min_epochs(54_000) == 2  # never fewer than 2 epochs
+    assert default_min_epochs(54_000, batch_size=2048) == 12  # 27 steps per epoch
 
 
 def test_batch_norm_statistics_become_the_average_of_the_batches():
@@ -113,10 +154,11 @@ def user_residual(digits):
 
 
 @pytest.mark.slow
-def test_a_generous_budget_stops_early(user_residual, digits):
-    report = compress_model(user_residual, digits, prune=0.8, epochs=2, max_drop=100.0)
+def test_the_ramp_is_sized_to_the_data_within_the_epoch_budget(user_residual, digits):
+    report = compress_model(user_residual, digits, prune=0.8, max_epochs=5, max_drop=100.0)
     tuning = report.last.fine_tuning
-    assert 2 <= tuning.epochs < 30 and tuning.max_epochs == 30 and tuning.stopped_early
+    assert report.settings["epochs"] == 5  # 8 on digits, capped by the budget of 5
+    assert (tuning.epochs, tuning.max_epochs, tuning.best_epoch) == (5, 5, 5)
     assert report.budget.held and report.last.kernel_sparsity > 0.75
     assert report.last.val_accuracy == pytest.approx(tuning.val_accuracy)
 
