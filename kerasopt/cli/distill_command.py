@@ -37,7 +37,11 @@ def add_parser(commands) -> None:
         "student with the teacher's input and output (default: 0.25)",
     )
     distill.add_argument(
-        "--epochs", type=positive_int, metavar="N", help="training epochs (default: 20)"
+        "--epochs",
+        type=positive_int,
+        metavar="N",
+        help="training epochs (default: sized to the data, at least 20 epochs and 2,400 steps: "
+        "59 on digits, 20 on Fashion-MNIST)",
     )
     distill.add_argument(
         "--learning-rate",

@@ -33,11 +33,30 @@ from kerasopt.export import measure_int8
 from kerasopt.export.model_files import write_model_files
 from kerasopt.schedules import WarmupCosine
 
-#: Epochs of `distill` when `epochs=None`.
-DEFAULT_EPOCHS = 20
+#: The fewest epochs `default_distill_epochs` gives.
+MIN_EPOCHS = 20
+#: The fewest optimizer steps `default_distill_epochs` gives.
+MIN_STEPS = 2_400
 #: Share of the steps spent warming the learning rate up.
 WARMUP_FRACTION = 0.1
 logger = logging.getLogger(__name__)
+
+
+def default_distill_epochs(train_samples: int, batch_size: int = 32) -> int:
+    """Epochs of `distill` when `epochs=None`: at least `MIN_EPOCHS` and `MIN_STEPS` steps.
+
+    A small student learns the teacher slowly. On digits (41 steps per epoch), a
+    0.25-width student of the `kerasopt run digits` model scored 0.9750 int8 after 20
+    epochs and 0.9833, 0.9917 and 0.9889 after 60 (seeds 0-2; the teacher 0.9972). On
+    Fashion-MNIST (1,688 steps per epoch) 20 epochs are already 33,760 steps.
+
+    Example:
+
+    >>> default_distill_epochs(1293), default_distill_epochs(54_000)
+    (59, 20)
+    """
+    steps_per_epoch = max(1, math.ceil(train_samples / batch_size))
+    return max(MIN_EPOCHS, math.ceil(MIN_STEPS / steps_per_epoch))
 
 
 def distill(
@@ -75,8 +94,9 @@ def distill(
         data: Dataset splits.
         student: Width multiplier in `(0, 1]`, or a `keras.Model` (copied, not
             modified). Defaults to `0.25`.
-        epochs: Training epochs of each student; `None` means `DEFAULT_EPOCHS` (20).
-            Defaults to `None`.
+        epochs: Training epochs of each student; `None` sizes them to the data
+            (`default_distill_epochs`: at least 20 epochs and 2,400 steps, so 59 on
+            digits). Defaults to `None`.
         learning_rate: Peak learning rate. Defaults to `3e-3`.
         temperature: Softmax temperature of the soft targets. Defaults to `4.0`.
         student_loss_weight: Weight of the label loss in `[0, 1]`. Defaults to `0.5`.
@@ -111,14 +131,19 @@ def distill(
                 "Pass e.g. student=0.25.",
             )
         check_float(owner, "student", student, 0, 1, closed="right", example=0.25)
+    batch_size = check_positive_int(owner, "batch_size", batch_size)
     settings = {
         "student": student if not isinstance(student, keras.Model) else student.name,
-        "epochs": DEFAULT_EPOCHS if epochs is None else check_positive_int(owner, "epochs", epochs),
+        "epochs": (
+            default_distill_epochs(len(data.y_train), batch_size)
+            if epochs is None
+            else check_positive_int(owner, "epochs", epochs)
+        ),
         "learning_rate": check_float(owner, "learning_rate", learning_rate, 0, closed="neither"),
         "temperature": check_float(owner, "temperature", temperature, 0, closed="neither"),
         "student_loss_weight": check_fraction(owner, "student_loss_weight", student_loss_weight),
         "baseline": bool(baseline),
-        "batch_size": check_positive_int(owner, "batch_size", batch_size),
+        "batch_size": batch_size,
         "seed": check_seed(owner, seed),
     }
     data.check()

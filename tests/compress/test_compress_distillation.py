@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from small_models import USER_SHAPED_MODELS, image_classification_data, residual_cnn
 
-from kerasopt.compress.distill_student import distill
+from kerasopt.compress.distill_student import default_distill_epochs, distill
 from kerasopt.compress.distillation import (
     LogProbabilities,
     build_distiller,
@@ -175,3 +175,9 @@ def test_refuses_models_it_cannot_distil(teacher, digits):
         distill(teacher, digits, student=1.5)
     with pytest.raises(InvalidValueError, match="expected epochs to be an integer >= 1"):
         distill(teacher, digits, epochs=0)
+
+
+def test_default_epochs_give_a_small_student_a_few_thousand_steps():
+    assert default_distill_epochs(1293) == 59  # digits: 41 steps per epoch
+    assert default_distill_epochs(54_000) == 20  # Fashion-MNIST: 1,688 steps per epoch
+    assert default_distill_epochs(1293, batch_size=128) == 219  # 11 steps per epoch
