@@ -2,7 +2,8 @@
 
 `compress_model(..., max_drop=1.0)` fine-tunes each stage until its validation accuracy is
 within `max_drop` points of the dense model's, or until the stage's epoch budget is spent.
-`BudgetStop` ends a fit once the budget holds and the accuracy stops improving;
+`BudgetStop` keeps the post-ramp epoch with the lowest validation loss and ends a fit
+once that epoch holds the budget and the loss stops falling;
 `StageFineTuning` records what a stage spent; `BudgetVerdict` is the one line a person
 reads at the end.
 """
