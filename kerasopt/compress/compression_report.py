@@ -196,7 +196,10 @@ def stage_rows(report: CompressionReport) -> list[list[str]]:
 def _fine_tuning_cell(record: StageFineTuning | None) -> str:
     if record is None:
         return "-"
-    return f"{record.epochs}/{record.max_epochs} ep, {record.seconds:.0f} s"
+    kept = ""
+    if record.best_epoch is not None and record.best_epoch != record.epochs:
+        kept = f" (kept {record.best_epoch})"
+    return f"{record.epochs}/{record.max_epochs} ep{kept}, {record.seconds:.0f} s"
 
 
 def stage_table_markdown(report: CompressionReport) -> list[str]:

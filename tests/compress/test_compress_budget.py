@@ -211,3 +211,12 @@ def test_fine_tuning_loss_reads_the_output_kind_through_a_trailing_dropout(activ
     twin = to_tf_keras(model)
     compile_like(twin, model, 1e-3)
     assert twin.loss.get_config()["from_logits"] is from_logits
+
+
+def test_the_report_names_the_epoch_a_stage_kept():
+    from kerasopt.compress.accuracy_budget import StageFineTuning
+    from kerasopt.compress.compression_report import _fine_tuning_cell
+
+    kept_earlier = StageFineTuning(7, 30, 5.2, 0.97, True, best_epoch=4)
+    assert _fine_tuning_cell(kept_earlier) == "7/30 ep (kept 4), 5 s"
+    assert _fine_tuning_cell(StageFineTuning(30, 30, 23.0, 0.94, False, 30)) == "30/30 ep, 23 s"
