@@ -61,9 +61,10 @@ def fine_tune(
     Runs at least `min_epochs` and at most `max_epochs` epochs on `data.x_train` with
     Adam under `fine_tuning_rate` (held during the first `min_epochs`, then cosine),
     validating on `data.x_val`; with a `floor`, the weights of the post-ramp epoch with
-    the lowest validation loss are the ones left in `model` (`BudgetStop`). With `teacher` (the dense
-    model), the fit goes through a `keras.distillation.Distiller`: half the loss is the
-    labels' cross-entropy, half the KL divergence to the teacher's softened outputs.
+    the lowest validation loss are the ones left in `model` (`BudgetStop`). With
+    `teacher` (the dense model), the fit goes through a `keras.distillation.Distiller`:
+    half the loss is the labels' cross-entropy, half the KL divergence to the teacher's
+    softened outputs.
     `callbacks` (such as `MagnitudePruning`) run in the same fit.
 
     Args:
