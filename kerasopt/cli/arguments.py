@@ -132,7 +132,7 @@ def add_compression_flags(parser: argparse.ArgumentParser) -> None:
         "--max-epochs",
         type=positive_int,
         metavar="N",
-        help="fine-tuning epoch budget per stage (default: sized to the data, about 3,000 "
+        help="fine-tuning epoch budget per stage (default: sized to the data, about 10,000 "
         "steps, at most 30 epochs)",
     )
     group.add_argument(

@@ -122,7 +122,7 @@ def compress_model(
             model, or `None` for no budget (each stage runs exactly `epochs`). Defaults
             to `1.0`.
         max_epochs: A stage's fine-tuning epoch budget; `None` sizes it to the data
-            (`default_max_epochs`: about 3,000 steps, at most 30 epochs). Defaults to
+            (`default_max_epochs`: about 10,000 steps, at most 30 epochs). Defaults to
             `None`.
         distill: Fine-tune against the dense model's soft targets too (native
             backend). Defaults to `False`.

@@ -119,8 +119,8 @@ def test_verdict_names_the_first_stage_that_broke_the_budget():
 
 def test_epoch_budget_is_sized_to_the_data():
     assert default_max_epochs(1293) == 30  # digits: 41 steps per epoch, capped
-    assert default_max_epochs(54_000) == 2  # Fashion-MNIST: 1,688 steps per epoch
-    assert default_max_epochs(54_000, min_epochs=4) == 4
+    assert default_max_epochs(54_000) == 6  # Fashion-MNIST: 1,688 steps per epoch
+    assert default_max_epochs(54_000, min_epochs=8) == 8
 
 
 def test_every_stage_runs_a_ramp_of_a_few_hundred_steps_whatever_the_data():
