@@ -29,8 +29,15 @@ MIN_STEPS = 320
 PATIENCE = 3
 
 
-def _steps_per_epoch(train_samples: int, batch_size: int) -> int:
-    return max(1, math.ceil(train_samples / batch_size))
+def epochs_for_steps(steps: int, train_samples: int, batch_size: int = 32) -> int:
+    """Epochs of `train_samples` in batches of `batch_size` that reach `steps` steps.
+
+    Example:
+
+    >>> epochs_for_steps(320, 1293)  # digits: 41 steps per epoch
+    8
+    """
+    return math.ceil(steps / max(1, math.ceil(train_samples / batch_size)))
 
 
 def default_min_epochs(train_samples: int, batch_size: int = 32) -> int:
@@ -50,7 +57,7 @@ def default_min_epochs(train_samples: int, batch_size: int = 32) -> int:
     >>> default_min_epochs(1293), default_min_epochs(54_000)
     (8, 2)
     """
-    return max(2, math.ceil(MIN_STEPS / _steps_per_epoch(train_samples, batch_size)))
+    return max(2, epochs_for_steps(MIN_STEPS, train_samples, batch_size))
 
 
 def default_max_epochs(train_samples: int, batch_size: int = 32, min_epochs: int = 1) -> int:
@@ -69,9 +76,7 @@ def default_max_epochs(train_samples: int, batch_size: int = 32, min_epochs: int
     >>> default_max_epochs(1293), default_max_epochs(54_000)
     (30, 6)
     """
-    epochs = min(
-        MAX_EPOCHS_CAP, math.ceil(TARGET_STEPS / _steps_per_epoch(train_samples, batch_size))
-    )
+    epochs = min(MAX_EPOCHS_CAP, epochs_for_steps(TARGET_STEPS, train_samples, batch_size))
     return max(min_epochs, epochs)
 
 
@@ -104,8 +109,9 @@ class StageFineTuning:
         seconds: Wall time of the fine-tuning.
         val_accuracy: Validation accuracy after it.
         stopped_early: Whether the budget held before `max_epochs`.
-        best_epoch: The epoch whose weights the stage kept (the lowest validation
-            loss after the ramp), or `None` when the fit kept its last weights.
+        best_epoch: The epoch whose weights the stage kept: the lowest validation
+            loss after the ramp, or the last epoch when none was judged (no floor);
+            `None` for a stage fine-tuned without `BudgetStop` (the TF-MOT backend).
     """
 
     epochs: int
@@ -164,12 +170,11 @@ class BudgetStop(keras.callbacks.Callback):
         self.best_epoch = 0
         self.val_accuracy = math.nan
         self.stopped_early = False
-        self._best_loss = math.inf
-        self._best_weights = None
-        self._since_best = 0
+        self.on_train_begin()
 
     def on_train_begin(self, logs=None):
-        self._best_loss, self._best_weights, self._since_best = math.inf, None, 0
+        self._best_loss, self._best_accuracy = math.inf, -math.inf
+        self._best_weights, self._since_best = None, 0
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import time
 from contextlib import nullcontext
@@ -159,12 +160,10 @@ def compress_model(
     >>> report = compress_model(model, data, prune=0.8, out_dir="compressed")  # doctest: +SKIP
     >>> print(report.table())  # doctest: +SKIP
     """
-    if epochs is None:  # sized to the data, within a smaller epoch budget if one is given
-        epochs = default_min_epochs(len(data.y_train))
-        if isinstance(max_epochs, int) and not isinstance(max_epochs, bool) and max_epochs > 0:
-            epochs = min(epochs, max_epochs)
     _check_arguments(prune, structure, backend, channels, cluster, qat, epochs)
-    check_budget(max_drop, max_epochs, epochs)
+    check_budget(max_drop, max_epochs, 1 if epochs is None else epochs)
+    if epochs is None:  # sized to the data, within a smaller epoch budget if one is given
+        epochs = min(default_min_epochs(len(data.y_train)), max_epochs or math.inf)
     if distill and backend != "native" and prune is not None:  # tfmot fits tf_keras
         raise InvalidValueError(
             "distill=True (--distill) fine-tunes through keras.distillation, which takes "
@@ -317,8 +316,11 @@ def _check_arguments(prune, structure, backend, channels, cluster, qat, epochs):
         raise InvalidValueError(
             f"compress_model expects an integer cluster >= 2. Received: {cluster!r}."
         )
-    if not isinstance(epochs, int) or epochs < 1:
-        raise InvalidValueError(f"compress_model expects epochs >= 1. Received: {epochs!r}.")
+    if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+        raise InvalidValueError(
+            f"compress_model expects epochs >= 1, or None to size them to the data. "
+            f"Received: {epochs!r}."
+        )
 
 
 def _left_dense_by_structure(model, structure) -> dict[str, str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keras
 
+from kerasopt.compress.accuracy_budget import epochs_for_steps
 from kerasopt.compress.distillation import build_distiller, compile_distiller, output_kind
 from kerasopt.compress.distillation_report import DistillationReport, MeasuredModel
 from kerasopt.compress.width_student import width_student
@@ -55,8 +56,7 @@ def default_distill_epochs(train_samples: int, batch_size: int = 32) -> int:
     >>> default_distill_epochs(1293), default_distill_epochs(54_000)
     (59, 20)
     """
-    steps_per_epoch = max(1, math.ceil(train_samples / batch_size))
-    return max(MIN_EPOCHS, math.ceil(MIN_STEPS / steps_per_epoch))
+    return max(MIN_EPOCHS, epochs_for_steps(MIN_STEPS, train_samples, batch_size))
 
 
 def distill(

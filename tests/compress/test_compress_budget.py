@@ -73,6 +73,12 @@ def test_budget_stop_keeps_the_lowest_loss_after_the_ramp(floor, stops_after, ke
     assert stop.val_accuracy == ACCURACIES[kept - 1]
 
 
+def test_budget_stop_runs_on_when_the_validation_loss_is_nan():
+    stop = _replay(0.5, [float("nan")] * 6, ACCURACIES)
+    assert (stop.epochs_run, stop.stopped_early) == (6, False)  # nothing judged better
+    assert float(stop.model.weights[0]) == 6 and stop.val_accuracy == ACCURACIES[-1]
+
+
 def test_budget_stop_puts_the_best_weights_of_a_real_fit_back():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
