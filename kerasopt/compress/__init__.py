@@ -22,7 +22,13 @@ report.to_dict()  # what report.json holds
 
 from kerasopt.compress.accuracy_budget import BudgetStop, BudgetVerdict, StageFineTuning
 from kerasopt.compress.bridge import BridgeError, from_tf_keras, to_tf_keras
-from kerasopt.compress.channel_pruning import ChannelPruningResult, PrunedLayer, prune_channels
+from kerasopt.compress.channel_allocation import allocate_channels
+from kerasopt.compress.channel_pruning import (
+    ChannelPruningPlanner,
+    ChannelPruningResult,
+    PrunedLayer,
+    prune_channels,
+)
 from kerasopt.compress.compress_model import compress_model
 from kerasopt.compress.compression_report import (
     CompressionReport,
@@ -54,6 +60,7 @@ __all__ = [
     "BridgeError",
     "BudgetStop",
     "BudgetVerdict",
+    "ChannelPruningPlanner",
     "ChannelPruningResult",
     "CompressionReport",
     "CompressionStage",
@@ -69,6 +76,7 @@ __all__ = [
     "QATResult",
     "SensitivityReport",
     "StageFineTuning",
+    "allocate_channels",
     "allocate_sparsity",
     "analyze_sensitivity",
     "build_distiller",

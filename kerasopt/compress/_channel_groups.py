@@ -61,6 +61,7 @@ def choose_channels(
     fraction: float,
     skip: set[str],
     min_channels: int,
+    group_fractions: dict[str, float] | None = None,
 ) -> ChannelChoice:
     """Groups `graph`'s producers and picks the channels of each group to keep.
 
@@ -70,6 +71,8 @@ def choose_channels(
         fraction: Share of each group's channels to remove.
         skip: Names from `skip_layers`.
         min_channels: Fewest channels any producer keeps.
+        group_fractions: Producer name -> share to remove instead of `fraction`; a
+            group takes the smallest share named among its producers.
 
     Raises:
         ValueError: when a group that would be pruned reaches a layer that mixes channels.
@@ -104,7 +107,8 @@ def choose_channels(
     keep = np.ones(graph.size, bool)
     for group, indices in members.items():
         if group not in whole:
-            _choose_in_group(graph, indices, scores, classes, keep, fraction, min_channels)
+            share = _group_fraction(graph, indices, fraction, group_fractions or {})
+            _choose_in_group(graph, indices, scores, classes, keep, share, min_channels)
     statuses, coupled = [], []
     for index in range(len(graph.producers)):
         reasons = flags[group_of[index]]
@@ -113,6 +117,16 @@ def choose_channels(
         others = members[group_of[index]]
         coupled.append(tuple(graph.producers[k].name for k in others if k != index))
     return ChannelChoice(keep, statuses, coupled)
+
+
+def _group_fraction(graph, indices, fraction, group_fractions) -> float:
+    named = [
+        group_fractions[alias]
+        for k in indices
+        for alias in sorted(graph.producers[k].aliases)
+        if alias in group_fractions
+    ]
+    return min(named) if named else fraction
 
 
 def _choose_in_group(graph, indices, scores, classes, keep, fraction, min_channels):

@@ -14,7 +14,7 @@ import numpy as np
 
 from kerasopt.compress._channel_groups import choose_channels
 from kerasopt.compress._graph_walk import ChannelGraph
-from kerasopt.core.errors import InvalidValueError
+from kerasopt.core.errors import InvalidTypeError, InvalidValueError
 from kerasopt.core.suggestions import did_you_mean
 
 IMPORTANCE_CRITERIA = ("l1", "l2", "bn_gamma")
@@ -66,6 +66,7 @@ def prune_channels(
     model,
     fraction: float = 0.5,
     *,
+    layer_fractions: dict[str, float] | None = None,
     importance: str = "l1",
     skip_layers: Iterable[str] = (),
     min_channels: int = 1,
@@ -106,6 +107,10 @@ def prune_channels(
         model: A built Sequential or Functional Keras model (channels_last).
         fraction: Fraction of the filters/units of each layer (or group) to remove, in
             `[0, 1)`; `round(fraction * n)` are removed. Defaults to `0.5`.
+        layer_fractions: `{layer name: fraction}` for layers (or nested models) that
+            lose another share than `fraction`, such as `allocate_channels` chooses; a
+            coupled group takes the smallest share named among its layers. Defaults to
+            `None`.
         importance: How filters/units are ranked: `"l1"` (sum of absolute kernel
             weights), `"l2"` (their Euclidean norm) or `"bn_gamma"` (absolute gamma of
             the BatchNormalization that follows; layers without one use `"l1"`).
@@ -129,44 +134,126 @@ def prune_channels(
     >>> result.layers[2].coupled
     ('stage1_projection_conv',)
     """
-    fraction, importance, min_channels = _check_arguments(fraction, importance, min_channels)
-    graph = ChannelGraph(model)
-    skip = _check_skip_layers(model, graph, skip_layers)
-    weights = {}
-    scores = [_importance(weights, producer, importance) for producer in graph.producers]
-    choice = choose_channels(graph, scores, fraction, skip, min_channels)
+    planner = ChannelPruningPlanner(
+        model, importance=importance, skip_layers=skip_layers, min_channels=min_channels
+    )
+    return planner.prune(fraction, layer_fractions)
 
-    rows, new_configs = [], {}
-    for index, producer in enumerate(graph.producers):
-        kept = np.flatnonzero(choice.keep[producer.ids])
-        size = len(producer.ids)
-        if len(kept) < size:
-            _take(weights, producer.layer, "kernel", kept, -1)
-            _take(weights, producer.layer, "bias", kept, 0)
-            key = "units" if "units" in producer.layer.get_config() else "filters"
-            new_configs[id(producer.layer)] = {key: len(kept)}
-        rows.append(
-            PrunedLayer(
-                producer.name,
-                size,
-                len(kept),
-                tuple(int(i) for i in kept),
-                choice.statuses[index],
-                choice.coupled[index],
+
+class ChannelPruningPlanner:
+    """Walks a model once, then sizes or builds its channel-pruned versions.
+
+    `prune_channels` is `ChannelPruningPlanner(model, ...).prune(fraction)`. Searching
+    per-layer fractions (`allocate_channels`) asks for the parameter count of many
+    candidates: `params` slices the weights without building a model, so one candidate
+    costs milliseconds.
+
+    Args:
+        model: A built Sequential or Functional Keras model (channels_last).
+        importance: `"l1"`, `"l2"` or `"bn_gamma"`, as in `prune_channels`.
+        skip_layers: Conv/Dense layers (or nested models) to leave whole.
+        min_channels: Fewest filters/units any layer keeps.
+
+    Example:
+
+    >>> from kerasopt.compress.channel_pruning import ChannelPruningPlanner
+    >>> from kerasopt.models import build_residual_cnn
+    >>> model = build_residual_cnn((8, 8), 10, input_max=16, widths=(8, 16))
+    >>> planner = ChannelPruningPlanner(model)
+    >>> planner.params(0.5) == planner.prune(0.5).model.count_params()
+    True
+    """
+
+    def __init__(self, model, *, importance="l1", skip_layers=(), min_channels=1):
+        importance, min_channels = _check_arguments(importance, min_channels)
+        self.model, self.min_channels = model, min_channels
+        self.graph = ChannelGraph(model)
+        self.skip = _check_skip_layers(model, self.graph, skip_layers)
+        self._originals = {}
+        weights = _PlanWeights(self._originals)
+        self.scores = [_importance(weights, p, importance) for p in self.graph.producers]
+        self.params_before = model.count_params()
+
+    def params(self, fraction: float = 0.5, layer_fractions: dict | None = None) -> int:
+        """Parameters (trainable or not) of the model `prune` would build, without building it."""
+        weights, _, _ = self._plan(fraction, layer_fractions)
+        change = 0
+        for key, pairs in weights.items():
+            change += sum(a.size for _, a in pairs) - sum(a.size for _, a in self._originals[key])
+        return self.params_before + change
+
+    def layers(self, fraction: float = 0.5, layer_fractions: dict | None = None):
+        """The `PrunedLayer` rows `prune` would report, without building the model."""
+        return self._plan(fraction, layer_fractions)[2]
+
+    def prune(self, fraction: float = 0.5, layer_fractions: dict | None = None):
+        """The smaller model and a `PrunedLayer` row per Conv/Dense layer (see `prune_channels`)."""
+        weights, new_configs, rows = self._plan(fraction, layer_fractions)
+        pruned = _rebuild(self.model, new_configs, weights)
+        return ChannelPruningResult(pruned, rows, self.params_before, pruned.count_params())
+
+    def _plan(self, fraction, layer_fractions):
+        fraction = _check_fraction("fraction", fraction)
+        shares = self._check_layer_fractions(layer_fractions)
+        graph = self.graph
+        choice = choose_channels(graph, self.scores, fraction, self.skip, self.min_channels, shares)
+        weights, rows, new_configs = _PlanWeights(self._originals), [], {}
+        for index, producer in enumerate(graph.producers):
+            kept = np.flatnonzero(choice.keep[producer.ids])
+            size = len(producer.ids)
+            if len(kept) < size:
+                _take(weights, producer.layer, "kernel", kept, -1)
+                _take(weights, producer.layer, "bias", kept, 0)
+                key = "units" if "units" in producer.layer.get_config() else "filters"
+                new_configs[id(producer.layer)] = {key: len(kept)}
+            rows.append(
+                PrunedLayer(
+                    producer.name,
+                    size,
+                    len(kept),
+                    tuple(int(i) for i in kept),
+                    choice.statuses[index],
+                    choice.coupled[index],
+                )
             )
-        )
-    for step in graph.steps:
-        _slice_step(weights, new_configs, step, choice.keep[step.ids])
-    pruned = _rebuild(model, new_configs, weights)
-    return ChannelPruningResult(pruned, rows, model.count_params(), pruned.count_params())
+        for step in graph.steps:
+            _slice_step(weights, new_configs, step, choice.keep[step.ids])
+        return weights, new_configs, rows
+
+    def _check_layer_fractions(self, layer_fractions) -> dict[str, float]:
+        if layer_fractions is None:
+            return {}
+        if not isinstance(layer_fractions, dict):
+            raise InvalidTypeError(
+                "prune_channels expects layer_fractions as a dict {layer name: fraction}. "
+                f"Received: {type(layer_fractions).__name__}."
+            )
+        _check_skip_layers(self.model, self.graph, layer_fractions, argument="layer_fractions")
+        return {
+            name: _check_fraction(f"layer_fractions[{name!r}]", value)
+            for name, value in layer_fractions.items()
+        }
 
 
-def _check_arguments(fraction, importance, min_channels):
-    if not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+class _PlanWeights(dict):
+    """`id(layer)` -> `[variable name, array]` pairs of one plan; arrays are read once per
+    planner (`originals`) and replaced, never changed in place, when sliced."""
+
+    def __init__(self, originals: dict):
+        super().__init__()
+        self.originals = originals
+
+
+def _check_fraction(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1:
         raise InvalidValueError(
-            f"prune_channels needs 0 <= fraction < 1 (the share of filters/units to remove). "
-            f"Received: {fraction=}."
+            f"prune_channels needs 0 <= {name} < 1 (the share of filters/units to remove). "
+            f"Received: {name}={value!r}."
         )
+    return float(value)
+
+
+def _check_arguments(importance, min_channels):
     if importance not in IMPORTANCE_CRITERIA:
         raise InvalidValueError(
             f"prune_channels got unknown {importance=}. Expected one of "
@@ -176,28 +263,31 @@ def _check_arguments(fraction, importance, min_channels):
         raise InvalidValueError(
             f"prune_channels needs an integer min_channels >= 1. Received: {min_channels=}."
         )
-    return float(fraction), importance, min_channels
+    return importance, min_channels
 
 
-def _check_skip_layers(model, graph, skip_layers) -> set[str]:
+def _check_skip_layers(model, graph, skip_layers, argument="skip_layers") -> set[str]:
     skip = {skip_layers} if isinstance(skip_layers, str) else set(skip_layers)
     names = [layer.name for layer in model.layers]
     known = graph.names | set(names)
     for name in sorted(skip):
         if name not in known:
             raise InvalidValueError(
-                f"skip_layers names {name!r}, which is not a layer of model "
+                f"{argument} names {name!r}, which is not a layer of model "
                 f"{model.name!r}.{did_you_mean(name, sorted(known))} Its layers are {names}."
             )
     return skip
 
 
-def _arrays(weights, layer) -> list[list]:
+def _arrays(weights: _PlanWeights, layer) -> list[list]:
     """`[variable name, array]` pairs in the layer's own weight order, read once."""
-    if id(layer) not in weights:
+    key = id(layer)
+    if key not in weights.originals:
         pairs = zip(layer.weights, layer.get_weights(), strict=True)
-        weights[id(layer)] = [[variable.name, array] for variable, array in pairs]
-    return weights[id(layer)]
+        weights.originals[key] = [(variable.name, array) for variable, array in pairs]
+    if key not in weights:
+        weights[key] = [[name, array] for name, array in weights.originals[key]]
+    return weights[key]
 
 
 def _weight(weights, layer, name):

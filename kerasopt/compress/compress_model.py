@@ -20,6 +20,7 @@ from kerasopt.compress.accuracy_budget import (
     default_min_epochs,
     judge_budget,
 )
+from kerasopt.compress.channel_allocation import allocate_channels
 from kerasopt.compress.channel_pruning import prune_channels
 from kerasopt.compress.compression_report import (
     CompressionReport,
@@ -53,6 +54,11 @@ from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 BACKENDS = ("native", "tfmot")
 STRUCTURES = (None, "2:4")
+#: Fractions of filters/units each layer (or residual group) loses, one-shot, when the
+#: channel stage measures sensitivity for `allocate_channels`.
+CHANNEL_LEVELS = (0.25, 0.5, 0.75)
+#: Whether `allocate=None` splits `channels` by sensitivity (see `compress_model`).
+ALLOCATE_CHANNELS_BY_DEFAULT = False
 logger = logging.getLogger(__name__)
 
 
@@ -171,14 +177,17 @@ def compress_model(
             "backend='native' (the default) with distill."
         )
     applies = prune is not None and structure is None and backend == "native"
-    if allocate is None:
-        allocate = applies
-    if allocate and not applies:
+    if allocate and not applies and channels is None:
         raise InvalidValueError(
-            "allocate=True splits unstructured native magnitude pruning across layers; it "
-            f"needs prune and neither structure nor backend='tfmot'. Received: "
-            f"prune={prune!r}, structure={structure!r}, backend={backend!r}."
+            "allocate=True splits channel pruning, or unstructured native magnitude pruning, "
+            "across layers; it needs channels, or prune with neither structure nor "
+            f"backend='tfmot'. Received: channels={channels!r}, prune={prune!r}, "
+            f"structure={structure!r}, backend={backend!r}."
         )
+    allocate_prune = applies if allocate is None else bool(allocate and applies)
+    allocate_channels_ = channels is not None and (
+        ALLOCATE_CHANNELS_BY_DEFAULT if allocate is None else bool(allocate)
+    )
     if max_epochs is None:
         max_epochs = default_max_epochs(len(data.y_train), min_epochs=epochs)
     settings = {
@@ -192,7 +201,8 @@ def compress_model(
         "max_drop": max_drop,
         "max_epochs": max_epochs if max_drop is not None else epochs,
         "distill": distill,
-        "allocate": allocate,
+        "allocate": allocate_prune,
+        "allocate_channels": allocate_channels_,
         "learning_rate": learning_rate,
         "seed": seed,
     }
@@ -225,9 +235,15 @@ def _compress(model, data: DatasetSplits, settings: dict, verbose: int):
     baseline = _measure_float32(model, data)
     stage, content = _measure("dense", model, data, val_accuracy=dense_val)
     stages = [stage]
+    channel_sensitivity = channel_allocation = None
     if channels is not None:
         t = time.perf_counter()
-        current = prune_channels(current, channels).model
+        if settings["allocate_channels"]:
+            channel_sensitivity = analyze_sensitivity(
+                current, data, sparsities=(0.5,), channel_fractions=CHANNEL_LEVELS
+            )
+            channel_allocation = allocate_channels(channel_sensitivity, current, channels)
+        current = prune_channels(current, channels, layer_fractions=channel_allocation).model
         recalibrate_batch_norm(current, data.x_train, seed=seed)
         record = fine_tune(current, data, **fit)
         timings["channels"] = time.perf_counter() - t
@@ -284,6 +300,8 @@ def _compress(model, data: DatasetSplits, settings: dict, verbose: int):
         budget=budget,
         allocation=None if sensitivity is None else fit["layer_sparsity"],
         sensitivity=sensitivity,
+        channel_allocation=channel_allocation,
+        channel_sensitivity=channel_sensitivity,
         model=current,
     )
     return report, content

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from kerasopt.compress.channel_pruning import prune_channels
+from kerasopt.compress.channel_pruning import ChannelPruningPlanner
 from kerasopt.compress.native_pruning import PRUNABLE_LAYERS
 from kerasopt.compress.sparsity_mask import magnitude_mask
 from kerasopt.compress.sparsity_table import kernel_layers
@@ -31,6 +31,7 @@ from kerasopt.core.validation import (
     check_type,
     invalid_value,
 )
+from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +40,9 @@ class LayerSensitivity:
 
     `sparsity_drops[i]` belongs to `SensitivityReport.sparsities[i]` and
     `channel_drops[j]` to `SensitivityReport.channel_fractions[j]`; a channel drop is
-    `None` where `prune_channels` refused the layer, for `channel_refusal`.
+    `None` where `prune_channels` refused the layer, for `channel_refusal`. A layer
+    whose channels meet others' at a residual merge is pruned with them, as a group:
+    `channel_group` names the others, and the group's rows share its channel drops.
     """
 
     name: str
@@ -48,6 +51,7 @@ class LayerSensitivity:
     sparsity_drops: tuple[float, ...]
     channel_drops: tuple[float | None, ...]
     channel_refusal: str | None = None
+    channel_group: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +115,12 @@ class SensitivityReport:
         ]
         refused = [row for row in self.layers if row.channel_refusal and self.channel_fractions]
         notes += [f"{row.name}: no channel pruning, {row.channel_refusal}" for row in refused]
+        grouped = [row for row in self.layers if row.channel_group and self.channel_fractions]
+        notes += [
+            f"{row.name}: channels removed together with {', '.join(row.channel_group)} "
+            "(they meet at a merge)"
+            for row in grouped
+        ]
         return notes
 
     def table(self) -> str:
@@ -133,6 +143,7 @@ class SensitivityReport:
                 **dataclasses.asdict(row),
                 "sparsity_drops": list(row.sparsity_drops),
                 "channel_drops": list(row.channel_drops),
+                "channel_group": list(row.channel_group),
             }
             for row in self.layers
         ]
@@ -147,6 +158,7 @@ class SensitivityReport:
                     **row,
                     "sparsity_drops": tuple(row["sparsity_drops"]),
                     "channel_drops": tuple(row["channel_drops"]),
+                    "channel_group": tuple(row.get("channel_group", ())),
                 }
             )
             for row in values["layers"]
@@ -249,38 +261,71 @@ def _layer_paths(model: keras.Model, prefix: str = "") -> dict[int, str]:
 def _refusal(row) -> str:
     if row.status == "output":
         return "its channels are model outputs"
-    if getattr(row, "coupled", ()):
-        return f"its channels meet those of {list(row.coupled)} at a merge (pruned together)"
     if row.status == "fixed":
         return "its channels meet, at a merge, channels no Conv/Dense layer produces"
     return f"prune_channels left it {row.status!r}"
 
 
-def _channel_drops(layer, model, accuracy, dense, fractions):
-    """Drops with `layer`'s filters/units removed (every other Conv/Dense skipped)."""
-    paths = _layer_paths(model)
-    name = paths.get(id(layer), layer.name)
-    skip = [
-        path
-        for other in kernel_layers(model)
-        if other is not layer and type(other).__name__ in _CHANNEL_KINDS
-        for path in [paths.get(id(other), other.name)]
-    ]
-    refused = (None,) * len(fractions)
-    drops = []
-    for fraction in fractions:
+class _ChannelDrops:
+    """Drops with one layer's filters/units removed (with its merge group; all else whole).
+
+    A layer whose channels meet others' at a residual `Add` is removed with them, so the
+    group is measured once and its layers share the result.
+    """
+
+    def __init__(self, model, accuracy, dense, fractions, calibration):
+        self.model, self.accuracy, self.dense, self.fractions = model, accuracy, dense, fractions
+        self.calibration = calibration
+        self.paths = _layer_paths(model)
+        self.others = [
+            self.paths.get(id(layer), layer.name)
+            for layer in kernel_layers(model)
+            if type(layer).__name__ in _CHANNEL_KINDS
+        ]
+        self.groups = self._groups()
+        self.measured = {}
+
+    def _groups(self) -> dict[str, tuple[str, ...]]:
         try:
-            result = prune_channels(model, fraction, skip_layers=skip)
+            rows = ChannelPruningPlanner(self.model).layers(0.5)
+        except (InvalidValueError, InvalidTypeError):
+            return {}  # each layer is then tried alone, and refused with the reason
+        return {row.name: row.coupled for row in rows}
+
+    def __call__(self, layer):
+        """`(drops, refusal, group)` for `layer`."""
+        name = self.paths.get(id(layer), layer.name)
+        group = self.groups.get(name, ())
+        key = frozenset((name, *group))
+        if key not in self.measured:
+            self.measured[key] = self._measure(name, type(layer).__name__, key)
+        drops, refusal = self.measured[key]
+        return drops, refusal, group if refusal is None else ()
+
+    def _measure(self, name, kind, members):
+        refused = (None,) * len(self.fractions)
+        skip = [other for other in self.others if other not in members]
+        try:
+            planner = ChannelPruningPlanner(self.model, skip_layers=skip)
         except (InvalidValueError, InvalidTypeError) as error:
             return refused, str(error)
-        row = next((row for row in result.layers if row.name == name), None)
-        if row is None:
-            return refused, f"prune_channels removes no filters/units of {type(layer).__name__}"
-        if row.status != "pruned":
-            return refused, _refusal(row)
-        pruned = result.model
-        drops.append(100 * (dense - accuracy(lambda x, m=pruned: m(x, training=False))))
-    return tuple(drops), None
+        drops = []
+        for fraction in self.fractions:
+            try:
+                result = planner.prune(fraction)
+            except (InvalidValueError, InvalidTypeError) as error:
+                return refused, str(error)
+            row = next((row for row in result.layers if row.name == name), None)
+            if row is None:
+                return refused, f"prune_channels removes no filters/units of {kind}"
+            if row.status != "pruned":
+                return refused, _refusal(row)
+            pruned = result.model
+            recalibrate_batch_norm(pruned, self.calibration, batches=16)
+            drops.append(
+                100 * (self.dense - self.accuracy(lambda x, m=pruned: m(x, training=False)))
+            )
+        return tuple(drops), None
 
 
 def analyze_sensitivity(
@@ -299,9 +344,13 @@ def analyze_sensitivity(
     validation accuracy measured with the model's compiled predict function (traced
     once), and the kernel restored. For each fraction of `channel_fractions`, the
     layer's filters/units are also removed with `prune_channels` (every other
-    Conv/Dense layer skipped) and the smaller model evaluated; a layer `prune_channels`
-    refuses (an output layer, a residual merge...) gets `None` and the reason. Nothing is
-    fine-tuned and `model` keeps its weights.
+    Conv/Dense layer skipped), its BatchNormalization statistics re-estimated on the
+    training inputs (`data.x_train`, else `x_val`) as `compress_model` does, and the
+    smaller model evaluated. Layers whose channels
+    meet at a residual merge are removed together and share one measurement
+    (`channel_group`); a layer `prune_channels` refuses (an output layer, channels
+    added to the model input...) gets `None` and the reason. Nothing is fine-tuned and
+    `model` keeps its weights.
 
     Args:
         model: A trained, built single-output classifier (probabilities or logits).
@@ -366,15 +415,20 @@ def analyze_sensitivity(
     start = time.perf_counter()
     accuracy = _Accuracy(data.x_val[:count], data.y_val[:count], batch_size)
     dense = accuracy(model.predict_on_batch)
+    channel_drops = None
+    if fractions:
+        calibration = getattr(data, "x_train", None)
+        calibration = data.x_val if calibration is None else calibration
+        channel_drops = _ChannelDrops(model, accuracy, dense, fractions, calibration)
     rows = []
     for layer in layers:
         drops = _sparsity_drops(layer, model, accuracy, dense, sparsities)
-        channel, refusal = (), None
-        if fractions:
-            channel, refusal = _channel_drops(layer, model, accuracy, dense, fractions)
+        channel, refusal, group = (), None, ()
+        if channel_drops is not None:
+            channel, refusal, group = channel_drops(layer)
         size = int(np.prod(layer.kernel.shape))
         kind = type(layer).__name__
-        rows.append(LayerSensitivity(layer.name, kind, size, drops, channel, refusal))
+        rows.append(LayerSensitivity(layer.name, kind, size, drops, channel, refusal, group))
     seconds = time.perf_counter() - start
     return SensitivityReport(dense, count, sparsities, fractions, tuple(rows), seconds)
 
