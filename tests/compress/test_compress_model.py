@@ -60,6 +60,28 @@ def test_channel_stage_shrinks_parameters(dense_model, digits):
     assert report.budget is None and smaller.fine_tuning.epochs == 1
 
 
+@pytest.mark.slow
+def test_cli_allocate_splits_the_channels_within_the_uniform_parameter_budget(
+    dense_model, tmp_path, capsys
+):
+    from kerasopt.compress import ChannelPruningPlanner
+
+    path, out = tmp_path / "model.keras", tmp_path / "small"
+    dense_model.save(path)
+    args = ["compress", str(path), "--data", "digits", "--channels", "0.5", "--allocate"]
+    assert main([*args, "--epochs", "1", "--max-epochs", "1", "--out", str(out)]) == 0
+    assert "channels -50% (allocated) int8" in capsys.readouterr().out
+    saved = json.loads((out / "report.json").read_text())
+    shares = saved["channel_allocation"]
+    assert saved["settings"]["allocate_channels"] is True and shares
+    assert all(0 <= value <= 0.75 and (value * 8) % 1 == 0 for value in shares.values())
+    measured = {row["name"] for row in saved["channel_sensitivity"]["layers"]}
+    assert set(shares) <= measured
+    budget = ChannelPruningPlanner(dense_model).params(0.5)
+    assert saved["stages"][1]["params"] <= budget
+    assert "## Channels allocated by sensitivity" in (out / "report.md").read_text()
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
