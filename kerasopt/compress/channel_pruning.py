@@ -146,7 +146,8 @@ class ChannelPruningPlanner:
     `prune_channels` is `ChannelPruningPlanner(model, ...).prune(fraction)`. Searching
     per-layer fractions (`allocate_channels`) asks for the parameter count of many
     candidates: `params` slices the weights without building a model, so one candidate
-    costs milliseconds.
+    costs milliseconds. The weights are read once, when the planner is made: make a new
+    one after training the model further.
 
     Args:
         model: A built Sequential or Functional Keras model (channels_last).
