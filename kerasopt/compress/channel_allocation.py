@@ -11,13 +11,14 @@ predicted accuracy loss, for `prune_channels(..., layer_fractions=...)` and
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from kerasopt.compress.channel_pruning import ChannelPruningPlanner
 from kerasopt.compress.pruning_sensitivity import SensitivityReport
 from kerasopt.core.errors import InvalidValueError
-from kerasopt.core.validation import check_fraction, check_positive_int, check_type
+from kerasopt.core.validation import check_float, check_fraction, check_positive_int, check_type
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +40,7 @@ def allocate_channels(
     *,
     steps: int = 8,
     max_fraction: float = 0.75,
+    spread: float | None = None,
     min_channels: int = 1,
 ) -> dict[str, float]:
     """Per-layer channel fractions as small as the uniform `fraction`, with the least loss.
@@ -61,6 +63,9 @@ def allocate_channels(
         fraction: The uniform fraction whose parameter count is the budget, in (0, 1).
         steps: Fractions are multiples of `1 / steps`. Defaults to `8`.
         max_fraction: Highest fraction any layer loses, in (0, 1). Defaults to `0.75`.
+        spread: Keep every layer within `spread` of `fraction` (0.25: between 0.25 and
+            0.75 for 0.5), or `None` for anywhere in `[0, max_fraction]`. Defaults to
+            `None`.
         min_channels: Fewest filters/units any layer keeps, as in `prune_channels`.
             Defaults to `1`.
 
@@ -81,7 +86,7 @@ def allocate_channels(
     owner = "allocate_channels"
     check_type(owner, "report", report, SensitivityReport, expected="a SensitivityReport")
     fraction = check_fraction(owner, "fraction", fraction, closed="neither", example=0.5)
-    ceiling = check_fraction(owner, "max_fraction", max_fraction, closed="neither", example=0.875)
+    ceiling = check_fraction(owner, "max_fraction", max_fraction, closed="neither", example=0.75)
     steps = check_positive_int(owner, "steps", steps)
     if fraction > ceiling:
         raise InvalidValueError(
@@ -98,8 +103,13 @@ def allocate_channels(
         )
     planner = ChannelPruningPlanner(model, min_channels=min_channels)
     budget = planner.params(fraction)
-    levels = [step / steps for step in range(int(ceiling * steps) + 1)]
-    chosen = [0] * len(units)  # index into levels, per unit
+    levels = [step / steps for step in range(int(ceiling * steps + 1e-9) + 1)]
+    lowest, highest = 0, len(levels) - 1
+    if spread is not None:
+        spread = check_float(owner, "spread", spread, 0, 1, closed="left")
+        lowest = max(0, math.ceil((fraction - spread) * steps - 1e-9))
+        highest = min(highest, math.floor((fraction + spread) * steps + 1e-9))
+    chosen = [lowest] * len(units)  # index into levels, per unit
 
     def shares(choice):
         return {
@@ -110,7 +120,7 @@ def allocate_channels(
     while params > budget:
         best = None  # (drop per parameter, -parameters removed, unit, level, params after)
         for k, unit in enumerate(units):
-            for level in range(chosen[k] + 1, len(levels)):
+            for level in range(chosen[k] + 1, highest + 1):
                 trial = chosen.copy()
                 trial[k] = level
                 after = planner.params(0.0, shares(trial))
@@ -121,7 +131,7 @@ def allocate_channels(
                     candidate = (cost, after - params, k, level, after)
                     best = candidate if best is None or candidate < best else best
                     break
-        if best is None:  # pragma: no cover - every unit at max_fraction beats fraction
+        if best is None:  # every unit at its highest level: as close as the bounds allow
             break
         _, _, k, level, params = best
         chosen[k] = level

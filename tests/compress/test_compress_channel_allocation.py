@@ -136,6 +136,18 @@ def test_allocation_spares_the_sensitive_layer_within_the_uniform_budget():
     assert allocate_channels(flipped, model, 0.5)["stem"] == 0.75
 
 
+def test_spread_keeps_every_layer_near_the_uniform_fraction():
+    model = two_convs_and_a_head()
+    report = synthetic({"stem": (0.0, 0.1, 0.2), "wide": (20, 50, 80), "hidden": (20, 50, 80)})
+    free = allocate_channels(report, model, 0.5)
+    near = allocate_channels(report, model, 0.5, spread=0.125)
+    assert free["stem"] == 0.75 and near["stem"] == 0.625
+    assert all(0.375 <= value <= 0.625 for value in near.values())
+    planner = ChannelPruningPlanner(model)
+    assert planner.params(0.0, near) <= planner.params(0.5)
+    assert set(allocate_channels(report, model, 0.5, spread=0.0).values()) == {0.5}
+
+
 def test_allocation_refuses_what_it_cannot_do():
     model = two_convs_and_a_head()
     report = synthetic({"stem": (1.0, 2.0, 3.0)})
