@@ -51,7 +51,8 @@ def allocate_channels(
     made convex (no segment less steep than one before it, so a noisy dip is not taken
     for a plateau). Starting with every layer whole, the layer whose next step of
     `1 / steps` costs the least predicted drop per parameter removed takes that step,
-    until the model is within the budget; the parameters of each candidate are counted
+    until the model is within the budget, then gives back single steps that save
+    predicted drop while it stays within; the parameters of each candidate are counted
     on the real pruned shapes (`ChannelPruningPlanner.params`), so a conv feeding a
     Flatten -> Dense head is credited with the head's rows too. The drops add up as if
     layers were independent: this ranks allocations, it does not predict the accuracy
@@ -135,7 +136,21 @@ def allocate_channels(
             break
         _, _, k, level, params = best
         chosen[k] = level
-    return shares(chosen)
+    # The last step may overshoot the budget: give back the steps that save the most
+    # predicted drop, one level at a time, while the model stays within it.
+    while True:
+        back = None  # (-drop saved, unit, params after)
+        for k, unit in enumerate(units):
+            if chosen[k] > lowest:
+                trial = chosen.copy()
+                trial[k] -= 1
+                after = planner.params(0.0, shares(trial))
+                if after <= budget:
+                    saved = unit.drop(levels[chosen[k]]) - unit.drop(levels[chosen[k] - 1])
+                    back = min(back or (math.inf,), (-saved, k, after))
+        if back is None or back[0] >= 0:
+            return shares(chosen)
+        chosen[back[1]] -= 1
 
 
 def _units(report: SensitivityReport, ceiling: float) -> list[_Unit]:

@@ -124,16 +124,33 @@ def test_allocation_spares_the_sensitive_layer_within_the_uniform_budget():
     assert all(value <= 0.75 and (value * 8) % 1 == 0 for value in shares.values())
     assert planner.params(0.0, shares) <= planner.params(0.5)
 
-    def predicted(choice):
-        return sum(
-            np.interp(choice[name], (0, 0.25, 0.5, 0.75), (0, *report.layer(name).channel_drops))
-            for name in choice
-        )
-
-    assert predicted(shares) < predicted(dict.fromkeys(shares, 0.5))
-    # The sensitivity flips: so does the allocation.
+    assert predicted(report, shares) < predicted(report, dict.fromkeys(shares, 0.5))
+    # The sensitivity flips: so does the allocation, still better than uniform by its model.
     flipped = synthetic({"stem": (0.0, 0.1, 0.2), "wide": (20, 50, 80), "hidden": (20, 50, 80)})
-    assert allocate_channels(flipped, model, 0.5)["stem"] == 0.75
+    other = allocate_channels(flipped, model, 0.5)
+    assert other != shares and planner.params(0.0, other) <= planner.params(0.5)
+    assert predicted(flipped, other) < predicted(flipped, dict.fromkeys(other, 0.5))
+
+
+def predicted(report, choice):
+    return sum(
+        np.interp(choice[name], (0, 0.25, 0.5, 0.75), (0, *report.layer(name).channel_drops))
+        for name in choice
+    )
+
+
+def test_the_budget_left_by_the_last_step_is_given_back_where_it_saves_most():
+    model = two_convs_and_a_head()
+    planner = ChannelPruningPlanner(model)
+    report = synthetic({"stem": (0.5, 1, 1.5), "wide": (0.5, 1, 1.5), "hidden": (0.1, 0.2, 5)})
+    shares = allocate_channels(report, model, 0.5)
+    # The step that crossed the budget took hidden to 1/2; one level of it fits back.
+    assert shares == {"stem": 0.0, "wide": 0.625, "hidden": 0.375}
+    assert planner.params(0.0, shares) <= planner.params(0.5)
+    for name in shares:  # no single step back fits the budget any more
+        if shares[name] > 0:
+            back = {**shares, name: shares[name] - 0.125}
+            assert planner.params(0.0, back) > planner.params(0.5), (name, shares)
 
 
 def test_spread_keeps_every_layer_near_the_uniform_fraction():
@@ -141,7 +158,7 @@ def test_spread_keeps_every_layer_near_the_uniform_fraction():
     report = synthetic({"stem": (0.0, 0.1, 0.2), "wide": (20, 50, 80), "hidden": (20, 50, 80)})
     free = allocate_channels(report, model, 0.5)
     near = allocate_channels(report, model, 0.5, spread=0.125)
-    assert free["stem"] == 0.75 and near["stem"] == 0.625
+    assert max(free.values()) == 0.75 and min(free.values()) <= 0.25
     assert all(0.375 <= value <= 0.625 for value in near.values())
     planner = ChannelPruningPlanner(model)
     assert planner.params(0.0, near) <= planner.params(0.5)
