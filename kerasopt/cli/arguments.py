@@ -140,7 +140,8 @@ def add_compression_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fine-tune against the dense model's soft targets too (keras.distillation)",
     )
-    group.add_argument(
+    split = group.add_mutually_exclusive_group()
+    split.add_argument(
         "--uniform",
         dest="allocate",
         action="store_const",
@@ -149,7 +150,7 @@ def add_compression_flags(parser: argparse.ArgumentParser) -> None:
         help="prune every layer to the same --prune sparsity, instead of splitting it by "
         "each layer's measured sensitivity (the default with native unstructured pruning)",
     )
-    group.add_argument(
+    split.add_argument(
         "--allocate",
         dest="allocate",
         action="store_const",
