@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from kerasopt.compress.channel_pruning import ChannelPruningPlanner
-from kerasopt.compress.pruning_sensitivity import SensitivityReport
+from kerasopt.compress.pruning_sensitivity import SensitivityReport, drop_curve
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.validation import check_float, check_fraction, check_positive_int, check_type
 
@@ -139,15 +139,14 @@ def allocate_channels(
     # The last step may overshoot the budget: give back the steps that save the most
     # predicted drop, one level at a time, while the model stays within it.
     while True:
-        back = None  # (-drop saved, unit, params after)
+        back = None  # (-drop saved, unit)
         for k, unit in enumerate(units):
             if chosen[k] > lowest:
                 trial = chosen.copy()
                 trial[k] -= 1
-                after = planner.params(0.0, shares(trial))
-                if after <= budget:
+                if planner.params(0.0, shares(trial)) <= budget:
                     saved = unit.drop(levels[chosen[k]]) - unit.drop(levels[chosen[k] - 1])
-                    back = min(back or (math.inf,), (-saved, k, after))
+                    back = min(back or (math.inf,), (-saved, k))
         if back is None or back[0] >= 0:
             return shares(chosen)
         chosen[back[1]] -= 1
@@ -162,11 +161,7 @@ def _units(report: SensitivityReport, ceiling: float) -> list[_Unit]:
         if names in seen:
             continue
         seen.add(names)
-        xs = np.array([0.0, *report.channel_fractions])
-        ys = np.array([0.0, *row.channel_drops])
-        if ceiling > xs[-1]:
-            slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
-            xs, ys = np.append(xs, ceiling), np.append(ys, ys[-1] + slope * (ceiling - xs[-1]))
+        xs, ys = drop_curve(report, row, ceiling, channels=True)
         slopes = np.maximum.accumulate(np.diff(ys) / np.diff(xs))
         ys = np.concatenate([[0.0], np.cumsum(slopes * np.diff(xs))])
         units.append(_Unit(names, xs, ys))

@@ -433,10 +433,17 @@ def analyze_sensitivity(
     return SensitivityReport(dense, count, sparsities, fractions, tuple(rows), seconds)
 
 
-def drop_curve(report: SensitivityReport, row: LayerSensitivity, end: float):
-    """`(sparsities, drops)` from `(0, 0)` through the measurements, cut or extended to `end`."""
-    xs = np.array([0.0, *report.sparsities])
-    ys = np.array([0.0, *row.sparsity_drops])
+def drop_curve(
+    report: SensitivityReport, row: LayerSensitivity, end: float, *, channels: bool = False
+):
+    """`(levels, drops)` from `(0, 0)` through the measurements, cut or extended to `end`.
+
+    The levels are `report.sparsities` and the row's sparsity drops, or with `channels`
+    `report.channel_fractions` and its channel drops.
+    """
+    levels = report.channel_fractions if channels else report.sparsities
+    xs = np.array([0.0, *levels])
+    ys = np.array([0.0, *(row.channel_drops if channels else row.sparsity_drops)])
     if end > xs[-1]:
         slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
         return np.append(xs, end), np.append(ys, ys[-1] + slope * (end - xs[-1]))
