@@ -6,7 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from kerasopt.cli.arguments import add_out_flag, add_seed_flag, class_list, positive_int
+from kerasopt.cli.arguments import (
+    add_out_flag,
+    add_seed_flag,
+    class_list,
+    fraction,
+    positive_int,
+)
 
 DESCRIPTION = (
     "augment: images/s of a batched, on-graph tf.data augmentation policy against the "
@@ -15,7 +21,9 @@ DESCRIPTION = (
     "training technique and seed, each changing one thing from the baseline; writes "
     "techniques.json, techniques.md and techniques.png to --out. pareto: the scenario's "
     "residual CNN at several widths beside keras.io's simple convnet (the plain path), "
-    "each trained, converted to full-integer int8 TFLite and scored on LiteRT; writes "
+    "each trained, converted to full-integer int8 TFLite and scored on LiteRT, and with "
+    "--channels the widest residual CNN channel-pruned by compress_model at each fraction; "
+    "writes "
     "pareto.json, pareto.md and pareto.png to --out. compress: models shaped like users' "
     "(kerasopt.models.user_shaped) trained per seed, then compressed by compress_model with "
     "the defaults (80 %% sparsity, half the channels, 2:4) and with and without distillation "
@@ -88,6 +96,19 @@ def add_parser(commands) -> None:
         "--train-samples", type=positive_int, metavar="N", help="pareto: train on N samples"
     )
     bench.add_argument(
+        "--channels",
+        type=fraction_list,
+        default=(),
+        metavar="F,F,...",
+        help="pareto: also compress the widest residual CNN, removing each fraction of its "
+        "channels (compress_model's defaults), a point each (default: none)",
+    )
+    bench.add_argument(
+        "--allocate",
+        action="store_true",
+        help="pareto: split each --channels fraction across layers by measured sensitivity",
+    )
+    bench.add_argument(
         "--source-classes",
         type=class_list,
         default=[0, 1, 2, 3, 4],
@@ -116,6 +137,11 @@ def add_parser(commands) -> None:
 def int_list(text: str) -> tuple[int, ...]:
     """argparse type: `"8,12,16"` -> `(8, 12, 16)`, each >= 1."""
     return tuple(positive_int(part) for part in text.split(",") if part.strip())
+
+
+def fraction_list(text: str) -> tuple[float, ...]:
+    """argparse type: `"0.5,0.75"` -> `(0.5, 0.75)`, each strictly between 0 and 1."""
+    return tuple(fraction(part) for part in text.split(",") if part.strip())
 
 
 def filter_pairs(text: str) -> tuple[tuple[int, int], ...]:
@@ -198,6 +224,8 @@ def _bench_pareto(args: argparse.Namespace) -> int:
         plain_filters=args.plain_filters or PLAIN_PATH_FILTERS,
         epochs=args.epochs,
         train_samples=args.train_samples,
+        channels=args.channels,
+        allocate=args.allocate,
         seed=args.seed,
         out_dir=out,
     )

@@ -5,7 +5,9 @@ scenario's residual CNN at several widths with the scenario's recipe, and, as th
 line, the CNN of keras.io's "Simple MNIST convnet" at several widths with that
 example's own training (Adam, no augmentation, the same epochs); every model is
 converted to full-integer int8 TFLite the same way and scored on LiteRT over the test
-split.
+split. With `channels`, the widest residual CNN is also compressed by `compress_model`
+(channel pruning, fine-tuned within its accuracy budget) at each fraction: a third line,
+the points compression reaches from one trained model.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from kerasopt.compress import compress_model
 from kerasopt.core.atomic import write_text_atomic
 from kerasopt.core.tables import markdown_table, text_table
-from kerasopt.core.validation import check_positive_int, invalid_value
+from kerasopt.core.validation import check_fraction, check_positive_int, invalid_value
 from kerasopt.export import measure_int8
 from kerasopt.models import build_residual_cnn, count_macs
 from kerasopt.models.image_inputs import check_image_shape, image_inputs
@@ -35,8 +38,11 @@ PLAIN_PATH_FILTERS = ((8, 16), (16, 32), (32, 64), (64, 128))
 #: The int8 budgets of the summary table, in KB (1 KB = 1,000 bytes).
 BUDGETS_KB = (25, 50, 100, 200)
 KERASOPT_LINE = "kerasopt"
+COMPRESSED_LINE = "kerasopt, channels pruned"
 PLAIN_LINE = "plain path"
-SCHEMA_VERSION = 1
+#: Every line, in the order of the tables' columns.
+LINES = (KERASOPT_LINE, COMPRESSED_LINE, PLAIN_LINE)
+SCHEMA_VERSION = 2
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +52,16 @@ class ParetoPoint:
     """One trained model: its int8 size and accuracy on LiteRT, and what it cost.
 
     Attributes:
-        line: `"kerasopt"` or `"plain path"`.
-        model: The model and its widths, e.g. `"residual (12, 24, 48)"`.
+        line: `"kerasopt"`, `"kerasopt, channels pruned"` or `"plain path"`.
+        model: The model and its widths, e.g. `"residual (12, 24, 48)"`, or what was
+            compressed, e.g. `"residual (16, 32, 64) channels -50%"`.
         params: Weights of the Keras model.
         macs: Multiply-accumulates of one forward pass (`count_macs`).
         int8_bytes: Size of the full-integer int8 `.tflite`.
         int8_accuracy: Its accuracy on LiteRT over the test split.
         keras_accuracy: The Keras model's accuracy on the same split.
-        train_seconds: Wall time of `fit`.
-        epochs: Epochs trained.
+        train_seconds: Wall time of `fit` (for a compressed point: of its fine-tuning).
+        epochs: Epochs trained (for a compressed point: fine-tuning epochs).
     """
 
     line: str
@@ -105,14 +112,14 @@ class ParetoReport:
         fitting = [p for p in self.line(line) if p.int8_bytes <= kb * 1000]
         return max(fitting, key=lambda p: p.int8_accuracy, default=None)
 
+    def lines(self) -> list[str]:
+        """The lines that have points, in `LINES` order."""
+        return [line for line in LINES if any(p.line == line for p in self.points)]
+
     def budget_rows(self, budgets_kb: Sequence[float] = BUDGETS_KB) -> list[dict]:
         """Per budget, the best point of each line that fits it (or `None`)."""
         return [
-            {
-                "budget_kb": kb,
-                KERASOPT_LINE: self.best_within(kb, KERASOPT_LINE),
-                PLAIN_LINE: self.best_within(kb, PLAIN_LINE),
-            }
+            {"budget_kb": kb, **{line: self.best_within(kb, line) for line in self.lines()}}
             for kb in budgets_kb
         ]
 
@@ -126,10 +133,7 @@ class ParetoReport:
             "budgets": [
                 {
                     "budget_kb": row["budget_kb"],
-                    **{
-                        line: (row[line].to_dict() if row[line] else None)
-                        for line in (KERASOPT_LINE, PLAIN_LINE)
-                    },
+                    **{line: (row[line].to_dict() if row[line] else None) for line in self.lines()},
                 }
                 for row in self.budget_rows()
             ],
@@ -148,7 +152,7 @@ class ParetoReport:
                 f"{p.keras_accuracy:.4f}",
                 f"{p.train_seconds:.0f}",
             ]
-            for line in (KERASOPT_LINE, PLAIN_LINE)
+            for line in self.lines()
             for p in self.line(line)
         ]
         return text_table(header, rows)
@@ -161,24 +165,25 @@ class ParetoReport:
                 return "none fits"
             return f"{point.int8_accuracy:.4f} ({point.model}, {point.int8_bytes / 1000:.1f} KB)"
 
+        lines = self.lines()
         budget_rows = [
-            [f"<= {row['budget_kb']} KB", cell(row[KERASOPT_LINE]), cell(row[PLAIN_LINE])]
+            [f"<= {row['budget_kb']} KB", *(cell(row[line]) for line in lines)]
             for row in self.budget_rows()
         ]
-        lines = [
+        text = [
             f"# Accuracy vs size: {self.scenario}",
             "",
             f"Full-integer int8 TFLite scored on LiteRT over {self.test_samples:,} test "
             f"samples ({self.data_source}).",
             "",
-            *markdown_table(["int8 budget", "kerasopt", "plain path"], budget_rows),
+            *markdown_table(["int8 budget", *lines], budget_rows),
             "",
             "```",
             self.table(),
             "```",
             "",
         ]
-        return "\n".join(lines)
+        return "\n".join(text)
 
 
 def plain_path_cnn(input_shape, num_classes: int, filters=(32, 64), *, input_max=255.0):
@@ -214,6 +219,9 @@ def run_pareto_bench(
     plain_filters: Sequence[Sequence[int]] = PLAIN_PATH_FILTERS,
     epochs: int | None = None,
     train_samples: int | None = None,
+    channels: Sequence[float] = (),
+    allocate: bool = False,
+    fine_tune_epochs: int | None = None,
     seed: int = 0,
     out_dir: str | os.PathLike | None = None,
     verbose: int | str = "auto",
@@ -229,6 +237,14 @@ def run_pareto_bench(
         epochs: Epochs of every model; `None` takes the scenario's. Defaults to `None`.
         train_samples: Train on a stratified `n` of the training samples (a smoke run),
             or `None` for all. Defaults to `None`.
+        channels: Fractions of channels `compress_model` removes from the widest
+            residual CNN, one point each on the `"kerasopt, channels pruned"` line, with
+            its defaults (fine-tuning within a 1-point validation budget). Defaults to
+            `()`.
+        allocate: Split each fraction across layers by measured sensitivity
+            (`compress_model(allocate=True)`) instead of uniformly. Defaults to `False`.
+        fine_tune_epochs: Exactly this many fine-tuning epochs per compressed point, or
+            `None` for `compress_model`'s budget (sized to the data). Defaults to `None`.
         seed: Seed of weights, shuffling and augmentation. Defaults to `0`.
         out_dir: Where `pareto.json`, `pareto.md` and `pareto.png` go, or `None`.
         verbose: Keras verbosity of each fit. Defaults to `"auto"`.
@@ -250,6 +266,17 @@ def run_pareto_bench(
         raise invalid_value(
             "run_pareto_bench", "at least one width or plain-path filter pair", "none", ""
         )
+    for fraction in channels:
+        check_fraction("run_pareto_bench", "channels[i]", fraction, closed="neither")
+    if fine_tune_epochs is not None:
+        check_positive_int("run_pareto_bench", "fine_tune_epochs", fine_tune_epochs)
+    if channels and not widths:
+        raise invalid_value(
+            "run_pareto_bench",
+            "a residual width to compress",
+            f"channels={tuple(channels)} with widths=()",
+            "Pass widths=(16,) (the model compressed is the widest one).",
+        )
     config = scenario.train_config(model="residual", epochs=epochs, seed=seed)
     config = config.replace(checkpoint=False)
     data = scenario.load_data(data_path, seed=seed)
@@ -257,7 +284,7 @@ def run_pareto_bench(
     if train_samples is not None:
         splits = splits.subsample_train(train_samples, seed=seed)
     settings = dict(scenario.build_model.settings["residual"])
-    points = []
+    points, widest = [], None
     for width in widths:
         check_positive_int("run_pareto_bench", "widths[i]", width)
         stages = len(settings.get("widths", (0, 0, 0))) - 1
@@ -270,8 +297,23 @@ def run_pareto_bench(
             name=f"{scenario.name}_residual_{width}",
         )
         result = train(model, splits, config, verbose=verbose)
+        label = f"residual {model_widths}"
+        points.append(_score(KERASOPT_LINE, label, model, splits, result.seconds, config))
+        logger.info("%s", points[-1])
+        if widest is None or width > widest[0]:
+            widest = (width, label, model)
+    for fraction in channels:
         points.append(
-            _score(KERASOPT_LINE, f"residual {model_widths}", model, splits, result.seconds, config)
+            _compress(
+                widest[1],
+                widest[2],
+                splits,
+                float(fraction),
+                allocate=allocate,
+                epochs=fine_tune_epochs,
+                seed=seed,
+                verbose=verbose,
+            )
         )
         logger.info("%s", points[-1])
     plain_config = config.replace(
@@ -339,6 +381,32 @@ def _score(line, label, model, splits, seconds, config) -> ParetoPoint:
     )
 
 
+def _compress(label, model, splits, fraction, *, allocate, epochs, seed, verbose) -> ParetoPoint:
+    report = compress_model(
+        model,
+        splits,
+        channels=fraction,
+        allocate=allocate,
+        epochs=epochs,
+        max_epochs=epochs,
+        seed=seed,
+        verbose=1 if verbose == "auto" else int(verbose),
+    )
+    stage = report.stages[-1]
+    tuning = stage.fine_tuning
+    return ParetoPoint(
+        line=COMPRESSED_LINE,
+        model=f"{label} {stage.name}",
+        params=int(stage.params),
+        macs=count_macs(report.model),
+        int8_bytes=int(stage.tflite.bytes),
+        int8_accuracy=float(stage.tflite.accuracy),
+        keras_accuracy=float(stage.keras_accuracy),
+        train_seconds=float(tuning.seconds if tuning else 0.0),
+        epochs=int(tuning.epochs if tuning else 0),
+    )
+
+
 def write_pareto_report(report: ParetoReport, out_dir: str | os.PathLike) -> Path:
     """Writes `pareto.json`, `pareto.md` and `pareto.png` atomically; returns the folder."""
     from kerasopt.analysis import plot_pareto_front
@@ -348,7 +416,7 @@ def write_pareto_report(report: ParetoReport, out_dir: str | os.PathLike) -> Pat
     write_text_atomic(out / "pareto.json", json.dumps(report.to_dict(), indent=2) + "\n")
     write_text_atomic(out / "pareto.md", report.to_markdown())
     plot_pareto_front(
-        {line: report.line(line) for line in (KERASOPT_LINE, PLAIN_LINE)},
+        {line: report.line(line) for line in report.lines()},
         out / "pareto.png",
         title=f"{report.scenario}: int8 TFLite on LiteRT, {report.test_samples:,} test samples",
     )

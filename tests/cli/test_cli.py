@@ -211,6 +211,16 @@ def test_bench_techniques_writes_table_and_plot(tmp_path, capsys):
     assert "label smoothing" in capsys.readouterr().out
 
 
+def test_bench_pareto_channels_take_fractions_and_refuse_one_line(capsys):
+    from kerasopt.cli.bench_command import fraction_list
+
+    assert fraction_list("0.25, 0.5,") == (0.25, 0.5)
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", "pareto", "--channels", "0.5,1.5"])
+    assert exited.value.code == 2
+    assert "--channels: expected a fraction between 0 and 1, got 1.5" in capsys.readouterr().err
+
+
 def test_bench_techniques_rejects_unknown_names(capsys):
     assert main(["bench", "techniques", "--only", "mixupp"]) == 2
     assert "has no technique ['mixupp']" in capsys.readouterr().err

@@ -46,6 +46,24 @@ def test_markdown_has_the_budget_table_and_every_point():
     assert text.count("kerasopt ") >= 4 and "none fits" not in text
 
 
+def test_a_compressed_line_gets_its_own_column_and_competes_per_budget():
+    report = ParetoReport(
+        scenario="fashion_mnist",
+        data_source="idx:x",
+        test_samples=100,
+        points=(*REPORT.points, point("kerasopt, channels pruned", 46, 0.935, "d -50%")),
+    )
+    assert report.lines() == ["kerasopt", "kerasopt, channels pruned", "plain path"]
+    assert REPORT.lines() == ["kerasopt", "plain path"]
+    text = report.to_markdown()
+    assert "| int8 budget | kerasopt | kerasopt, channels pruned | plain path |" in text
+    assert "| <= 25 KB | 0.9000 (a, 22.0 KB) | none fits | 0.8800 (p, 20.0 KB) |" in text
+    assert "| <= 50 KB | 0.9300 (b, 48.0 KB) | 0.9350 (d -50%, 46.0 KB) |" in text
+    budgets = report.to_dict()["budgets"]
+    assert budgets[0]["kerasopt, channels pruned"] is None
+    assert budgets[1]["kerasopt, channels pruned"]["int8_accuracy"] == 0.935
+
+
 def test_plain_path_is_keras_io_simple_convnet():
     model = plain_path_cnn((28, 28), 10)
     assert model.count_params() == 34826  # the parameter count keras.io prints
@@ -65,19 +83,41 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
         widths=(4,),
         plain_filters=((4, 8),),
         epochs=1,
+        channels=(0.5,),
+        fine_tune_epochs=1,
         out_dir=tmp_path / "out",
         verbose=0,
     )
     (ours,), (plain,) = report.line("kerasopt"), report.line("plain path")
+    (pruned,) = report.line("kerasopt, channels pruned")
     assert ours.model == "residual (4, 8, 16)" and plain.model == "keras.io CNN (4, 8)"
-    for p in (ours, plain):
+    # The widest model lost half its channels: (4, 8, 16) -> (2, 4, 8), fewer weights and
+    # MACs and a smaller file than the model it came from.
+    assert pruned.model == "residual (4, 8, 16) channels -50%"
+    assert pruned.params < ours.params and pruned.macs < ours.macs
+    assert pruned.int8_bytes < ours.int8_bytes and pruned.epochs == 1
+    for p in (ours, plain, pruned):
         assert 1000 < p.int8_bytes < 40_000 and 0.0 <= p.int8_accuracy <= 1.0
         assert p.epochs == 1 and p.macs > 0 and p.params > 0
     assert report.test_samples == 40 and report.data_source == f"idx:{folder}"
     saved = json.loads((tmp_path / "out" / "pareto.json").read_text())
-    assert saved["schema_version"] == 1 and len(saved["points"]) == 2
+    assert saved["schema_version"] == 2 and len(saved["points"]) == 3
     assert (tmp_path / "out" / "pareto.png").stat().st_size > 1000
     assert "| <= 25 KB |" in (tmp_path / "out" / "pareto.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"channels": (1.0,)}, "channels\\[i\\]"),
+        ({"channels": (0.5,), "widths": ()}, "widths=\\(16,\\)"),
+        ({"channels": (0.5,), "fine_tune_epochs": 0}, "fine_tune_epochs"),
+    ],
+)
+def test_bad_compression_settings_are_refused_before_training(kwargs, match):
+    settings = {"widths": (4,), "plain_filters": ((4, 8),), "epochs": 1, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        run_pareto_bench("fashion_mnist", data_path="/nonexistent", **settings)
 
 
 def test_a_scenario_without_a_residual_model_is_refused():
