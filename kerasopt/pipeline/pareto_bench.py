@@ -62,6 +62,10 @@ class ParetoPoint:
         keras_accuracy: The Keras model's accuracy on the same split.
         train_seconds: Wall time of `fit` (for a compressed point: of its fine-tuning).
         epochs: Epochs trained (for a compressed point: fine-tuning epochs).
+        budget_held: For a compressed point, whether `compress_model` held its accuracy
+            budget on validation; `None` for a trained one.
+        val_drop: For a compressed point, its validation drop from the model it came
+            from, in points (positive: lost); `None` for a trained one.
     """
 
     line: str
@@ -73,6 +77,15 @@ class ParetoPoint:
     keras_accuracy: float
     train_seconds: float
     epochs: int
+    budget_held: bool | None = None
+    val_drop: float | None = None
+
+    def budget(self) -> str:
+        """`"held (-0.12)"` or `"NOT held (-2.50)"`: the change in validation points, as
+        `kerasopt compress` prints it; `""` for a trained point."""
+        if self.budget_held is None:
+            return ""
+        return f"{'held' if self.budget_held else 'NOT held'} ({-self.val_drop or 0.0:+.2f})"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -142,6 +155,7 @@ class ParetoReport:
     def table(self) -> str:
         """Every point as a text table, each line smallest first."""
         header = ["line", "model", "params", "int8 bytes", "int8 acc", "keras acc", "train s"]
+        budgets = any(p.budget_held is not None for p in self.points)
         rows = [
             [
                 p.line,
@@ -151,11 +165,12 @@ class ParetoReport:
                 f"{p.int8_accuracy:.4f}",
                 f"{p.keras_accuracy:.4f}",
                 f"{p.train_seconds:.0f}",
+                *([p.budget()] if budgets else []),
             ]
             for line in self.lines()
             for p in self.line(line)
         ]
-        return text_table(header, rows)
+        return text_table([*header, *(["budget (val)"] if budgets else [])], rows)
 
     def to_markdown(self) -> str:
         """The budget table, then every point: what `pareto.md` holds."""
@@ -404,6 +419,8 @@ def _compress(label, model, splits, fraction, *, allocate, epochs, seed, verbose
         keras_accuracy=float(stage.keras_accuracy),
         train_seconds=float(tuning.seconds if tuning else 0.0),
         epochs=int(tuning.epochs if tuning else 0),
+        budget_held=None if report.budget is None else bool(report.budget.held),
+        val_drop=None if report.budget is None else float(report.budget.val_drop),
     )
 
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -54,6 +55,7 @@ def test_a_compressed_line_gets_its_own_column_and_competes_per_budget():
         points=(*REPORT.points, point("kerasopt, channels pruned", 46, 0.935, "d -50%")),
     )
     assert report.lines() == ["kerasopt", "kerasopt, channels pruned", "plain path"]
+    assert "budget" not in report.table()  # no compressed point carries a verdict here
     assert REPORT.lines() == ["kerasopt", "plain path"]
     text = report.to_markdown()
     assert "| int8 budget | kerasopt | kerasopt, channels pruned | plain path |" in text
@@ -62,6 +64,13 @@ def test_a_compressed_line_gets_its_own_column_and_competes_per_budget():
     budgets = report.to_dict()["budgets"]
     assert budgets[0]["kerasopt, channels pruned"] is None
     assert budgets[1]["kerasopt, channels pruned"]["int8_accuracy"] == 0.935
+
+
+def test_a_compressed_point_shows_its_validation_change_as_compress_prints_it():
+    lost = dataclasses.replace(point("kerasopt, channels pruned", 46, 0.9), budget_held=False)
+    assert dataclasses.replace(lost, val_drop=2.5).budget() == "NOT held (-2.50)"
+    kept = dataclasses.replace(lost, budget_held=True, val_drop=0.0)
+    assert kept.budget() == "held (+0.00)" and point("kerasopt", 46, 0.9).budget() == ""
 
 
 def test_plain_path_is_keras_io_simple_convnet():
@@ -96,6 +105,10 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
     assert pruned.model == "residual (4, 8, 16) channels -50%"
     assert pruned.params < ours.params and pruned.macs < ours.macs
     assert pruned.int8_bytes < ours.int8_bytes and pruned.epochs == 1
+    # Its budget verdict comes from compress_model; trained points have none.
+    assert isinstance(pruned.budget_held, bool) and ours.budget_held is None
+    assert pruned.budget().startswith("held (" if pruned.budget_held else "NOT held (")
+    assert "budget (val)" in report.table()
     for p in (ours, plain, pruned):
         assert 1000 < p.int8_bytes < 40_000 and 0.0 <= p.int8_accuracy <= 1.0
         assert p.epochs == 1 and p.macs > 0 and p.params > 0
