@@ -8,7 +8,7 @@ builds a model with smaller layers, which is both smaller and faster on any runt
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -66,7 +66,7 @@ def prune_channels(
     model,
     fraction: float = 0.5,
     *,
-    layer_fractions: dict[str, float] | None = None,
+    layer_fractions: Mapping[str, float] | None = None,
     importance: str = "l1",
     skip_layers: Iterable[str] = (),
     min_channels: int = 1,
@@ -175,7 +175,7 @@ class ChannelPruningPlanner:
         self.scores = [_importance(weights, p, importance) for p in self.graph.producers]
         self.params_before = model.count_params()
 
-    def params(self, fraction: float = 0.5, layer_fractions: dict | None = None) -> int:
+    def params(self, fraction: float = 0.5, layer_fractions: Mapping | None = None) -> int:
         """Parameters (trainable or not) of the model `prune` would build, without building it."""
         weights, _, _ = self._plan(fraction, layer_fractions)
         change = 0
@@ -183,11 +183,11 @@ class ChannelPruningPlanner:
             change += sum(a.size for _, a in pairs) - sum(a.size for _, a in self._originals[key])
         return self.params_before + change
 
-    def layers(self, fraction: float = 0.5, layer_fractions: dict | None = None):
+    def layers(self, fraction: float = 0.5, layer_fractions: Mapping | None = None):
         """The `PrunedLayer` rows `prune` would report, without building the model."""
         return self._plan(fraction, layer_fractions)[2]
 
-    def prune(self, fraction: float = 0.5, layer_fractions: dict | None = None):
+    def prune(self, fraction: float = 0.5, layer_fractions: Mapping | None = None):
         """The smaller model and a `PrunedLayer` row per Conv/Dense layer (see `prune_channels`)."""
         weights, new_configs, rows = self._plan(fraction, layer_fractions)
         pruned = _rebuild(self.model, new_configs, weights)
@@ -224,9 +224,9 @@ class ChannelPruningPlanner:
     def _check_layer_fractions(self, layer_fractions) -> dict[str, float]:
         if layer_fractions is None:
             return {}
-        if not isinstance(layer_fractions, dict):
+        if not isinstance(layer_fractions, Mapping):
             raise InvalidTypeError(
-                "prune_channels expects layer_fractions as a dict {layer name: fraction}. "
+                "prune_channels expects layer_fractions as a mapping {layer name: fraction}. "
                 f"Received: {type(layer_fractions).__name__}."
             )
         _check_skip_layers(self.model, self.graph, layer_fractions, argument="layer_fractions")

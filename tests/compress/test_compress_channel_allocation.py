@@ -1,5 +1,7 @@
 """Per-layer channel fractions: planner counts, layer_fractions, group sensitivity, allocation."""
 
+import types
+
 import keras
 import numpy as np
 import pytest
@@ -79,13 +81,20 @@ def test_layer_fractions_override_the_uniform_one_and_a_group_takes_the_smallest
         ({"sterm": 0.5}, ValueError, r"layer_fractions names 'sterm'.*Did you mean 'stem'"),
         ({"stem": 1.0}, ValueError, r"0 <= layer_fractions\['stem'\] < 1.*=1.0"),
         ({"stem": True}, ValueError, r"layer_fractions\['stem'\]"),
-        ([("stem", 0.5)], TypeError, r"layer_fractions as a dict.*Received: list"),
+        ([("stem", 0.5)], TypeError, r"layer_fractions as a mapping.*Received: list"),
     ],
     ids=["unknown-layer", "one", "bool", "not-a-dict"],
 )
 def test_layer_fractions_refuse_bad_entries(layer_fractions, error, match):
     with pytest.raises(error, match=match):
         prune_channels(two_convs_and_a_head(), 0.5, layer_fractions=layer_fractions)
+
+
+def test_layer_fractions_take_any_mapping_like_layer_sparsity():
+    planner = ChannelPruningPlanner(two_convs_and_a_head())
+    shares = {"stem": 0.25}
+    frozen = planner.params(0.5, types.MappingProxyType(shares))
+    assert frozen == planner.params(0.5, shares) != planner.params(0.5)
 
 
 def test_residual_groups_are_measured_together_and_share_their_drops(digits):
