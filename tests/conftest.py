@@ -8,8 +8,9 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # pytest-xdist runs one worker per core. Left alone, every worker's TensorFlow opens an
 # intra-op pool as wide as the machine, and the workers' pools fight over the same cores:
-# one share of the cores each made tests/compress 1.25x faster on 2 cores (198 s -> 158 s)
-# and tests/training 1.06x. Notebook kernels and subprocesses inherit it.
+# one share of the cores each made tests/compress 1.25x faster on 2 cores (198 s -> 158 s),
+# tests/training 1.06x and the notebooks 1.00x (293 s both ways), each pair run back to
+# back. Notebook kernels and subprocesses inherit it.
 _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 if _WORKERS > 1:
     _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
