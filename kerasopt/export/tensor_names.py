@@ -11,14 +11,9 @@ the same file.
 
 from __future__ import annotations
 
-import io
-import zipfile
+from kerasopt.export.flatbuffer_model import BUFFER_ALIGNMENT, pack_tflite, unpack_tflite
 
-from kerasopt.core.errors import InvalidValueError
-from kerasopt.export.tflite_inspection import TFLITE_FILE_IDENTIFIER, check_tflite_content
-
-#: Alignment of weight buffers in the file (the schema's `force_align`).
-BUFFER_ALIGNMENT = 16
+__all__ = ["BUFFER_ALIGNMENT", "deployable_bytes", "strip_tensor_names"]
 
 
 def strip_tensor_names(content: bytes) -> bytes:
@@ -38,22 +33,7 @@ def strip_tensor_names(content: bytes) -> bytes:
     >>> len(strip_tensor_names(content)) < len(content)  # doctest: +SKIP
     True
     """
-    import flatbuffers
-    from ai_edge_litert import schema_py_generated as schema
-
-    content = check_tflite_content("strip_tensor_names", content)
-    if zipfile.is_zipfile(io.BytesIO(content)):
-        raise InvalidValueError(
-            "strip_tensor_names received a bundle: a zip of associated files follows the "
-            "model, and re-packing would drop it. Strip the converter's file, then attach "
-            "the metadata (build_image_bundle does both)."
-        )
-    model = schema.ModelT.InitFromPackedBuf(bytearray(content), 0)
-    if any((buffer.offset or 0) > 1 for buffer in model.buffers or []):
-        raise InvalidValueError(
-            "strip_tensor_names cannot re-pack a file whose weights are stored after the "
-            "flatbuffer (buffer offsets, used by files over 2 GB). Keep its names."
-        )
+    model = unpack_tflite("strip_tensor_names", content)
     for index, subgraph in enumerate(model.subgraphs or []):
         kept = set(_as_list(subgraph.inputs)) | set(_as_list(subgraph.outputs))
         for signature in model.signatureDefs or []:
@@ -63,12 +43,7 @@ def strip_tensor_names(content: bytes) -> bytes:
         for position, tensor in enumerate(subgraph.tensors or []):
             if position not in kept:
                 tensor.name = None
-    aligned = _aligned_buffer_class(schema)
-    for buffer in model.buffers or []:
-        buffer.__class__ = aligned
-    builder = flatbuffers.Builder(len(content))
-    builder.Finish(model.Pack(builder), TFLITE_FILE_IDENTIFIER)
-    return bytes(builder.Output())
+    return pack_tflite(model)
 
 
 def deployable_bytes(content: bytes, variant: str, *, strip_names: bool = True) -> bytes:
@@ -89,33 +64,6 @@ def deployable_bytes(content: bytes, variant: str, *, strip_names: bool = True) 
     if variant == "int8":
         check_full_integer(content)
     return strip_tensor_names(content) if strip_names else bytes(content)
-
-
-def _aligned_buffer_class(schema):
-    """`BufferT` whose data starts on a 16-byte boundary.
-
-    The schema asks for it (`force_align: 16`) so that weights can be read in place
-    with vector loads; the generated Python `Pack` aligns to 1.
-    """
-
-    class AlignedBufferT(schema.BufferT):
-        def Pack(self, builder):
-            data = None
-            if self.data is not None:
-                raw = bytes(bytearray(self.data))
-                builder.StartVector(1, len(raw), BUFFER_ALIGNMENT)
-                builder.head = builder.head - len(raw)
-                builder.Bytes[builder.head : builder.head + len(raw)] = raw
-                builder.vectorNumElems = len(raw)
-                data = builder.EndVector()
-            schema.BufferStart(builder)
-            if data is not None:
-                schema.BufferAddData(builder, data)
-            schema.BufferAddOffset(builder, self.offset)
-            schema.BufferAddSize(builder, self.size)
-            return schema.BufferEnd(builder)
-
-    return AlignedBufferT
 
 
 def _as_list(values) -> list[int]:

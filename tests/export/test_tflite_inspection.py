@@ -188,17 +188,24 @@ def test_flex_ops_are_found_and_refused(flex_file, files):
     assert "Select TensorFlow op" in inspection.litert_error
 
 
-def test_every_savedmodel_conversion_refuses_a_flex_file(flex_file, monkeypatch):
+@pytest.mark.parametrize("route", ["from_concrete_functions", "from_saved_model"])
+def test_every_conversion_route_refuses_a_flex_file(flex_file, monkeypatch, route):
     import tensorflow as tf
 
-    # The converter itself returns a Flex file: every export through
-    # savedmodel_converter (convert_to_tflite, bundles, text export) must refuse it.
-    def from_saved_model(path):
+    from kerasopt.export.tflite_converter import savedmodel_converter
+
+    # The converter itself returns a Flex file: every export, through the frozen graph
+    # (convert_to_tflite) or savedmodel_converter (bundles, text export), must refuse it.
+    def converter(*args):
         return types.SimpleNamespace(convert=lambda: flex_file)
 
-    monkeypatch.setattr(tf.lite.TFLiteConverter, "from_saved_model", from_saved_model)
+    monkeypatch.setattr(tf.lite.TFLiteConverter, route, converter)
     with pytest.raises(FlexOpsError, match="'tiny_cnn' needs the Flex delegate.*FlexCumprod"):
-        convert_to_tflite(tiny_cnn(), "float32")
+        if route == "from_concrete_functions":
+            convert_to_tflite(tiny_cnn(), "float32")
+        else:
+            with savedmodel_converter(tiny_cnn(), tf.TensorSpec((None, 8, 8))) as saved:
+                saved.convert()
 
 
 def test_tables_and_dict(files):
