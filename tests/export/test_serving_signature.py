@@ -46,6 +46,10 @@ def test_frozen_route_matches_the_savedmodel_route_bit_for_bit(
             configure_full_integer(converter, digits.x_train)
         reference = converter.convert()
     x = digits.x_test[:64].astype("float32")
+    for details in ("get_input_details", "get_output_details"):
+        ours, theirs = (getattr(_interpreter(c), details)()[0] for c in (content, reference))
+        assert ours["quantization"] == theirs["quantization"]
+        assert ours["dtype"] == theirs["dtype"]
     np.testing.assert_array_equal(_outputs(content, x), _outputs(reference, x))
     # The signature the SavedModel route writes, so signature runners see the same file.
     assert _interpreter(content).get_signature_list() == (
