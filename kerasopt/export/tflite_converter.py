@@ -92,7 +92,10 @@ def convert_to_tflite(
     spec = tf.TensorSpec((None, *sample_shape), tf.float32, name="pixels")
 
     frozen = frozen_graph_converter(model, spec)
-    route = contextlib.nullcontext(frozen) if frozen else savedmodel_converter(model, spec)
+    if frozen is None:
+        route = savedmodel_converter(model, spec)
+    else:
+        route = contextlib.nullcontext(frozen)
     with route as converter:
         if variant != "float32":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -110,7 +113,7 @@ def convert_to_tflite(
                 "op is not supported in int8, try the 'dynamic' variant, or replace the "
                 "layer that uses it."
             ) from error
-    if frozen:
+    if frozen is not None:
         content = add_serving_signature(content, spec.name)
     if strip_names:
         from kerasopt.export.tensor_names import strip_tensor_names
@@ -125,9 +128,10 @@ def savedmodel_converter(model, input_spec) -> Iterator[object]:
 
     The model goes through a temporary SavedModel written by `keras.export.ExportArchive`
     with `training=False` (see `convert_to_tflite` for why not `model.export`). The
-    converter is valid inside the `with` block only. Every kerasopt export but QAT's
-    (int8 builtins only) converts here, so here its `convert()` refuses a file with Flex
-    (`SELECT_TF_OPS`) ops, which MediaPipe and plain LiteRT cannot run.
+    converter is valid inside the `with` block only. The text exports, int16x8, the
+    quantization debugger and `convert_to_tflite` for a model `frozen_graph_converter`
+    declines convert here. Its `convert()`, like the frozen one's, refuses a file with
+    Flex (`SELECT_TF_OPS`) ops, which MediaPipe and plain LiteRT cannot run.
 
     Example:
 
@@ -157,8 +161,10 @@ def frozen_graph_converter(model, input_spec):
     The function `model(x, training=False)` is traced for `input_spec` and the
     converter freezes its variables into constants, with no SavedModel written or read.
     `None` when the function captures a resource that is not a variable (a lookup
-    table's): freezing cannot hold it, and `savedmodel_converter` can. The file it
-    writes has no signature (`add_serving_signature` adds one).
+    table's), which freezing cannot hold, or when the model has several outputs, whose
+    signature names the SavedModel route derives from the outputs' structure:
+    `savedmodel_converter` takes both. The file it writes has no signature
+    (`add_serving_signature` adds one).
 
     Example:
 
@@ -168,6 +174,8 @@ def frozen_graph_converter(model, input_spec):
     """
     import tensorflow as tf
 
+    if len(model.outputs) != 1:
+        return None
     function = tf.function(lambda x: model(x, training=False))
     concrete = function.get_concrete_function(input_spec)
     resources = [t for t in concrete.captured_inputs if t.dtype == tf.resource]

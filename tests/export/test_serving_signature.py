@@ -94,3 +94,15 @@ def test_two_inputs_are_refused(tflite_models):
     main.inputs = [int(main.inputs[0]), int(main.outputs[0])]
     with pytest.raises(InvalidValueError, match="one input and one output.*2 inputs"):
         add_serving_signature(pack_tflite(model), "pixels")
+
+
+def test_a_model_with_two_outputs_is_left_to_the_savedmodel_route():
+    import tensorflow as tf
+
+    inputs = keras.Input((8, 8))
+    flat = keras.layers.Flatten()(inputs)
+    model = keras.Model(inputs, [keras.layers.Dense(3)(flat), keras.layers.Dense(2)(flat)])
+    spec = tf.TensorSpec((None, 8, 8), tf.float32, name="pixels")
+    assert frozen_graph_converter(model, spec) is None
+    content = convert_to_tflite(model, "float32")
+    assert len(_interpreter(content).get_output_details()) == 2
