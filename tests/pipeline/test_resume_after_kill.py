@@ -19,7 +19,7 @@ def _kerasopt(*args):
 
 def test_killed_run_resumes_from_last_finished_epoch(tmp_path):
     out = tmp_path / "run"
-    command, env = _kerasopt("run", "digits", "--epochs", "12", "--out", str(out))
+    command, env = _kerasopt("run", "digits", "--epochs", "6", "--out", str(out))
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -49,5 +49,5 @@ def test_killed_run_resumes_from_last_finished_epoch(tmp_path):
     assert "Resumed from epoch" in resumed.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["train"]["resumed_from_epoch"] >= killed_after
-    assert report["train"]["resumed_from_epoch"] + report["train"]["epochs_run"] == 12
+    assert report["train"]["resumed_from_epoch"] + report["train"]["epochs_run"] == 6
     assert not (out / "_backup").exists()
