@@ -91,12 +91,7 @@ def convert_to_tflite(
     sample_shape = tuple(model.inputs[0].shape[1:])
     spec = tf.TensorSpec((None, *sample_shape), tf.float32, name="pixels")
 
-    frozen = frozen_graph_converter(model, spec)
-    if frozen is None:
-        route = savedmodel_converter(model, spec)
-    else:
-        route = contextlib.nullcontext(frozen)
-    with route as converter:
+    with model_converter(model, spec) as converter:
         if variant != "float32":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if variant == "float16":
@@ -126,10 +121,10 @@ def savedmodel_converter(model, input_spec) -> Iterator[object]:
 
     The model goes through a temporary SavedModel written by `keras.export.ExportArchive`
     with `training=False` (see `convert_to_tflite` for why not `model.export`). The
-    converter is valid inside the `with` block only. The text exports, int16x8, the
-    quantization debugger and `convert_to_tflite` for a model `frozen_graph_converter`
-    declines convert here. Its `convert()`, like the frozen one's, refuses a file with
-    Flex (`SELECT_TF_OPS`) ops, which MediaPipe and plain LiteRT cannot run.
+    converter is valid inside the `with` block only. int16x8, the quantization debugger
+    and `model_converter`, for a model `frozen_graph_converter` declines, convert here.
+    Its `convert()`, like the frozen one's, refuses a file with Flex (`SELECT_TF_OPS`)
+    ops, which MediaPipe and plain LiteRT cannot run.
 
     Example:
 
@@ -151,6 +146,26 @@ def savedmodel_converter(model, input_spec) -> Iterator[object]:
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
         converter.convert = _refusing_flex_ops(converter.convert, model.name)
         yield converter
+
+
+def model_converter(model, input_spec) -> contextlib.AbstractContextManager:
+    """The converter `convert_to_tflite` uses: the frozen graph's, else a SavedModel's.
+
+    `frozen_graph_converter` when it takes the model, `savedmodel_converter` when it
+    declines (a lookup table, several outputs). Either `convert()` returns a file with
+    the `serving_default` signature and refuses Flex ops.
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> spec = tf.TensorSpec((None, 64), tf.int32, name="token_ids")
+    >>> with model_converter(model, spec) as converter:  # doctest: +SKIP
+    ...     content = converter.convert()
+    """
+    frozen = frozen_graph_converter(model, input_spec)
+    if frozen is None:
+        return savedmodel_converter(model, input_spec)
+    return contextlib.nullcontext(frozen)
 
 
 def frozen_graph_converter(model, input_spec):

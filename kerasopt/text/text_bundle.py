@@ -326,7 +326,7 @@ def _check_single_subgraph(content: bytes, where: str) -> None:
 def _convert(model, ids, mode, num_calibration, seed) -> tuple[bytes, str]:
     import tensorflow as tf
 
-    from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
+    from kerasopt.export.tflite_converter import ConversionError, model_converter
     from kerasopt.text.text_export import export_dynamic_range, export_text_model
 
     if mode is None:
@@ -340,7 +340,7 @@ def _convert(model, ids, mode, num_calibration, seed) -> tuple[bytes, str]:
     picks = np.sort(rng.choice(len(ids), size=min(num_calibration, len(ids)), replace=False))
     calibration = ids[picks].astype("int32")
     spec = tf.TensorSpec((None, ids.shape[1]), tf.int32, name="token_ids")
-    with savedmodel_converter(model, spec) as converter:
+    with model_converter(model, spec) as converter:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: ([row[None, :]] for row in calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

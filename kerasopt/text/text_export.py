@@ -18,7 +18,7 @@ from kerasopt.export.exported_model import ExportedModel, write_and_measure
 from kerasopt.export.flex_ops_check import FlexOpsError
 from kerasopt.export.full_integer_check import find_float_parts
 from kerasopt.export.litert_evaluator import LiteRTEvaluator
-from kerasopt.export.tflite_converter import ConversionError, savedmodel_converter
+from kerasopt.export.tflite_converter import ConversionError, model_converter
 
 TEXT_EXPORT_MODES = ("int8", "dynamic")
 
@@ -234,7 +234,7 @@ def _convert(model, sequence_length: int, *, calibration=None, batch_size=None) 
     import tensorflow as tf
 
     spec = tf.TensorSpec((batch_size, sequence_length), tf.int32, name="token_ids")
-    with savedmodel_converter(model, spec) as converter:
+    with model_converter(model, spec) as converter:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if calibration is not None:
             # Only the float output is set to int8: the int32 id input has nothing to quantize.
