@@ -50,17 +50,26 @@ def unpack_tflite(owner: str, content: bytes):
     return model
 
 
-def pack_tflite(model) -> bytes:
-    """A `ModelT` as `.tflite` bytes, weight buffers aligned to `BUFFER_ALIGNMENT`."""
+def pack_tflite(model, size_hint: int = 1024) -> bytes:
+    """A `ModelT` as `.tflite` bytes, weight buffers aligned to `BUFFER_ALIGNMENT`.
+
+    `size_hint` is the builder's first allocation: the unpacked file's length spares
+    it the copies of growing.
+    """
     import flatbuffers
     from ai_edge_litert import schema_py_generated as schema
 
     aligned = _aligned_buffer_class(schema)
     for buffer in model.buffers or []:
         buffer.__class__ = aligned
-    builder = flatbuffers.Builder(1024)
+    builder = flatbuffers.Builder(size_hint)
     builder.Finish(model.Pack(builder), TFLITE_FILE_IDENTIFIER)
     return bytes(builder.Output())
+
+
+def tensor_indices(values) -> list[int]:
+    """A subgraph's or signature's tensor index vector as a list (`None` is empty)."""
+    return [] if values is None else [int(v) for v in values]
 
 
 def _aligned_buffer_class(schema):

@@ -10,7 +10,7 @@ under its `TensorSpec` name, the output as `output_0`.
 from __future__ import annotations
 
 from kerasopt.core.errors import InvalidValueError
-from kerasopt.export.flatbuffer_model import pack_tflite, unpack_tflite
+from kerasopt.export.flatbuffer_model import pack_tflite, tensor_indices, unpack_tflite
 
 SERVING_SIGNATURE = "serving_default"
 
@@ -41,8 +41,7 @@ def add_serving_signature(content: bytes, input_key: str, output_key: str = "out
     if model.signatureDefs:
         return bytes(content)
     main = model.subgraphs[0]
-    inputs = [] if main.inputs is None else [int(i) for i in main.inputs]
-    outputs = [] if main.outputs is None else [int(i) for i in main.outputs]
+    inputs, outputs = tensor_indices(main.inputs), tensor_indices(main.outputs)
     if len(inputs) != 1 or len(outputs) != 1:
         raise InvalidValueError(
             "add_serving_signature: expected a model with one input and one output. "
@@ -55,7 +54,7 @@ def add_serving_signature(content: bytes, input_key: str, output_key: str = "out
     signature.inputs = [_tensor_map(schema, input_key, inputs[0])]
     signature.outputs = [_tensor_map(schema, output_key, outputs[0])]
     model.signatureDefs = [signature]
-    return pack_tflite(model)
+    return pack_tflite(model, len(content))
 
 
 def _tensor_map(schema, name: str, index: int):

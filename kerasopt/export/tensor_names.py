@@ -11,7 +11,12 @@ the same file.
 
 from __future__ import annotations
 
-from kerasopt.export.flatbuffer_model import BUFFER_ALIGNMENT, pack_tflite, unpack_tflite
+from kerasopt.export.flatbuffer_model import (
+    BUFFER_ALIGNMENT,
+    pack_tflite,
+    tensor_indices,
+    unpack_tflite,
+)
 
 __all__ = ["BUFFER_ALIGNMENT", "deployable_bytes", "strip_tensor_names"]
 
@@ -35,7 +40,7 @@ def strip_tensor_names(content: bytes) -> bytes:
     """
     model = unpack_tflite("strip_tensor_names", content)
     for index, subgraph in enumerate(model.subgraphs or []):
-        kept = set(_as_list(subgraph.inputs)) | set(_as_list(subgraph.outputs))
+        kept = set(tensor_indices(subgraph.inputs)) | set(tensor_indices(subgraph.outputs))
         for signature in model.signatureDefs or []:
             if signature.subgraphIndex == index:
                 for entry in [*(signature.inputs or []), *(signature.outputs or [])]:
@@ -43,7 +48,7 @@ def strip_tensor_names(content: bytes) -> bytes:
         for position, tensor in enumerate(subgraph.tensors or []):
             if position not in kept:
                 tensor.name = None
-    return pack_tflite(model)
+    return pack_tflite(model, len(content))
 
 
 def deployable_bytes(content: bytes, variant: str, *, strip_names: bool = True) -> bytes:
@@ -64,7 +69,3 @@ def deployable_bytes(content: bytes, variant: str, *, strip_names: bool = True) 
     if variant == "int8":
         check_full_integer(content)
     return strip_tensor_names(content) if strip_names else bytes(content)
-
-
-def _as_list(values) -> list[int]:
-    return [] if values is None else [int(v) for v in values]
