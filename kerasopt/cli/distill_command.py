@@ -11,7 +11,8 @@ from kerasopt.core.locking import output_lock
 
 DESCRIPTION = (
     "Distil a trained .keras classifier (the teacher) into a student: the teacher's "
-    "architecture at --student WIDTH times its filters and units, or a STUDENT.keras. The "
+    "architecture at --student WIDTH times its filters and units (started from the "
+    "teacher's own most important channels unless --init random), or a STUDENT.keras. The "
     "student trains on the teacher's softened outputs and the labels (keras.distillation), "
     "and, unless --no-baseline, again on the labels only, so the report shows what the "
     "teacher bought. Teacher and students are exported to full-integer int8 TFLite and "
@@ -35,6 +36,13 @@ def add_parser(commands) -> None:
         metavar="WIDTH|STUDENT.keras",
         help="width multiplier in (0, 1] of the teacher's filters/units, or a .keras "
         "student with the teacher's input and output (default: 0.25)",
+    )
+    distill.add_argument(
+        "--init",
+        choices=["teacher", "random"],
+        default="teacher",
+        help="where a width student starts: the teacher's channels with the largest L1 norm "
+        "and their weights, or fresh weights (default: teacher)",
     )
     distill.add_argument(
         "--epochs",
@@ -118,6 +126,7 @@ def distill_command(args: argparse.Namespace) -> int:
             teacher,
             data,
             student=student,
+            init=args.init,
             epochs=args.epochs,
             learning_rate=args.learning_rate,
             temperature=args.temperature,

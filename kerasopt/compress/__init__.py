@@ -53,7 +53,7 @@ from kerasopt.compress.sparsity_schedules import ConstantSparsity, PolynomialSpa
 from kerasopt.compress.sparsity_table import format_sparsity_table, sparsity_table
 from kerasopt.compress.tfmot_clustering import cluster_with_tfmot
 from kerasopt.compress.tfmot_pruning import dense_layers_left, prune_with_tfmot
-from kerasopt.compress.width_student import width_student
+from kerasopt.compress.width_student import pruned_student, width_student
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 __all__ = [
@@ -98,5 +98,6 @@ __all__ = [
     "sparsity_table",
     "strip_pruning",
     "to_tf_keras",
+    "pruned_student",
     "width_student",
 ]

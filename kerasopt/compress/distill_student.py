@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import keras
 from kerasopt.compress.accuracy_budget import epochs_for_steps
 from kerasopt.compress.distillation import build_distiller, compile_distiller, output_kind
 from kerasopt.compress.distillation_report import DistillationReport, MeasuredModel
-from kerasopt.compress.width_student import width_student
+from kerasopt.compress.width_student import pruned_student, width_student
 from kerasopt.core.atomic import (
     write_report_files,
 )
+from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.locking import output_lock
 from kerasopt.core.validation import (
     check_float,
@@ -26,6 +28,7 @@ from kerasopt.core.validation import (
     check_seed,
     check_type,
     invalid_type,
+    invalid_value,
 )
 from kerasopt.data.pipeline import make_dataset
 from kerasopt.data.splits import DatasetSplits
@@ -34,6 +37,8 @@ from kerasopt.export import measure_int8
 from kerasopt.export.model_files import write_model_files
 from kerasopt.schedules import WarmupCosine
 
+#: Where a width student starts: the teacher's channels, or fresh weights.
+STUDENT_INITS = ("teacher", "random")
 #: The fewest epochs `default_distill_epochs` gives.
 MIN_EPOCHS = 20
 #: The fewest optimizer steps `default_distill_epochs` gives.
@@ -64,6 +69,7 @@ def distill(
     data: DatasetSplits,
     *,
     student: float | keras.Model = 0.25,
+    init: str = "teacher",
     epochs: int | None = None,
     learning_rate: float = 3e-3,
     temperature: float = 4.0,
@@ -76,10 +82,12 @@ def distill(
 ) -> DistillationReport:
     """Distils `teacher` into a student, exports both to int8 and measures both on LiteRT.
 
-    The student (`width_student(teacher, student)` for a float, or a copy of the given
-    model) trains on `data`'s train split with Adam and a `WarmupCosine` schedule (10%
-    warmup), validated on the val split, through `build_distiller`. With `baseline` the
-    same student (same initial weights, batches and schedule) trains again through the
+    The student (for a width, the teacher's own most important channels,
+    `pruned_student(teacher, student)`, or with `init="random"` the same architecture
+    with fresh weights, `width_student`; or a copy of the given model) trains on
+    `data`'s train split with Adam and a `WarmupCosine` schedule (10% warmup), validated
+    on the val split, through `build_distiller`. With `baseline` the same student (same
+    initial weights, batches and schedule) trains again through the
     same loop with the teacher's term weighted 0, so the report shows what distillation
     bought. Both are converted to full-integer int8 and measured with `measure_tflite`
     on the test split, as is the teacher. Keras' Distiller leaves the models'
@@ -94,6 +102,12 @@ def distill(
         data: Dataset splits.
         student: Width multiplier in `(0, 1]`, or a `keras.Model` (copied, not
             modified). Defaults to `0.25`.
+        init: Where a width student starts: `"teacher"` (its channels with the largest
+            L1 norm and their weights; on the 0.25-width digits student 0.9898 int8
+            mean over three seeds against 0.9833 from fresh weights) or `"random"`. A
+            teacher whose channels cannot be followed starts fresh, with a warning and
+            `settings["init"] = "random"`. Ignored for a `keras.Model` student.
+            Defaults to `"teacher"`.
         epochs: Training epochs of each student; `None` sizes them to the data
             (`default_distill_epochs`: at least 20 epochs and 2,400 steps, so 59 on
             digits). Defaults to `None`.
@@ -120,6 +134,10 @@ def distill(
     check_type(owner, "teacher", teacher, keras.Model, expected="a keras.Model")
     check_type(owner, "data", data, DatasetSplits, expected="DatasetSplits (load_dataset)")
     output_kind(teacher)  # one symbolic output, probabilities or logits
+    if init not in STUDENT_INITS:
+        raise invalid_value(
+            owner, f"init in {list(STUDENT_INITS)}", f"init={init!r}", "Pass init='teacher'."
+        )
     if isinstance(student, keras.Model):
         output_kind(student)
     else:
@@ -134,6 +152,7 @@ def distill(
     batch_size = check_positive_int(owner, "batch_size", batch_size)
     settings = {
         "student": student if not isinstance(student, keras.Model) else student.name,
+        "init": init if not isinstance(student, keras.Model) else "given",
         "epochs": (
             default_distill_epochs(len(data.y_train), batch_size)
             if epochs is None
@@ -170,7 +189,7 @@ def _run(teacher, data, student, settings, verbose) -> tuple[DistillationReport,
         model = keras.models.clone_model(student)
         model.set_weights(student.get_weights())
     else:
-        model = width_student(teacher, student)
+        model = _width_student(teacher, student, settings)
     initial = model.get_weights()
     teacher_row, _ = _measure("teacher", teacher, data)
 
@@ -197,6 +216,20 @@ def _run(teacher, data, student, settings, verbose) -> tuple[DistillationReport,
     )
     logger.debug("%s", report.summary())
     return report, content
+
+
+def _width_student(teacher, width, settings) -> keras.Model:
+    if settings["init"] == "teacher":
+        try:
+            return pruned_student(teacher, width)
+        except InvalidValueError as error:
+            warnings.warn(
+                f"distill: the student starts from fresh weights: {error} Pass "
+                "init='random' to choose that.",
+                stacklevel=4,
+            )
+            settings["init"] = "random"
+    return width_student(teacher, width)
 
 
 def _fit(teacher, student, data, settings, student_loss_weight, verbose) -> float:

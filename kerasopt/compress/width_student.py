@@ -1,9 +1,10 @@
-"""`width_student`: a thinner copy of a teacher's architecture, to distil into."""
+"""`width_student` and `pruned_student`: a thinner copy of a teacher, to distil into."""
 
 from __future__ import annotations
 
 import keras
 
+from kerasopt.compress.channel_pruning import prune_channels
 from kerasopt.compress.distillation import check_single_output
 from kerasopt.core.validation import check_float, invalid_type, invalid_value
 
@@ -97,3 +98,51 @@ def _classifier_layers(model) -> set[int]:
                 break
             layer, node_index, tensor_index = inputs[0]._keras_history
     return keep
+
+
+def pruned_student(teacher: keras.Model, width: float, *, name: str | None = None) -> keras.Model:
+    """The teacher at `width`, started from the teacher's own most important channels.
+
+    `prune_channels(teacher, 1 - width)`: every Conv/Dense layer (and each residual
+    group) keeps the `n - round((1 - width) * n)` filters or units with the largest L1
+    norm, with their weights and the matching BatchNormalization slices; the classifier
+    stays whole. For widths where `width * n` is whole this is `width_student`'s
+    architecture. Distilling from this start instead of fresh weights kept the 0.25-width
+    digits student within 1 point of its 0.9944 teacher on three seeds of three
+    (0.9861-0.9917 int8), against one of three from fresh weights (0.9778-0.9889).
+
+    Args:
+        teacher: A built Functional or Sequential model (not modified).
+        width: Width multiplier in `(0, 1]`; `1` copies the teacher.
+        name: Name of the student. Defaults to `"{teacher.name}_student"`.
+
+    Raises:
+        InvalidValueError: A bad `width`, or a layer through which the channels cannot
+            be followed (named in the message); `width_student` starts fresh instead.
+
+    Example:
+
+    >>> from kerasopt.models import build_cnn
+    >>> from kerasopt.compress.width_student import pruned_student
+    >>> teacher = build_cnn((8, 8), 10, input_max=16, filters=(16, 32))
+    >>> pruned_student(teacher, 0.5).get_layer("block0_conv0").filters
+    8
+    """
+    width = check_float("pruned_student", "width", width, 0, 1, closed="right", example=0.5)
+    check_single_output(teacher, "pruned_student")
+    fraction = 1.0 - width
+    if fraction == 0.0:
+        student = keras.models.clone_model(teacher)
+        student.set_weights(teacher.get_weights())
+    else:
+        try:
+            student = prune_channels(teacher, fraction).model
+        except ValueError as error:
+            raise invalid_value(
+                "pruned_student",
+                "an architecture whose channels prune_channels can follow",
+                f"width={width} on model {teacher.name!r}: {str(error).rstrip('.')}",
+                "Start from fresh weights with width_student (distill(..., init='random')).",
+            ) from error
+    student.name = name or f"{teacher.name}_student"
+    return student

@@ -31,6 +31,17 @@ def test_distill_writes_a_measured_student(files, capsys):
     teacher, student = report["models"][:2]
     assert student["params"] < teacher["params"]
     assert student["tflite"]["full_integer"] and report["settings"]["epochs"] == 1
+    assert report["settings"]["init"] == "teacher"
+
+
+def test_init_random_starts_the_student_fresh(files):
+    out = files / "fresh"
+    argv = ["distill", str(files / "teacher.keras"), "--data", str(files / "tiny.npz")]
+    argv += ["--student", "0.5", "--init", "random", "--no-baseline", "--epochs", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["settings"]["init"] == "random"
+    assert [model["role"] for model in report["models"]] == ["teacher", "student (distilled)"]
 
 
 @pytest.mark.parametrize("value", ["1.5", "abc"], ids=["too_wide", "not_a_number"])

@@ -15,7 +15,7 @@ from kerasopt.compress.distillation import (
 )
 from kerasopt.compress.native_magnitude_pruning import pruning_masks
 from kerasopt.compress.native_pruning import prepare_for_pruning
-from kerasopt.compress.width_student import width_student
+from kerasopt.compress.width_student import pruned_student, width_student
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.models import build_cnn
 
@@ -181,3 +181,53 @@ def test_default_epochs_give_a_small_student_a_few_thousand_steps():
     assert default_distill_epochs(1293) == 59  # digits: 41 steps per epoch
     assert default_distill_epochs(54_000) == 20  # Fashion-MNIST: 1,688 steps per epoch
     assert default_distill_epochs(1293, batch_size=128) == 219  # 11 steps per epoch
+
+
+def test_pruned_student_keeps_the_teachers_strongest_channels(teacher):
+    student = pruned_student(teacher, 0.5)
+    fresh = width_student(teacher, 0.5)
+    assert [tuple(w.shape) for w in student.weights] == [tuple(w.shape) for w in fresh.weights]
+    assert student.name == "cnn_student"
+    kernel = teacher.get_layer("block0_conv0").kernel.numpy()
+    strongest = np.sort(np.argsort(-np.abs(kernel).sum(axis=(0, 1, 2)), kind="stable")[:8])
+    np.testing.assert_array_equal(
+        student.get_layer("block0_conv0").kernel.numpy(), kernel[..., strongest]
+    )
+    head = teacher.get_layer("probabilities").kernel.numpy()
+    assert student.get_layer("probabilities").kernel.shape[-1] == head.shape[-1]
+    copy = pruned_student(teacher, 1.0)
+    for ours, theirs in zip(copy.get_weights(), teacher.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("build", USER_SHAPED_MODELS.values(), ids=USER_SHAPED_MODELS.keys())
+def test_pruned_student_thins_user_shaped_models(build):
+    teacher = build()
+    student = pruned_student(teacher, 0.5)
+    assert student.output_shape == teacher.output_shape
+    # Half the filters; a depthwise-separable block's depthwise weights shrink linearly.
+    assert student.count_params() < 0.6 * teacher.count_params()
+
+
+def test_a_teacher_whose_channels_cannot_be_followed_starts_fresh_with_a_warning(digits):
+    keras.utils.set_random_seed(0)
+    teacher = keras.Sequential(
+        [
+            keras.Input((8, 8)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, name="hidden"),
+            keras.layers.Softmax(name="mixing"),  # mixes the channels
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    with pytest.raises(
+        InvalidValueError,
+        match=r"pruned_student: .*'mixing' .*\(distill\(\.\.\., init='random'\)\)\.$",
+    ):
+        pruned_student(teacher, 0.5)
+    with pytest.warns(UserWarning, match="the student starts from fresh weights"):
+        report = distill(teacher, digits, epochs=1, baseline=False)
+    assert report.settings["init"] == "random"
+    assert report.student.params == width_student(teacher, 0.25).count_params()
+    with pytest.raises(InvalidValueError, match=r"init in \['teacher', 'random'\]"):
+        distill(teacher, digits, init="zeros")
