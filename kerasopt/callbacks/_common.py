@@ -113,8 +113,17 @@ class WeightCheck:
         return [name for name, indices in self._groups if not flags[indices].all()]
 
 
+#: Probe calls run eagerly before the probe is traced. Tracing the forward and backward
+#: pass costs 0.7-0.8 s, 3-15 eager calls (45-240 ms each, from a 4-filter digits CNN to
+#: the Fashion-MNIST default, 2 cores); a fit of up to 150 steps checks 3 times.
+EAGER_PROBE_CALLS = 3
+
+
 class GradientProbe:
-    """Loss, per-layer gradient norms and weight norms of `model` on one fixed batch."""
+    """Loss, per-layer gradient norms and weight norms of `model` on one fixed batch.
+
+    The first `EAGER_PROBE_CALLS` calls run eagerly; later ones run a traced function.
+    """
 
     def __init__(self, model, batch, reserved=()):
         if keras.backend.backend() != "tensorflow":
@@ -131,6 +140,7 @@ class GradientProbe:
         self.layer_names = [name for name, _ in groups]
         self._groups = [indices for _, indices in groups]
         self._fn = tf.function(self._norms)
+        self._calls = 0
 
     @staticmethod
     def _model_signature(model):
@@ -192,7 +202,9 @@ class GradientProbe:
                 f"Model {self.model.name!r} has no trainable variables to take gradients of. "
                 "Unfreeze a layer (layer.trainable = True) before training."
             )
-        loss, grad_norms, finite, weight_norms = self._fn(self.x, self.y, self.sample_weight)
+        norms = self._fn if self._calls >= EAGER_PROBE_CALLS else self._norms
+        self._calls += 1
+        loss, grad_norms, finite, weight_norms = norms(self.x, self.y, self.sample_weight)
         # Sum squares in float64: float32 overflows for norms above ~1e19.
         grad_sq = np.square(grad_norms.numpy().astype("float64"))
         weight_sq = np.square(weight_norms.numpy().astype("float64"))
