@@ -59,6 +59,7 @@ PROMISED = [
     "compress.recalibrate_batch_norm",
     "compress.distill",
     "compress.width_student",
+    "compress.pruned_student",
 ]
 
 

@@ -93,11 +93,11 @@ __all__ = [
     "prune_channels",
     "prune_native",
     "prune_with_tfmot",
+    "pruned_student",
     "quantize_aware",
     "recalibrate_batch_norm",
     "sparsity_table",
     "strip_pruning",
     "to_tf_keras",
-    "pruned_student",
     "width_student",
 ]
