@@ -33,6 +33,7 @@ from kerasopt.export.tflite_converter import (
     ConversionError,
     configure_full_integer,
     frozen_graph_converter,
+    pixels_spec,
 )
 
 #: Layers that get an output-only quantizer because TF-MOT's registry has no rule for them.
@@ -256,8 +257,7 @@ def _convert(qat_model, x_train: np.ndarray, name: str) -> bytes:
     # on the digits CNN), for bit-identical outputs and the same input quantization.
     import tensorflow as tf
 
-    spec = tf.TensorSpec((None, *qat_model.inputs[0].shape[1:]), tf.float32, name="pixels")
-    converter = frozen_graph_converter(qat_model, spec)
+    converter = frozen_graph_converter(qat_model, pixels_spec(qat_model))
     if converter is None:
         converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
     configure_full_integer(converter, x_train)

@@ -158,7 +158,7 @@ def _convert(model, shape, value_range, pixels, seed) -> bytes:
     calibration[0, 0, 0, 0], calibration[0, 0, 0, 1] = 0.0, 255.0
     spec = tf.TensorSpec((None, shape[0], shape[1], 3), tf.float32, name="image")
     # The frozen graph, as `convert_to_tflite` converts: 0.2x the SavedModel route's time
-    # (1.6-2.1 s -> 0.3 s on the digits CNN), the same file contents and signature.
+    # (1.6-2.1 s -> 0.3 s on the digits CNN), bit-identical outputs, the same signature.
     with model_converter(wrapper, spec) as converter:
         configure_full_integer(converter, calibration, len(calibration), seed)
         converter.inference_input_type = tf.uint8

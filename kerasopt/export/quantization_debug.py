@@ -42,6 +42,7 @@ from kerasopt.export.tflite_converter import (
     _calibration_samples,
     configure_full_integer,
     convert_to_tflite,
+    pixels_spec,
     savedmodel_converter,
 )
 
@@ -191,7 +192,6 @@ def debug_quantization(
     >>> report = debug_quantization(model, data.x_train, data.x_test, data.y_test)  # doctest: +SKIP
     >>> print(report.to_markdown())  # doctest: +SKIP
     """
-    import tensorflow as tf
 
     owner = "debug_quantization"
     options = check_options(options)
@@ -205,7 +205,7 @@ def debug_quantization(
     # How many tensors (op types) each keep-float option leaves float; 0 skips it.
     kept_counts = {"int8_keep_float": keep_float, "int8_keep_float_ops": keep_float_ops}
     options = tuple(name for name in options if kept_counts.get(name, 1))
-    spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32, name="pixels")
+    spec = pixels_spec(model)
 
     calibration = dict(num_calibration=num_calibration, seed=seed)
     layers, selective = _debug_layers(

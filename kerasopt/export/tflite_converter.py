@@ -88,8 +88,7 @@ def convert_to_tflite(
             f"convert_to_tflite supports models with one input; {model.name!r} has "
             f"{len(model.inputs)}."
         )
-    sample_shape = tuple(model.inputs[0].shape[1:])
-    spec = tf.TensorSpec((None, *sample_shape), tf.float32, name="pixels")
+    spec = pixels_spec(model)
 
     with model_converter(model, spec) as converter:
         if variant != "float32":
@@ -113,6 +112,16 @@ def convert_to_tflite(
 
         content = strip_tensor_names(content)
     return content
+
+
+def pixels_spec(model):
+    """The `TensorSpec` an image model is converted for: any batch, float32, `"pixels"`.
+
+    Its name is the signature's input key, so every route names the input alike.
+    """
+    import tensorflow as tf
+
+    return tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32, name="pixels")
 
 
 @contextlib.contextmanager
