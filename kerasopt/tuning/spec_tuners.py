@@ -134,7 +134,43 @@ def build_tuner(spec, hypermodel, directory, *, project_name: str = "search", ov
             max_trials=spec.max_trials, **spec.tuner_options, **common
         )
     _count_crashes_only(tuner.oracle)
+    if not overwrite:
+        reconcile_interrupted_trials(tuner.oracle)
     return tuner
+
+
+def reconcile_interrupted_trials(oracle) -> list[str]:
+    """Mends the two states a kill between keras-tuner's two state files leaves.
+
+    keras-tuner writes a trial's `trial.json`, then `oracle.json`. Killed between the
+    two, a resume (a) never runs a trial whose `trial.json` says RUNNING but that
+    `oracle.json` does not know yet: it counts toward `max_trials` and stays RUNNING
+    for good; or (b) runs again a trial whose `trial.json` already says COMPLETED.
+    Here (a) goes to the retry queue and (b) leaves it. Returns the ids requeued.
+
+    Example:
+
+    >>> reconcile_interrupted_trials(tuner.oracle)  # doctest: +SKIP
+    ['3']
+    """
+    queue = getattr(oracle, "_retry_queue", None)
+    if queue is None:  # a worker's OracleClient: the chief owns the state
+        return []
+    for trial_id in list(queue):
+        if str(oracle.trials[trial_id].status) in ("COMPLETED", "FAILED"):
+            queue.remove(trial_id)
+            if trial_id not in oracle.end_order:
+                oracle.end_order.append(trial_id)
+    orphans = [
+        trial_id
+        for trial_id, trial in oracle.trials.items()
+        if str(trial.status) == "RUNNING" and trial_id not in queue
+    ]
+    for trial_id in orphans:
+        queue.append(trial_id)
+        if trial_id not in oracle.start_order:
+            oracle.start_order.append(trial_id)
+    return orphans
 
 
 def _count_crashes_only(oracle) -> None:

@@ -128,3 +128,39 @@ def test_trials_per_process_chains_child_processes_through_one_search(tmp_path, 
     assert len(commands) == 2
     assert all(c[1:3] == ["-m", "kerasopt.tuning"] and "kerasopt.cli" not in c for c in commands)
     assert not (out / process_recycling.JOB_FILE).exists()
+
+
+def _edit_json(path, edit):
+    state = json.loads(path.read_text())
+    edit(state)
+    path.write_text(json.dumps(state))
+
+
+def test_a_kill_between_the_trial_file_and_the_oracle_file_resumes_cleanly(tmp_path):
+    # keras-tuner writes trial.json, then oracle.json; these are the two states a kill
+    # between them leaves (one made this test's predecessor fail in CI).
+    spec = write_spec(tmp_path, DENSE_RANDOM, max_trials=3)
+    out = tmp_path / "out"
+    SearchJob(str(spec), out=str(out), verbose=0).run()
+    search = out / "search"
+    finished = json.loads((search / "trial_0" / "trial.json").read_text())
+
+    def unknown_to_the_oracle(state):  # (a) killed just after trial_2's trial.json
+        state["start_order"].remove("2")
+        state["end_order"].remove("2")
+
+    def still_ongoing(state):  # (b) killed just after trial_0 said COMPLETED
+        state["end_order"].remove("0")
+        state["ongoing_trials"] = {"tuner0": "0"}
+
+    _edit_json(search / "trial_2" / "trial.json", lambda t: t.update(status="RUNNING"))
+    _edit_json(search / "oracle.json", unknown_to_the_oracle)
+    _edit_json(search / "oracle.json", still_ongoing)
+    (out / "trials.csv").unlink()
+
+    report = SearchJob(str(spec), out=str(out), verbose=0).run()
+    rows = _rows(out)
+    assert sorted(r["trial_id"] for r in rows) == ["0", "1", "2"]
+    assert [r["status"] for r in rows] == ["COMPLETED"] * 3
+    assert json.loads((search / "trial_0" / "trial.json").read_text()) == finished
+    assert report.this_run.trials == 1  # trial 2 ran again; trial 0 did not
