@@ -60,6 +60,7 @@ PROMISED = [
     "compress.distill",
     "compress.width_student",
     "compress.pruned_student",
+    "compress.member_student",
 ]
 
 

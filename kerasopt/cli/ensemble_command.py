@@ -21,7 +21,8 @@ DESCRIPTION = (
     "member per cycle). Members are the scenario's model (build_cnn for a .npz). Every "
     "member and the ensemble are exported to full-integer int8 TFLite and measured on "
     "LiteRT; ensemble.keras, ensemble_int8.tflite, report.json and report.md go to --out. "
-    "--distill W then distils the ensemble into ONE member-shaped student (width W) "
+    "--distill W then distils the ensemble into ONE student: its best member (by "
+    "validation accuracy) at width W, started from that member's strongest channels, "
     "through keras.distillation, beside the same student trained on labels only, in "
     "--out/student/."
 )
@@ -56,8 +57,9 @@ def add_parser(commands) -> None:
         type=width_multiplier,
         default=None,
         metavar="W",
-        help="then distil the ensemble into one student: a member's architecture at width W "
-        "in (0, 1], 1 for a member's size; written to OUT/student/",
+        help="then distil the ensemble into one student: its best member's architecture at "
+        "width W in (0, 1] (1 for a member's size), started from that member's strongest "
+        "channels; written to OUT/student/",
     )
     parser.add_argument(
         "--distill-epochs",
@@ -109,23 +111,23 @@ def ensemble_command(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"Wrote ensemble.keras, ensemble_int8.tflite, report.json and report.md to {args.out}/")
     if args.distill is not None:
-        _distill_ensemble(args, report.model, data, build_model)
+        _distill_ensemble(args, report.model, data)
     return 0
 
 
-def _distill_ensemble(args: argparse.Namespace, teacher, data, build_model) -> None:
-    """`--distill W`: the ensemble as teacher, a member's architecture at width W as student."""
+def _distill_ensemble(args: argparse.Namespace, teacher, data) -> None:
+    """`--distill W`: the ensemble as teacher; the student is its best member at width W,
+    started from that member's strongest channels."""
     from kerasopt.compress.distill_student import distill
-    from kerasopt.compress.width_student import width_student
-    from kerasopt.strategies.default_model import default_builder
+    from kerasopt.compress.member_student import member_student
 
-    member = (build_model or default_builder(data))()
-    student = width_student(member, args.distill, name="student")
+    start = member_student(teacher, data, args.distill)
+    print(f"\nThe student starts from {start.describe()}.")
     out = Path(args.out) / "student"
     report = distill(
         teacher,
         data,
-        student=student,
+        student=start.model,
         epochs=args.distill_epochs or args.epochs,
         out_dir=out,
         seed=args.seed,

@@ -39,6 +39,7 @@ from kerasopt.compress.distill_student import distill
 from kerasopt.compress.distillation import LogProbabilities, build_distiller, logits_view
 from kerasopt.compress.distillation_report import DistillationReport, MeasuredModel
 from kerasopt.compress.fine_tuning import fine_tune
+from kerasopt.compress.member_student import MemberStudent, member_student
 from kerasopt.compress.native_magnitude_pruning import MagnitudePruning
 from kerasopt.compress.native_pruning import prepare_for_pruning, prune_native, strip_pruning
 from kerasopt.compress.pruning_sensitivity import (
@@ -70,6 +71,7 @@ __all__ = [
     "LogProbabilities",
     "MagnitudePruning",
     "MeasuredModel",
+    "MemberStudent",
     "PolynomialSparsity",
     "PrunedLayer",
     "PruningMask",
@@ -89,6 +91,7 @@ __all__ = [
     "format_stages",
     "from_tf_keras",
     "logits_view",
+    "member_student",
     "prepare_for_pruning",
     "prune_channels",
     "prune_native",

@@ -41,6 +41,7 @@ def test_ensemble_writes_one_full_integer_model_and_distils_it(files, capsys):
     assert find_float_parts(content) == []
     # --distill: the ensemble is the teacher of one half-width member-shaped student.
     assert "Ensemble distilled into one student (width 0.5)" in printed
+    assert "The student starts from member_" in printed and "strongest channels" in printed
     teacher, student, labels_only = json.loads((out / "student" / "report.json").read_text())[
         "models"
     ]
