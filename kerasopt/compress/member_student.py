@@ -22,18 +22,22 @@ class MemberStudent:
             weights because that member's channels cannot be followed.
         template: Name of the member whose architecture it thins.
         val_accuracies: Each member's validation accuracy, by name.
+        width: The width multiplier; at `1` the student is a copy of `member`.
     """
 
     model: keras.Model
     member: str | None
     template: str
     val_accuracies: dict[str, float]
+    width: float
 
     def describe(self) -> str:
         """One line on where the student starts, e.g. for the CLI."""
         score = self.val_accuracies[self.template]
         if self.member is None:
             return f"fresh weights in {self.template}'s architecture (validation {score:.4f})"
+        if self.width == 1:
+            return f"a copy of {self.member} (its validation accuracy {score:.4f})"
         return f"{self.member}'s strongest channels (its validation accuracy {score:.4f})"
 
 
@@ -93,7 +97,7 @@ def member_student(
             f"member_student: {error} The student starts from fresh weights.", stacklevel=2
         )
         student, start = width_student(best, width, name=name), None
-    return MemberStudent(student, start, best.name, scores)
+    return MemberStudent(student, start, best.name, scores, width)
 
 
 def _val_accuracy(model: keras.Model, data) -> float:

@@ -39,6 +39,12 @@ def test_the_student_is_the_best_members_strongest_channels(ensemble, digits):
     )
     assert start.model.name == "student" and start.model.output_shape == (None, 10)
     assert "member_1's strongest channels" in start.describe()
+    copy = member_student(ensemble, digits, 1.0)
+    assert copy.describe().startswith("a copy of member_1")
+    for ours, theirs in zip(
+        copy.model.get_weights(), ensemble.get_layer("member_1").get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(ours, theirs)
     for ours, theirs in zip(ensemble.get_weights(), before, strict=True):
         np.testing.assert_array_equal(ours, theirs)  # the ensemble is left as it was
 
