@@ -15,6 +15,7 @@ import math
 import time
 
 import keras
+import numpy as np
 
 from kerasopt.core.errors import InvalidValueError
 
@@ -78,6 +79,18 @@ def default_max_epochs(train_samples: int, batch_size: int = 32, min_epochs: int
     """
     epochs = min(MAX_EPOCHS_CAP, epochs_for_steps(TARGET_STEPS, train_samples, batch_size))
     return max(min_epochs, epochs)
+
+
+def validation_accuracy(model: keras.Model, data) -> float:
+    """Accuracy of `model` (probabilities or logits) on `data.x_val`, the budget's measure.
+
+    Example:
+
+    >>> validation_accuracy(model, load_dataset("digits"))  # doctest: +SKIP
+    0.9861
+    """
+    scores = model.predict(data.x_val, batch_size=256, verbose=0)
+    return float((scores.argmax(-1) == np.asarray(data.y_val)).mean())
 
 
 def check_budget(max_drop, max_epochs, min_epochs: int) -> None:

@@ -19,6 +19,7 @@ from kerasopt.compress.accuracy_budget import (
     default_max_epochs,
     default_min_epochs,
     judge_budget,
+    validation_accuracy,
 )
 from kerasopt.compress.channel_allocation import allocate_channels
 from kerasopt.compress.channel_pruning import prune_channels
@@ -226,7 +227,7 @@ def _compress(model, data: DatasetSplits, settings: dict, verbose: int):
     start = time.perf_counter()
     timings: dict[str, float] = {}
     current = model
-    dense_val = _val_accuracy(model, data)
+    dense_val = validation_accuracy(model, data)
     fit = {
         "min_epochs": epochs,
         "max_epochs": settings["max_epochs"],
@@ -390,7 +391,7 @@ def _prune_stage(model, data, backend, left_dense, fit, **target):
     )
     epochs = fit["min_epochs"]
     record = StageFineTuning(
-        epochs, epochs, time.perf_counter() - started, _val_accuracy(pruned, data), False
+        epochs, epochs, time.perf_counter() - started, validation_accuracy(pruned, data), False
     )
     return pruned, record
 
@@ -408,18 +409,15 @@ def _qat_stage(model, data, epochs, verbose, preserve) -> tuple[CompressionStage
     return dataclasses.replace(stage, val_accuracy=val_accuracy), result.tflite
 
 
-def _val_accuracy(model, data) -> float:
-    probabilities = model.predict(data.x_val, batch_size=256, verbose=0)
-    return float((probabilities.argmax(-1) == np.asarray(data.y_val)).mean())
-
-
 def _measure(
     name: str, model, data, fine_tuning=None, *, val_accuracy=None
 ) -> tuple[CompressionStage, bytes]:
     """Measures a Keras 3 stage: validation and test accuracy, its int8 file on LiteRT."""
     if val_accuracy is None:
         val_accuracy = (
-            fine_tuning.val_accuracy if fine_tuning is not None else _val_accuracy(model, data)
+            fine_tuning.val_accuracy
+            if fine_tuning is not None
+            else validation_accuracy(model, data)
         )
     kernels = [
         np.asarray(layer.kernel)

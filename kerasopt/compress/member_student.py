@@ -6,10 +6,16 @@ import dataclasses
 import warnings
 
 import keras
-import numpy as np
 
+from kerasopt.compress.accuracy_budget import validation_accuracy
 from kerasopt.compress.width_student import pruned_student, width_student
-from kerasopt.core.validation import InvalidValueError, check_float, check_type, invalid_value
+from kerasopt.core.validation import (
+    InvalidValueError,
+    check_float,
+    check_type,
+    check_validation_split,
+    invalid_value,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,14 +86,8 @@ def member_student(
             "Pass the model kerasopt.strategies.ensemble returns (report.model), or "
             "distil into width_student(member, width).",
         )
-    if getattr(data, "x_val", None) is None or getattr(data, "y_val", None) is None:
-        raise invalid_value(
-            owner,
-            "data with x_val and y_val",
-            f"{type(data).__name__} without them",
-            "Pass kerasopt.data.load_dataset(...).",
-        )
-    scores = {member.name: _val_accuracy(member, data) for member in members}
+    check_validation_split(owner, data)
+    scores = {member.name: validation_accuracy(member, data) for member in members}
     best = max(members, key=lambda member: scores[member.name])
     try:
         student = pruned_student(best, width, name=name)
@@ -98,12 +98,3 @@ def member_student(
         )
         student, start = width_student(best, width, name=name), None
     return MemberStudent(student, start, best.name, scores, width)
-
-
-def _val_accuracy(model: keras.Model, data) -> float:
-    probabilities = np.asarray(model.predict(data.x_val, batch_size=256, verbose=0))
-    if probabilities.shape[-1] == 1:  # one sigmoid unit
-        predicted = (probabilities[..., 0] > 0.5).astype(int)
-    else:
-        predicted = probabilities.argmax(-1)
-    return float(np.mean(predicted == np.asarray(data.y_val).reshape(predicted.shape)))

@@ -29,6 +29,7 @@ from kerasopt.core.validation import (
     check_fraction,
     check_positive_int,
     check_type,
+    check_validation_split,
     invalid_value,
 )
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
@@ -393,13 +394,7 @@ def analyze_sensitivity(
             f"model {model.name!r} (built={model.built}, outputs={len(model.outputs or ())})",
             "Give the model a keras.Input; wrap a multi-output model to return one output.",
         )
-    if getattr(data, "x_val", None) is None or getattr(data, "y_val", None) is None:
-        raise invalid_value(
-            owner,
-            "data with x_val and y_val",
-            f"{type(data).__name__} without them",
-            "Pass kerasopt.data.load_dataset(...).",
-        )
+    check_validation_split(owner, data)
     sparsities = _check_levels("sparsities", sparsities, allow_empty=False)
     fractions = _check_levels("channel_fractions", channel_fractions, allow_empty=True)
     batch_size = check_positive_int(owner, "batch_size", batch_size)

@@ -197,6 +197,22 @@ def check_fraction(owner: str, name: str, value, *, closed: str = "both", **kwar
     return check_float(owner, name, value, 0, 1, closed=closed, **kwargs)
 
 
+def check_validation_split(owner: str, data) -> None:
+    """Refuses `data` without `x_val` and `y_val` (a `DatasetSplits` has them).
+
+    Example:
+
+    >>> check_validation_split("analyze_sensitivity", load_dataset("digits"))  # doctest: +SKIP
+    """
+    if getattr(data, "x_val", None) is None or getattr(data, "y_val", None) is None:
+        raise invalid_value(
+            owner,
+            "data with x_val and y_val",
+            f"{type(data).__name__} without them",
+            "Pass kerasopt.data.load_dataset(...).",
+        )
+
+
 def check_option(owner: str, name: str, value, options: Iterable, *, fix: str | None = None):
     """Returns `value` if it is one of `options`; raises with a "did you mean" if not.
 
