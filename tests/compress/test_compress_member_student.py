@@ -3,10 +3,12 @@
 import keras
 import numpy as np
 import pytest
+from small_models import USER_SHAPED_MODELS
 
 from kerasopt.compress.member_student import member_student
 from kerasopt.compress.width_student import width_student
 from kerasopt.core.errors import InvalidValueError
+from kerasopt.data import DatasetSplits
 from kerasopt.models import build_cnn
 from kerasopt.strategies import combine_members
 
@@ -76,3 +78,17 @@ def test_bad_input_is_named_with_the_fix(ensemble, digits):
         member_student(_cnn(0), digits, 0.5)
     with pytest.raises(InvalidValueError, match=r"member_student: expected width in \(0, 1\]"):
         member_student(ensemble, digits, 1.5)
+
+
+@pytest.mark.parametrize("build", USER_SHAPED_MODELS.values(), ids=USER_SHAPED_MODELS.keys())
+def test_ensembles_of_user_shaped_models_give_a_thinned_member(build, rng):
+    members = [build(), build()]
+    ensemble = combine_members(members)
+    shape, classes = members[0].inputs[0].shape[1:], members[0].output_shape[-1]
+    x = rng.random((16, *shape)).astype("float32")
+    y = rng.integers(0, classes, 16)
+    data = DatasetSplits("random", x, y, x, y, x, y, num_classes=classes, split={})
+    start = member_student(ensemble, data, 0.5)
+    assert start.member in ("member_0", "member_1")  # its channels, not fresh weights
+    assert start.model.output_shape == members[0].output_shape
+    assert start.model.count_params() < 0.6 * members[0].count_params()
