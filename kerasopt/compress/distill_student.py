@@ -36,6 +36,7 @@ from kerasopt.data.validation import check_arrays
 from kerasopt.export import measure_int8
 from kerasopt.export.model_files import write_model_files
 from kerasopt.schedules import WarmupCosine
+from kerasopt.training.fit_state import build_fit_state
 
 #: Where a width student starts: the teacher's channels, or fresh weights.
 STUDENT_INITS = ("teacher", "random")
@@ -246,10 +247,12 @@ def _fit(teacher, student, data, settings, student_loss_weight, verbose) -> floa
         student_loss_weight=student_loss_weight,
     )
     compile_distiller(distiller, keras.optimizers.Adam(schedule))
+    train_ds = make_dataset(data.x_train, data.y_train, batch_size=batch_size, seed=seed)
+    build_fit_state(distiller, train_ds)
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
     distiller.fit(
-        make_dataset(data.x_train, data.y_train, batch_size=batch_size, seed=seed),
+        train_ds,
         validation_data=make_dataset(data.x_val, data.y_val, batch_size=256, shuffle=False),
         epochs=epochs,
         verbose=verbose,

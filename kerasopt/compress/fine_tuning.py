@@ -18,6 +18,7 @@ import numpy as np
 from kerasopt.compress.accuracy_budget import BudgetStop, StageFineTuning
 from kerasopt.compress.distillation import output_kind
 from kerasopt.schedules.warmup_cosine import WarmupCosine
+from kerasopt.training.fit_state import build_fit_state
 
 #: Temperature of the distillation loss while fine-tuning a compressed model. Measured at
 #: 80 % sparsity, 4 epochs, digits (int8 test drop, seeds 0-1, without -> with T=1):
@@ -110,6 +111,7 @@ def fine_tune(
                 from_logits=output_kind(model) == "logits"
             )
         target.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+        build_fit_state(target, (data.x_train, data.y_train))
         stop = BudgetStop(floor, min_epochs=min_epochs)
         target.fit(
             np.asarray(data.x_train),

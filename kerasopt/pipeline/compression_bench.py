@@ -28,6 +28,7 @@ from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.core.validation import invalid_value
 from kerasopt.data import DatasetSplits
 from kerasopt.models.user_shaped import USER_SHAPED_MODELS, build_user_shaped
+from kerasopt.training.fit_state import build_fit_state
 
 #: Case name -> `compress_model` arguments. `fixed` cases run exactly `epochs` (no budget),
 #: so distillation is compared at equal fine-tuning epochs.
@@ -133,6 +134,7 @@ def _train_dense(name, data, seed, epochs, input_max, verbose):
     model.compile(
         keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"]
     )
+    build_fit_state(model, (data.x_train, data.y_train))
     model.fit(
         data.x_train,
         data.y_train,

@@ -31,6 +31,7 @@ import numpy as np
 from kerasopt.core.validation import check_option, check_positive_int, invalid_value
 from kerasopt.data.splits import DatasetSplits
 from kerasopt.schedules import WarmupCosine
+from kerasopt.training.fit_state import build_fit_state
 
 #: The ensemble methods `train_members` knows.
 ENSEMBLE_METHODS = ("bagging", "adaboost", "snapshot")
@@ -164,6 +165,7 @@ def _fit(model, x, y, data, settings, seed, *, sample_weight=None, schedule=None
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=["accuracy"],
     )
+    build_fit_state(model, (x, y))
     keras.utils.set_random_seed(seed)
     model.fit(
         x,

@@ -45,6 +45,7 @@ from kerasopt.strategies.federated_partition import partition as _partition
 from kerasopt.strategies.federated_report import FederatedReport, RoundRow
 from kerasopt.strategies.federated_simulation import FEDERATED_STRATEGIES
 from kerasopt.training.batch_norm_recalibration import batch_norm_layers
+from kerasopt.training.fit_state import build_fit_state
 
 _OWNER = "federated"
 #: FedProx's `mu` when none is given (Li et al. try 0.001 to 1; 0.01 suits small CNNs).
@@ -276,6 +277,7 @@ def _train_central(build_model, initial, data, indices, epochs, options, seed, v
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    build_fit_state(model, (data.x_train[:1], data.y_train[:1]))
     model.fit(
         data.x_train[indices],
         data.y_train[indices],

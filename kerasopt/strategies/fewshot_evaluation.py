@@ -15,6 +15,8 @@ import time
 import keras
 import numpy as np
 
+from kerasopt.training.fit_state import build_fit_state
+
 #: The starting points every few-shot run compares, in report order.
 FEWSHOT_BASELINES = ("reptile", "scratch", "pretrained")
 #: z of a two-sided 95 % normal interval.
@@ -103,6 +105,7 @@ def pretrain_body(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),
     )
+    build_fit_state(model, (x, y))
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
     return model.get_weights(), time.perf_counter() - start

@@ -36,6 +36,7 @@ from kerasopt.strategies.transfer_model import (
     unfreeze_top,
 )
 from kerasopt.strategies.transfer_report import TransferReport, TransferRow
+from kerasopt.training.fit_state import build_fit_state
 
 _OWNER = "transfer"
 #: How the head starts: a logistic regression on the frozen features, or at random.
@@ -296,6 +297,7 @@ def _fit(model, data, epochs, learning_rate, *, batch_size, seed, verbose):
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=["accuracy"],
     )
+    build_fit_state(model, (data.x_train, data.y_train))
     keras.utils.set_random_seed(seed)
     model.fit(
         data.x_train,

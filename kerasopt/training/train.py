@@ -17,6 +17,7 @@ from kerasopt.data.splits import DatasetSplits
 from kerasopt.data.validation import check_arrays
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.training.config import ConfigError, TrainConfig
+from kerasopt.training.fit_state import build_fit_state
 from kerasopt.training.mixed_precision import resolve_precision, with_precision
 from kerasopt.training.stages import StageResult, resize_array, resize_images, set_frozen
 
@@ -141,6 +142,7 @@ def compile_for_training(
         if dataset_cache is not None:
             dataset_cache[key] = cached
     train_ds, val_ds = cached
+    build_fit_state(model, train_ds)  # one trace of the train step, not two
     probe = (data.x_train[: config.batch_size], y_train[: config.batch_size])
     return PreparedTraining(train_ds, val_ds, optimizer, steps_per_epoch, probe)
 
