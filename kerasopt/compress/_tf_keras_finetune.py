@@ -59,6 +59,21 @@ def compile_like(wrapped, original: keras.Model, learning_rate: float) -> None:
     )
 
 
+def build_tf_keras_fit_state(wrapped, x, y) -> None:
+    """Creates `wrapped`'s optimizer slots and compiled loss and metrics before `fit`.
+
+    The `tf_keras` twin of `kerasopt.training.fit_state.build_fit_state`: tf_keras also
+    leaves them to the first trace of the train step, which is then traced twice. One
+    sample goes through the model in inference mode; nothing is trained.
+    """
+    import tensorflow as tf
+
+    wrapped.optimizer.build(wrapped.trainable_variables)
+    y_pred = wrapped(tf.convert_to_tensor(x[:1], "float32"), training=False)
+    wrapped.compiled_loss.build(y_pred)
+    wrapped.compiled_metrics.build(y_pred, tf.convert_to_tensor(y[:1]))
+
+
 def finetune(
     wrapped,
     original: keras.Model,
@@ -72,6 +87,7 @@ def finetune(
 ):
     """Compiles and fits `wrapped` on `data`'s train split, validating on `x_val` if any."""
     compile_like(wrapped, original, learning_rate)
+    build_tf_keras_fit_state(wrapped, data.x_train, data.y_train)
     validation = None
     if getattr(data, "x_val", None) is not None:
         validation = (data.x_val, data.y_val)

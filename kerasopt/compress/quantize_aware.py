@@ -24,7 +24,7 @@ import re
 import keras
 import numpy as np
 
-from kerasopt.compress._tf_keras_finetune import compile_like
+from kerasopt.compress._tf_keras_finetune import build_tf_keras_fit_state, compile_like
 from kerasopt.compress._tfmot import tf_keras, tfmot
 from kerasopt.compress.bridge import to_tf_keras
 from kerasopt.core.errors import InvalidValueError
@@ -150,6 +150,7 @@ def quantize_aware(
         accuracy["calibrated"] = _accuracy(qat_model, *validation)
 
     compile_like(qat_model, model, learning_rate)
+    build_tf_keras_fit_state(qat_model, x_train, data.y_train)
     history = qat_model.fit(
         x_train,
         np.asarray(data.y_train),

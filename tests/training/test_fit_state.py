@@ -66,3 +66,15 @@ def test_an_uncompiled_model_is_left_alone(compiled):
         model.compile("sgd", "mse")
     build_fit_state(model, (np.zeros((2, 4)), np.zeros((2, 3))))
     assert model.optimizer.built if compiled else getattr(model, "optimizer", None) is None
+
+
+def test_tf_keras_fine_tuning_traces_its_step_once(digits):
+    from kerasopt.compress import to_tf_keras
+    from kerasopt.compress._tf_keras_finetune import finetune
+
+    model = build_cnn(digits.input_shape, 10, **SMALL)
+    twin = to_tf_keras(model)
+    traces = _count_traces(twin)
+    history = finetune(twin, model, digits, epochs=2, batch_size=64, learning_rate=1e-3)
+    assert len(traces) == 1
+    assert history.history["loss"][1] < history.history["loss"][0]
