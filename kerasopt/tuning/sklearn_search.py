@@ -69,6 +69,7 @@ def build_flat_input_model(X, y, *, family_name: str, inputs, **values):
 
     from kerasopt.training import build_optimizer
     from kerasopt.training.config import TrainConfig
+    from kerasopt.training.fit_state import build_fit_state
 
     learning_rate = float(values.pop("learning_rate"))
     optimizer = values.pop("optimizer")
@@ -83,6 +84,8 @@ def build_flat_input_model(X, y, *, family_name: str, inputs, **values):
         loss="categorical_crossentropy",  # SKLearnClassifier one-hot encodes y
         metrics=["accuracy"],
     )
+    one_hot = np.zeros((1, int(model.output_shape[-1])), "float32")
+    build_fit_state(model, (np.asarray(X[:1], dtype), one_hot))
     return model
 
 
