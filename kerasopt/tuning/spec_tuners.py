@@ -102,6 +102,19 @@ TUNER_CLASSES = {
 }
 
 
+def oracle_seed(seed: int) -> int:
+    """The seed kerasopt gives keras-tuner's oracle for a spec's `seed`: `seed + 1`.
+
+    keras-tuner 1.4 reads a seed of 0 as none (`seed or random.randint(1, 10000)`), so a
+    spec with `seed = 0`, the default, sampled different trials on every run. Shifting
+    every seed by one keeps each spec seed distinct and repeatable.
+
+    >>> oracle_seed(0)
+    1
+    """
+    return int(seed) + 1
+
+
 def build_tuner(spec, hypermodel, directory, *, project_name: str = "search", overwrite=False):
     """The keras-tuner tuner of `spec`, keeping its state in `directory/project_name`.
 
@@ -118,7 +131,7 @@ def build_tuner(spec, hypermodel, directory, *, project_name: str = "search", ov
     common = dict(
         hypermodel=hypermodel,
         objective=objective,
-        seed=spec.seed,
+        seed=oracle_seed(spec.seed),
         directory=str(directory),
         project_name=project_name,
         overwrite=overwrite,
