@@ -78,3 +78,20 @@ def test_tf_keras_fine_tuning_traces_its_step_once(digits):
     history = finetune(twin, model, digits, epochs=2, batch_size=64, learning_rate=1e-3)
     assert len(traces) == 1
     assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_a_distiller_traces_its_step_once(digits):
+    import importlib
+
+    from kerasopt.compress.distillation import build_distiller
+
+    distill_student = importlib.import_module("kerasopt.compress.distill_student")
+    teacher = build_cnn(digits.input_shape, 10, **SMALL)
+    student = build_cnn(digits.input_shape, 10, **{**SMALL, "dense_units": 4})
+    distiller = build_distiller(teacher, student, temperature=1.0)
+    distill_student.compile_distiller(distiller, keras.optimizers.Adam(1e-3))
+    traces = _count_traces(distiller)
+    train_ds = make_dataset(digits.x_train[:256], digits.y_train[:256], batch_size=64)
+    build_fit_state(distiller, train_ds)
+    distiller.fit(train_ds, epochs=2, verbose=0, shuffle=False)
+    assert len(traces) == 1
