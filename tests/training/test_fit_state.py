@@ -60,7 +60,7 @@ def test_a_batch_of_arrays_builds_it_too():
 
 
 @pytest.mark.parametrize("compiled", [False, True])
-def test_an_uncompiled_model_is_left_alone(compiled):
+def test_only_a_compiled_model_is_built(compiled):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     if compiled:
         model.compile("sgd", "mse")
