@@ -23,6 +23,7 @@ import numpy as np
 from keras import ops
 
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
+from kerasopt.training.fit_state import build_fit_state
 
 #: Per actor process: `folder -> (model, ProximalModel, optimizer start state)`.
 _MODELS: dict = {}
@@ -112,7 +113,7 @@ def _limit_threads() -> None:
         pass
 
 
-def _client_model(folder: str):
+def _client_model(folder: str, x, y):
     if folder not in _MODELS:
         _limit_threads()
         build_model = pickle.loads((Path(folder) / "build_model.pkl").read_bytes())
@@ -125,7 +126,9 @@ def _client_model(folder: str):
             metrics=["accuracy"],
             jit_compile=False,  # XLA's compile costs seconds; a client runs a few steps
         )
-        optimizer.build(proximal.trainable_variables)
+        # The optimizer's slots and the metrics' variables, made before the first `fit`:
+        # made inside it, they would trace the train step twice.
+        build_fit_state(proximal, (x, y))
         start = [v.numpy() for v in optimizer.variables]
         _MODELS[folder] = (model, proximal, optimizer, start)
     return _MODELS[folder]
@@ -145,8 +148,8 @@ def local_train(folder: str, client: int, weights: list, config) -> tuple[list, 
     The optimizer (Adam) starts afresh every round: a FedAvg client keeps no state
     between rounds, and a client may run in a different actor next round.
     """
-    model, proximal, optimizer, start = _client_model(folder)
     x, y = _client_shard(folder, client)
+    model, proximal, optimizer, start = _client_model(folder, x, y)
     model.set_weights(weights)
     proximal.set_anchor()
     proximal.mu.assign(float(config.get("proximal-mu", 0.0)))

@@ -126,6 +126,28 @@ def test_proximal_term_pulls_local_weights_toward_the_global_ones(tmp_path, digi
     assert pulled < 0.5 * free
 
 
+def test_a_client_traces_its_train_step_once_over_rounds(tmp_path, digits, monkeypatch):
+    # The optimizer's slots and the metrics' variables exist before the first fit, so
+    # the step is not traced a second time to create them, nor again in a later round.
+    x, y = digits.x_train[:64], digits.y_train[:64]
+    write_client_files(tmp_path, [(x / 16.0, y)], tiny_dense)
+    traces = []
+    step = ProximalModel.train_step
+
+    def counted(self, data):
+        traces.append(1)
+        return step(self, data)
+
+    monkeypatch.setattr(ProximalModel, "train_step", counted)
+    start = tiny_dense().get_weights()
+    config = {"local-epochs": 2, "batch-size": 16, "learning-rate": 0.05, "seed": 0}
+    first, _ = local_train(str(tmp_path), 0, start, {**config, "server-round": 1})
+    second, _ = local_train(str(tmp_path), 0, start, {**config, "server-round": 1})
+    assert len(traces) == 1
+    for a, b in zip(first, second, strict=True):  # a round starts from the same state
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def stem_statistics(model, x):
     """Per-channel mean and variance of what `stem_bn` normalises, over `x`."""
     stem = keras.Model(model.input, model.get_layer("stem_conv").output)
