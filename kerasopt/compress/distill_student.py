@@ -190,7 +190,8 @@ def _run(teacher, data, student, settings, verbose) -> tuple[DistillationReport,
         model = keras.models.clone_model(student)
         model.set_weights(student.get_weights())
     else:
-        model = _width_student(teacher, student, settings)
+        model, init = _width_student(teacher, student, settings["init"])
+        settings = {**settings, "init": init}  # what the student started from
     initial = model.get_weights()
     teacher_row, _ = _measure("teacher", teacher, data)
 
@@ -219,18 +220,18 @@ def _run(teacher, data, student, settings, verbose) -> tuple[DistillationReport,
     return report, content
 
 
-def _width_student(teacher, width, settings) -> keras.Model:
-    if settings["init"] == "teacher":
+def _width_student(teacher, width, init: str) -> tuple[keras.Model, str]:
+    """The student of `width` and what it starts from: `"teacher"` or `"random"`."""
+    if init == "teacher":
         try:
-            return pruned_student(teacher, width)
+            return pruned_student(teacher, width), "teacher"
         except InvalidValueError as error:
             warnings.warn(
                 f"distill: the student starts from fresh weights: {error} Pass "
                 "init='random' to choose that.",
                 stacklevel=4,
             )
-            settings["init"] = "random"
-    return width_student(teacher, width)
+    return width_student(teacher, width), "random"
 
 
 def _fit(teacher, student, data, settings, student_loss_weight, verbose) -> float:
