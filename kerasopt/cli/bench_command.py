@@ -90,7 +90,15 @@ def add_parser(commands) -> None:
         "--plain-filters",
         type=filter_pairs,
         metavar="AxB,...",
-        help="pareto: the plain path's two filter counts per point (default: 8x16,...,64x128)",
+        help="pareto: the plain path's two filter counts per point, or 'none' (default: "
+        "8x16,...,64x128)",
+    )
+    bench.add_argument(
+        "--recipe-filters",
+        type=filter_pairs,
+        metavar="AxB,...",
+        help="pareto: the plain path's CNN trained with kerasopt's small-model recipe too, "
+        "a point each, or 'none' (default: 8x16)",
     )
     bench.add_argument(
         "--train-samples", type=positive_int, metavar="N", help="pareto: train on N samples"
@@ -145,7 +153,9 @@ def fraction_list(text: str) -> tuple[float, ...]:
 
 
 def filter_pairs(text: str) -> tuple[tuple[int, int], ...]:
-    """argparse type: `"8x16,32x64"` -> `((8, 16), (32, 64))`."""
+    """argparse type: `"8x16,32x64"` -> `((8, 16), (32, 64))`; `"none"` -> `()`."""
+    if text.strip() == "none":
+        return ()
     pairs = []
     for part in text.split(","):
         first, sep, second = part.strip().partition("x")
@@ -214,14 +224,19 @@ def _bench_techniques(args: argparse.Namespace) -> int:
 
 def _bench_pareto(args: argparse.Namespace) -> int:
     from kerasopt.pipeline import run_pareto_bench
-    from kerasopt.pipeline.pareto_bench import PLAIN_PATH_FILTERS, RESIDUAL_WIDTHS
+    from kerasopt.pipeline.pareto_bench import (
+        PLAIN_PATH_FILTERS,
+        RECIPE_FILTERS,
+        RESIDUAL_WIDTHS,
+    )
 
     out = Path(args.out)
     report = run_pareto_bench(
         args.data or "fashion_mnist",
         data_path=args.data_path,
         widths=args.widths or RESIDUAL_WIDTHS,
-        plain_filters=args.plain_filters or PLAIN_PATH_FILTERS,
+        plain_filters=PLAIN_PATH_FILTERS if args.plain_filters is None else args.plain_filters,
+        recipe_filters=RECIPE_FILTERS if args.recipe_filters is None else args.recipe_filters,
         epochs=args.epochs,
         train_samples=args.train_samples,
         channels=args.channels,

@@ -34,7 +34,9 @@ from kerasopt.training.fit_state import build_fit_state
 #: so distillation is compared at equal fine-tuning epochs.
 CASES = {
     "prune 80%": {"prune": 0.8},
+    "prune 80%, distill": {"prune": 0.8, "distill": True},
     "channels 50%": {"channels": 0.5},
+    "channels 50%, distill": {"channels": 0.5, "distill": True},
     "channels 50%, allocated": {"channels": 0.5, "allocate": True},
     "2:4": {"prune": 0.5, "structure": "2:4"},
     "prune 80%, 4 ep fixed": {"prune": 0.8, "max_drop": None, "epochs": 4},
@@ -48,7 +50,9 @@ CASES = {
 #: The issue's targets: points a case may lose (int8, test) with the defaults.
 TARGET_DROPS = {
     "prune 80%": 1.0,
+    "prune 80%, distill": 1.0,
     "channels 50%": 1.5,
+    "channels 50%, distill": 1.5,
     "channels 50%, allocated": 1.5,
     "2:4": 1.0,
 }

@@ -221,6 +221,30 @@ def test_bench_pareto_channels_take_fractions_and_refuse_one_line(capsys):
     assert "--channels: expected a fraction between 0 and 1, got 1.5" in capsys.readouterr().err
 
 
+def test_bench_pareto_forwards_the_filter_lines_and_none_skips_one(monkeypatch, tmp_path):
+    import kerasopt.pipeline
+    from kerasopt.cli.bench_command import filter_pairs
+    from kerasopt.pipeline import ParetoReport
+    from kerasopt.pipeline.pareto_bench import PLAIN_PATH_FILTERS
+
+    assert filter_pairs("8x16, 16x32") == ((8, 16), (16, 32)) and filter_pairs("none") == ()
+    calls = []
+
+    def fake_bench(scenario, **kwargs):
+        calls.append(kwargs)
+        return ParetoReport(scenario, "idx:x", 10, ())
+
+    monkeypatch.setattr(kerasopt.pipeline, "run_pareto_bench", fake_bench)
+    out = ["--out", str(tmp_path)]
+    assert main(["bench", "pareto", "--recipe-filters", "4x8,8x16", *out]) == 0
+    skip_both = ["--plain-filters", "none", "--recipe-filters", "none"]
+    assert main(["bench", "pareto", *skip_both, *out]) == 0
+    first, second = calls
+    assert first["recipe_filters"] == ((4, 8), (8, 16))
+    assert first["plain_filters"] == PLAIN_PATH_FILTERS
+    assert second["recipe_filters"] == () and second["plain_filters"] == ()
+
+
 def test_bench_techniques_rejects_unknown_names(capsys):
     assert main(["bench", "techniques", "--only", "mixupp"]) == 2
     assert "has no technique ['mixupp']" in capsys.readouterr().err

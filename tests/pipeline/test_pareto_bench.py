@@ -5,6 +5,8 @@ import pytest
 from mnist_like_files import make_idx_folder
 
 from kerasopt.pipeline import ParetoPoint, ParetoReport, plain_path_cnn, run_pareto_bench
+from kerasopt.pipeline.pareto_bench import small_model_recipe
+from kerasopt.scenarios import get_scenario
 
 
 def point(line, kb, accuracy, model="m"):
@@ -73,6 +75,17 @@ def test_a_compressed_point_shows_its_validation_change_as_compress_prints_it():
     assert kept.budget() == "held (+0.00)" and point("kerasopt", 46, 0.9).budget() == ""
 
 
+def test_the_small_model_recipe_drops_regularization_and_takes_smaller_batches():
+    recipe = get_scenario("fashion_mnist").train
+    small = small_model_recipe(recipe)
+    assert (small.augment, small.label_smoothing, small.batch_size) == (None, 0.0, 32)
+    assert (small.optimizer, small.optimizer_kwargs) == ("adam", {})
+    assert recipe.augment is not None and recipe.label_smoothing > 0  # the input is kept
+    # The schedule, its peak, the epochs and the seed stay the recipe's.
+    for name in ("learning_rate", "lr_schedule", "warmup_fraction", "epochs", "seed"):
+        assert getattr(small, name) == getattr(recipe, name)
+
+
 def test_plain_path_is_keras_io_simple_convnet():
     model = plain_path_cnn((28, 28), 10)
     assert model.count_params() == 34826  # the parameter count keras.io prints
@@ -91,6 +104,7 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
         data_path=folder,
         widths=(4,),
         plain_filters=((4, 8),),
+        recipe_filters=((4, 8),),
         epochs=1,
         channels=(0.5,),
         fine_tune_epochs=1,
@@ -99,6 +113,11 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
     )
     (ours,), (plain,) = report.line("kerasopt"), report.line("plain path")
     (pruned,) = report.line("kerasopt, channels pruned")
+    (recipe,) = report.line("kerasopt recipe, plain CNN")
+    # The same shape as the plain point, trained with the small-model recipe.
+    assert recipe.model == plain.model and recipe.params == plain.params
+    assert report.lines() == ["kerasopt", "kerasopt, channels pruned", *report.lines()[2:]]
+    assert report.lines()[2:] == ["kerasopt recipe, plain CNN", "plain path"]
     assert ours.model == "residual (4, 8, 16)" and plain.model == "keras.io CNN (4, 8)"
     # The widest model lost half its channels: (4, 8, 16) -> (2, 4, 8), fewer weights and
     # MACs and a smaller file than the model it came from.
@@ -109,12 +128,12 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
     assert isinstance(pruned.budget_held, bool) and ours.budget_held is None
     assert pruned.budget().startswith("held (" if pruned.budget_held else "NOT held (")
     assert "budget (val)" in report.table()
-    for p in (ours, plain, pruned):
+    for p in (ours, plain, pruned, recipe):
         assert 1000 < p.int8_bytes < 40_000 and 0.0 <= p.int8_accuracy <= 1.0
         assert p.epochs == 1 and p.macs > 0 and p.params > 0
     assert report.test_samples == 40 and report.data_source == f"idx:{folder}"
     saved = json.loads((tmp_path / "out" / "pareto.json").read_text())
-    assert saved["schema_version"] == 2 and len(saved["points"]) == 3
+    assert saved["schema_version"] == 2 and len(saved["points"]) == 4
     assert (tmp_path / "out" / "pareto.png").stat().st_size > 1000
     assert "| <= 25 KB |" in (tmp_path / "out" / "pareto.md").read_text()
 
