@@ -28,6 +28,7 @@ from kerasopt.core.tables import markdown_table, text_table
 from kerasopt.core.validation import invalid_value
 from kerasopt.data import DatasetSplits
 from kerasopt.models.user_shaped import USER_SHAPED_MODELS, build_user_shaped
+from kerasopt.pipeline.run_report import package_versions, tensorflow_threads
 from kerasopt.training.fit_state import build_fit_state
 
 #: Case name -> `compress_model` arguments. `fixed` cases run exactly `epochs` (no budget),
@@ -259,6 +260,8 @@ def write_compression_bench(
     payload = {
         "schema_version": SCHEMA_VERSION,
         "settings": settings,
+        # The numbers depend on these, the thread counts included (README).
+        "environment": {"versions": package_versions(), "threads": tensorflow_threads()},
         "rows": [dataclasses.asdict(r) for r in rows],
         "summary": summary,
         "written": time.strftime("%Y-%m-%d %H:%M:%S"),

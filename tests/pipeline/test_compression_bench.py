@@ -33,6 +33,9 @@ def test_bench_rows_measure_the_int8_drop_and_write_the_summary(digits, tmp_path
     write_compression_bench(rows, tmp_path, {"seeds": 1})
     saved = json.loads((tmp_path / "compress_bench.json").read_text())
     assert saved["rows"][0]["case"] == "prune 80%, 4 ep fixed"
+    environment = saved["environment"]
+    assert environment["versions"]["keras"].startswith("3.")
+    assert environment["threads"]["cpu_count"] >= 1 and "intra_op" in environment["threads"]
     assert "| dropout_head |" in (tmp_path / "compress_bench.md").read_text()
 
 
@@ -51,3 +54,17 @@ def test_a_refused_case_is_summarized_as_refused():
     (summary,) = summarize([row])
     assert summary["mean_drop"] is None and summary["error"] == "no"
     assert "refused" in format_summary([summary]) and not np.isnan(len(format_summary([summary])))
+
+
+def test_the_thread_counts_recorded_are_those_the_process_asked_for(monkeypatch):
+    import tensorflow as tf
+
+    from kerasopt.pipeline.run_report import tensorflow_threads
+
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    threads = tensorflow_threads()
+    configured = tf.config.threading.get_intra_op_parallelism_threads()
+    assert threads["intra_op"] == (configured or 3)
+    if not tf.config.threading.get_inter_op_parallelism_threads():
+        assert threads["inter_op"] is None  # TensorFlow's default
