@@ -94,6 +94,13 @@ def add_parser(commands) -> None:
         "8x16,...,64x128)",
     )
     bench.add_argument(
+        "--recipe-widths",
+        type=int_list,
+        metavar="W,W,...",
+        help="pareto: stem widths of residual CNNs trained with kerasopt's small-model "
+        "recipe too, a point each, or 'none' (default: 4,8)",
+    )
+    bench.add_argument(
         "--recipe-filters",
         type=filter_pairs,
         metavar="AxB,...",
@@ -143,7 +150,9 @@ def add_parser(commands) -> None:
 
 
 def int_list(text: str) -> tuple[int, ...]:
-    """argparse type: `"8,12,16"` -> `(8, 12, 16)`, each >= 1."""
+    """argparse type: `"8,12,16"` -> `(8, 12, 16)`, each >= 1; `"none"` -> `()`."""
+    if text.strip() == "none":
+        return ()
     return tuple(positive_int(part) for part in text.split(",") if part.strip())
 
 
@@ -227,6 +236,7 @@ def _bench_pareto(args: argparse.Namespace) -> int:
     from kerasopt.pipeline.pareto_bench import (
         PLAIN_PATH_FILTERS,
         RECIPE_FILTERS,
+        RECIPE_WIDTHS,
         RESIDUAL_WIDTHS,
     )
 
@@ -236,6 +246,7 @@ def _bench_pareto(args: argparse.Namespace) -> int:
         data_path=args.data_path,
         widths=args.widths or RESIDUAL_WIDTHS,
         plain_filters=PLAIN_PATH_FILTERS if args.plain_filters is None else args.plain_filters,
+        recipe_widths=RECIPE_WIDTHS if args.recipe_widths is None else args.recipe_widths,
         recipe_filters=RECIPE_FILTERS if args.recipe_filters is None else args.recipe_filters,
         epochs=args.epochs,
         train_samples=args.train_samples,

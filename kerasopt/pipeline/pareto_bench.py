@@ -7,10 +7,11 @@ example's own training (Adam, no augmentation, the same epochs); every model is
 converted to full-integer int8 TFLite the same way and scored on LiteRT over the test
 split. With `channels`, the widest residual CNN is also compressed by `compress_model`
 (channel pruning, fine-tuned within its accuracy budget) at each fraction: a third line,
-the points compression reaches from one trained model. With `recipe_filters`, the
-plain path's own CNN is also trained with kerasopt's small-model recipe
-(`small_model_recipe`): the points below the residual CNN's smallest file, where its
-fixed part outweighs its weights.
+the points compression reaches from one trained model. With `recipe_widths` and
+`recipe_filters`, the small residual CNNs and the plain path's own CNN are also trained
+with kerasopt's recipe for small models (`small_model_recipe`), which underfit under
+the scenario's; the plain CNN gives the points below the residual CNN's smallest file,
+where its fixed part outweighs its weights.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from kerasopt.training import train
 RESIDUAL_WIDTHS = (4, 8, 12, 16, 20)
 #: Filters of the peer's two convolutions; keras.io's example uses (32, 64).
 PLAIN_PATH_FILTERS = ((8, 16), (16, 32), (32, 64), (64, 128))
+#: Stem widths of the residual CNNs also trained with `small_model_recipe`: the small
+#: ones, which underfit under the scenario's recipe.
+RECIPE_WIDTHS = (4, 8)
 #: Filters of the plain CNN trained with `small_model_recipe`: the smallest peer shape,
 #: whose int8 file (10 KB) is under the smallest residual CNN's (21 KB).
 RECIPE_FILTERS = ((8, 16),)
@@ -45,7 +49,7 @@ RECIPE_FILTERS = ((8, 16),)
 BUDGETS_KB = (25, 50, 100, 200)
 KERASOPT_LINE = "kerasopt"
 COMPRESSED_LINE = "kerasopt, channels pruned"
-RECIPE_LINE = "kerasopt recipe, plain CNN"
+RECIPE_LINE = "kerasopt, small-model recipe"
 PLAIN_LINE = "plain path"
 #: Every line, in the order of the tables' columns.
 LINES = (KERASOPT_LINE, COMPRESSED_LINE, RECIPE_LINE, PLAIN_LINE)
@@ -60,7 +64,7 @@ class ParetoPoint:
 
     Attributes:
         line: One of `LINES`: `"kerasopt"`, `"kerasopt, channels pruned"`,
-            `"kerasopt recipe, plain CNN"` or `"plain path"`.
+            `"kerasopt, small-model recipe"` or `"plain path"`.
         model: The model and its widths, e.g. `"residual (12, 24, 48)"`, or what was
             compressed, e.g. `"residual (16, 32, 64) channels -50%"`.
         params: Weights of the Keras model.
@@ -267,6 +271,7 @@ def run_pareto_bench(
     data_path: str | os.PathLike | None = None,
     widths: Sequence[int] = RESIDUAL_WIDTHS,
     plain_filters: Sequence[Sequence[int]] = PLAIN_PATH_FILTERS,
+    recipe_widths: Sequence[int] = RECIPE_WIDTHS,
     recipe_filters: Sequence[Sequence[int]] = RECIPE_FILTERS,
     epochs: int | None = None,
     train_samples: int | None = None,
@@ -285,9 +290,11 @@ def run_pareto_bench(
         data_path: `--data` for the scenario's loader. Defaults to `None`.
         widths: Stem widths of the residual CNNs (`widths=(w, 2w, 4w)`).
         plain_filters: The peer CNN's two filter counts, one pair per point.
-        recipe_filters: The peer CNN's filter counts to train with `small_model_recipe`
-            too, one point each on the `"kerasopt recipe, plain CNN"` line. Defaults to
-            `((8, 16),)`.
+        recipe_widths: Stem widths of residual CNNs to train with `small_model_recipe`,
+            one point each on the `"kerasopt, small-model recipe"` line. Defaults to
+            `(4, 8)`.
+        recipe_filters: The peer CNN's filter counts to train with `small_model_recipe`,
+            on the same line. Defaults to `((8, 16),)`.
         epochs: Epochs of every model; `None` takes the scenario's. Defaults to `None`.
         train_samples: Train on a stratified `n` of the training samples (a smoke run),
             or `None` for all. Defaults to `None`.
@@ -316,10 +323,13 @@ def run_pareto_bench(
             f"scenario={scenario.name!r} (models {list(scenario.models)})",
             "Use scenario='fashion_mnist', or register one whose models include 'residual'.",
         )
-    if not widths and not plain_filters and not recipe_filters:
+    if not (widths or plain_filters or recipe_widths or recipe_filters):
         raise invalid_value(
             "run_pareto_bench", "at least one width or plain-path filter pair", "none", ""
         )
+    for name, values in (("widths", widths), ("recipe_widths", recipe_widths)):
+        for width in values:
+            check_positive_int("run_pareto_bench", f"{name}[i]", width)
     for fraction in channels:
         check_fraction("run_pareto_bench", "channels[i]", fraction, closed="neither")
     if fine_tune_epochs is not None:
@@ -339,8 +349,9 @@ def run_pareto_bench(
         splits = splits.subsample_train(train_samples, seed=seed)
     settings = dict(scenario.build_model.settings["residual"])
     points, widest = [], None
-    for width in widths:
-        check_positive_int("run_pareto_bench", "widths[i]", width)
+    runs = [(KERASOPT_LINE, width, config) for width in widths]
+    runs += [(RECIPE_LINE, width, small_model_recipe(config)) for width in recipe_widths]
+    for line, width, line_config in runs:
         stages = len(settings.get("widths", (0, 0, 0))) - 1
         model_widths = tuple(int(width) * 2**stage for stage in range(stages + 1))
         keras.utils.set_random_seed(seed)
@@ -350,11 +361,11 @@ def run_pareto_bench(
             **{**settings, "widths": model_widths},
             name=f"{scenario.name}_residual_{width}",
         )
-        result = train(model, splits, config, verbose=verbose)
+        result = train(model, splits, line_config, verbose=verbose)
         label = f"residual {model_widths}"
-        points.append(_score(KERASOPT_LINE, label, model, splits, result.seconds, config))
+        points.append(_score(line, label, model, splits, result.seconds, line_config))
         logger.info("%s", points[-1])
-        if widest is None or width > widest[0]:
+        if line == KERASOPT_LINE and (widest is None or width > widest[0]):
             widest = (width, label, model)
     for fraction in channels:
         points.append(

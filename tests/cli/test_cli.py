@@ -223,11 +223,12 @@ def test_bench_pareto_channels_take_fractions_and_refuse_one_line(capsys):
 
 def test_bench_pareto_forwards_the_filter_lines_and_none_skips_one(monkeypatch, tmp_path):
     import kerasopt.pipeline
-    from kerasopt.cli.bench_command import filter_pairs
+    from kerasopt.cli.bench_command import filter_pairs, int_list
     from kerasopt.pipeline import ParetoReport
     from kerasopt.pipeline.pareto_bench import PLAIN_PATH_FILTERS
 
     assert filter_pairs("8x16, 16x32") == ((8, 16), (16, 32)) and filter_pairs("none") == ()
+    assert int_list("4,8") == (4, 8) and int_list("none") == ()
     calls = []
 
     def fake_bench(scenario, **kwargs):
@@ -237,12 +238,12 @@ def test_bench_pareto_forwards_the_filter_lines_and_none_skips_one(monkeypatch, 
     monkeypatch.setattr(kerasopt.pipeline, "run_pareto_bench", fake_bench)
     out = ["--out", str(tmp_path)]
     assert main(["bench", "pareto", "--recipe-filters", "4x8,8x16", *out]) == 0
-    skip_both = ["--plain-filters", "none", "--recipe-filters", "none"]
+    skip_both = ["--plain-filters", "none", "--recipe-widths", "none", "--recipe-filters", "none"]
     assert main(["bench", "pareto", *skip_both, *out]) == 0
     first, second = calls
-    assert first["recipe_filters"] == ((4, 8), (8, 16))
+    assert first["recipe_filters"] == ((4, 8), (8, 16)) and first["recipe_widths"] == (4, 8)
     assert first["plain_filters"] == PLAIN_PATH_FILTERS
-    assert second["recipe_filters"] == () and second["plain_filters"] == ()
+    assert second["recipe_filters"] == () == second["plain_filters"] == second["recipe_widths"]
 
 
 def test_bench_techniques_rejects_unknown_names(capsys):

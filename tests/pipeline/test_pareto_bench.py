@@ -104,6 +104,7 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
         data_path=folder,
         widths=(4,),
         plain_filters=((4, 8),),
+        recipe_widths=(4,),
         recipe_filters=((4, 8),),
         epochs=1,
         channels=(0.5,),
@@ -113,11 +114,17 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
     )
     (ours,), (plain,) = report.line("kerasopt"), report.line("plain path")
     (pruned,) = report.line("kerasopt, channels pruned")
-    (recipe,) = report.line("kerasopt recipe, plain CNN")
-    # The same shape as the plain point, trained with the small-model recipe.
-    assert recipe.model == plain.model and recipe.params == plain.params
-    assert report.lines() == ["kerasopt", "kerasopt, channels pruned", *report.lines()[2:]]
-    assert report.lines()[2:] == ["kerasopt recipe, plain CNN", "plain path"]
+    # The same shapes as the plain and residual points, trained with the small-model
+    # recipe; the compressed point comes from the scenario recipe's model.
+    small_plain, small_residual = report.line("kerasopt, small-model recipe")
+    assert small_plain.model == plain.model and small_plain.params == plain.params
+    assert small_residual.model == ours.model and small_residual.params == ours.params
+    assert report.lines() == [
+        "kerasopt",
+        "kerasopt, channels pruned",
+        "kerasopt, small-model recipe",
+        "plain path",
+    ]
     assert ours.model == "residual (4, 8, 16)" and plain.model == "keras.io CNN (4, 8)"
     # The widest model lost half its channels: (4, 8, 16) -> (2, 4, 8), fewer weights and
     # MACs and a smaller file than the model it came from.
@@ -128,12 +135,12 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
     assert isinstance(pruned.budget_held, bool) and ours.budget_held is None
     assert pruned.budget().startswith("held (" if pruned.budget_held else "NOT held (")
     assert "budget (val)" in report.table()
-    for p in (ours, plain, pruned, recipe):
+    for p in (ours, plain, pruned, small_plain, small_residual):
         assert 1000 < p.int8_bytes < 40_000 and 0.0 <= p.int8_accuracy <= 1.0
         assert p.epochs == 1 and p.macs > 0 and p.params > 0
     assert report.test_samples == 40 and report.data_source == f"idx:{folder}"
     saved = json.loads((tmp_path / "out" / "pareto.json").read_text())
-    assert saved["schema_version"] == 2 and len(saved["points"]) == 4
+    assert saved["schema_version"] == 2 and len(saved["points"]) == 5
     assert (tmp_path / "out" / "pareto.png").stat().st_size > 1000
     assert "| <= 25 KB |" in (tmp_path / "out" / "pareto.md").read_text()
 
@@ -144,6 +151,7 @@ def test_bench_trains_converts_and_writes_both_lines(tmp_path):
         ({"channels": (1.0,)}, "channels\\[i\\]"),
         ({"channels": (0.5,), "widths": ()}, "widths=\\(16,\\)"),
         ({"channels": (0.5,), "fine_tune_epochs": 0}, "fine_tune_epochs"),
+        ({"recipe_widths": (0,)}, "recipe_widths\\[i\\]"),
     ],
 )
 def test_bad_compression_settings_are_refused_before_training(kwargs, match):
