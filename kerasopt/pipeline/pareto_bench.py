@@ -248,7 +248,9 @@ def small_model_recipe(config):
     Fashion-MNIST with keras.io's CNN at 8x16 filters (5,258 weights, 15 epochs, seed 0,
     int8 on LiteRT over the 10k test images): keras.io's own training 0.8676; Adam 3e-3
     with warmup and cosine decay at batch 128 0.8761, at batch 32 0.8874; the same with
-    label smoothing 0.1 0.8784; a constant 1e-3 at batch 32 0.8751.
+    label smoothing 0.1 0.8784; a constant 1e-3 at batch 32 0.8751. The residual CNN at
+    widths (4, 8, 16) (12,830 weights): 0.8999 with the scenario's recipe, 0.9117 with
+    this one.
 
     Example:
 
