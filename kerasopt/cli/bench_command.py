@@ -21,12 +21,13 @@ DESCRIPTION = (
     "training technique and seed, each changing one thing from the baseline; writes "
     "techniques.json, techniques.md and techniques.png to --out. pareto: the scenario's "
     "residual CNN at several widths beside keras.io's simple convnet (the plain path), "
-    "each trained, converted to full-integer int8 TFLite and scored on LiteRT, and with "
-    "--channels the widest residual CNN channel-pruned by compress_model at each fraction; "
-    "writes "
+    "the small ones of both also trained with kerasopt's small-model recipe "
+    "(--recipe-widths, --recipe-filters), each trained, converted to full-integer int8 "
+    "TFLite and scored on LiteRT, and with --channels the widest residual CNN "
+    "channel-pruned by compress_model at each fraction; writes "
     "pareto.json, pareto.md and pareto.png to --out. compress: models shaped like users' "
     "(kerasopt.models.user_shaped) trained per seed, then compressed by compress_model with "
-    "the defaults (80 %% sparsity, half the channels, 2:4) and with and without distillation "
+    "the defaults (80 % sparsity, half the channels, 2:4) and with and without distillation "
     "at equal fine-tuning epochs; writes compress_bench.json and compress_bench.md to --out. "
     "transfer: a residual CNN trained on --source-classes, then transfer (kerasopt transfer) "
     "against the same architecture from scratch on --target-classes at each --per-class "
@@ -39,7 +40,7 @@ def add_parser(commands) -> None:
     """Adds `kerasopt bench`."""
     bench = commands.add_parser(
         "bench",
-        help="measure throughput (not part of the tests: minutes, not seconds)",
+        help="measure speed, accuracy and size (not part of the tests: minutes, not seconds)",
         description=DESCRIPTION,
     )
     bench.add_argument(

@@ -1,3 +1,4 @@
+import argparse
 import json
 import subprocess
 import sys
@@ -58,6 +59,18 @@ def test_bench_help(capsys):
         main(["bench", "--help"])
     assert exit_info.value.code == 0
     assert "--out" in capsys.readouterr().out
+
+
+def test_every_command_help_prints_its_text_as_written():
+    """argparse prints a description verbatim: an escaped '%%' would show as '%%'."""
+    parser = build_parser()
+    commands = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    assert "bench" in commands.choices
+    for name, command in commands.choices.items():
+        text = command.format_help()
+        assert "%%" not in text, f"kerasopt {name} --help prints '%%'"
 
 
 def test_run_help_lists_the_registered_scenarios(capsys):
