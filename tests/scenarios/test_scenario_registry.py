@@ -170,6 +170,10 @@ def test_the_old_fashion_cnn_keeps_the_recipe_it_was_measured_with():
     new, old = scenario.train_config(), scenario.train_config(model="cnn")
     assert new.epochs == 15 and new.augment == "flip(horizontal), crop_pad(2)"
     assert old.epochs == 20 and old.optimizer == "adam" and old.label_smoothing == 0.0
+    # Adam's rate, not the new recipe's SGD peak of 0.1.
+    assert (old.learning_rate, old.optimizer_kwargs) == (3e-3, {})
+    assert (new.optimizer, new.learning_rate) == ("sgd", 0.1)
+    assert new.optimizer_kwargs == {"momentum": 0.9, "nesterov": True, "weight_decay": 5e-3}
     assert old.augment == {"rotation": 0.0, "translation": 0.05, "zoom": 0.05}
     assert scenario.train_config(model="cnn", epochs=2).epochs == 2  # overrides still win
     assert scenario.train_config(quick=True, model="cnn").epochs == 1
