@@ -22,6 +22,7 @@ def build_residual_cnn(
     input_max: float = 255.0,
     widths: Sequence[int] = (20, 40, 80),
     stem_convs: int = 1,
+    blocks: int | Sequence[int] = 1,
     dropout: float = 0.2,
     l2: float = 0.0,
     bn_momentum: float = 0.99,
@@ -54,6 +55,9 @@ def build_residual_cnn(
         widths: Filters of the stem, then of each pooled stage. Defaults to
             `(20, 40, 80)` (113k weights, about 120 KB as int8 TFLite).
         stem_convs: Conv layers of the stem. Defaults to `1`.
+        blocks: Residual blocks per pooled stage: one int for every stage, or one per
+            stage (`len(widths) - 1` of them). Blocks after a stage's first keep its
+            width, so their shortcuts are identities. Defaults to `1`.
         dropout: Dropout before the classifier, in `[0, 1)`. Defaults to `0.2`.
         l2: L2 penalty on the kernels; 0 disables (prefer AdamW's weight decay).
             Defaults to `0.0`.
@@ -108,6 +112,7 @@ def build_residual_cnn(
             "Pass fewer widths.",
         )
     stem_convs = check_positive_int(owner, "stem_convs", stem_convs)
+    blocks = _stage_blocks(owner, blocks, len(widths) - 1)
     dropout = check_fraction(owner, "dropout", dropout, closed="left")
     input_max = check_float(owner, "input_max", input_max, 0, closed="neither")
     l2 = check_float(owner, "l2", l2, 0)
@@ -147,16 +152,19 @@ def build_residual_cnn(
     for index in range(stem_convs):
         x = conv_bn(x, widths[0], 3, f"stem{index}")
         x = keras.layers.ReLU(name=f"stem{index}_relu")(x)
-    for stage, width in enumerate(widths[1:], start=1):
+    for stage, (width, count) in enumerate(zip(widths[1:], blocks, strict=True), start=1):
         x = keras.layers.MaxPooling2D(name=f"stage{stage}_pool")(x)
-        shortcut = x
-        y = block_conv(x, width, f"stage{stage}_a")
-        y = keras.layers.ReLU(name=f"stage{stage}_a_relu")(y)
-        y = block_conv(y, width, f"stage{stage}_b")
-        if shortcut.shape[-1] != width:
-            shortcut = conv_bn(shortcut, width, 1, f"stage{stage}_projection")
-        x = keras.layers.Add(name=f"stage{stage}_add")([shortcut, y])
-        x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
+        for index in range(count):
+            # The first block keeps the names models saved before `blocks` existed.
+            label = f"stage{stage}" if index == 0 else f"stage{stage}_block{index + 1}"
+            shortcut = x
+            y = block_conv(x, width, f"{label}_a")
+            y = keras.layers.ReLU(name=f"{label}_a_relu")(y)
+            y = block_conv(y, width, f"{label}_b")
+            if shortcut.shape[-1] != width:
+                shortcut = conv_bn(shortcut, width, 1, f"{label}_projection")
+            x = keras.layers.Add(name=f"{label}_add")([shortcut, y])
+            x = keras.layers.ReLU(name=f"{label}_relu")(x)
     if head == "pool":
         x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     else:
@@ -167,3 +175,17 @@ def build_residual_cnn(
         num_classes, activation="softmax", kernel_regularizer=regularizer, name="probabilities"
     )(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def _stage_blocks(owner: str, blocks, stages: int) -> tuple[int, ...]:
+    """`blocks` as one positive count per pooled stage."""
+    if isinstance(blocks, (tuple, list)):
+        if len(blocks) != stages:
+            raise invalid_value(
+                owner,
+                f"one block count per pooled stage ({stages})",
+                f"{blocks=}",
+                f"Pass {stages} counts, or one int for every stage.",
+            )
+        return tuple(check_positive_int(owner, "blocks[i]", count) for count in blocks)
+    return (check_positive_int(owner, "blocks", blocks),) * stages

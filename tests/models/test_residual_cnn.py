@@ -24,6 +24,27 @@ def test_each_stage_pools_then_adds_a_shortcut():
     assert model.get_layer("probabilities").count_params() == 16 * 10 + 10
 
 
+def test_blocks_repeat_residual_blocks_with_identity_shortcuts():
+    one = build_residual_cnn((28, 28), 10, widths=(8, 16, 32), head="flatten")
+    deeper = build_residual_cnn((28, 28), 10, widths=(8, 16, 32), head="flatten", blocks=(2, 1))
+    names = [layer.name for layer in deeper.layers]
+    assert [n for n in names if n.endswith("_add")] == [
+        "stage1_add",
+        "stage1_block2_add",
+        "stage2_add",
+    ]
+    # The repeated block keeps the stage's width: an identity shortcut, no projection.
+    assert "stage1_block2_projection_conv" not in names
+    assert deeper.get_layer("stage1_block2_add").output.shape[1:] == (14, 14, 16)
+    # Two 3x3 convs of 16 -> 16 filters with their BatchNorms are all that is added.
+    added = 2 * (9 * 16 * 16 + 4 * 16)
+    assert deeper.count_params() == one.count_params() + added
+    # One int applies to every stage.
+    assert len(build_residual_cnn((28, 28), 10, widths=(8, 16, 32), blocks=2).layers) > len(
+        deeper.layers
+    )
+
+
 def test_flatten_head_keeps_the_positions_of_the_last_stage():
     model = build_residual_cnn((28, 28), 10, widths=(8, 16, 16), head="flatten")
     assert "pool" not in [layer.name for layer in model.layers]
@@ -107,6 +128,8 @@ def test_keras_file_round_trip_in_safe_mode(tmp_path, digits):
         ({"widths": ()}, r"non-empty sequence"),
         ({"widths": (4, 8, 16, 32, 64)}, r"at most 4 widths for a 8x8 input.*Pass fewer"),
         ({"stem_convs": 0}, r"stem_convs"),
+        ({"widths": (4, 8), "blocks": (1, 2)}, r"one block count per pooled stage \(1\)"),
+        ({"blocks": 0}, r"blocks"),
         ({"dropout": 1.0}, r"dropout"),
         ({"input_max": 0}, r"input_max"),
         ({"l2": -1.0}, r"l2"),
