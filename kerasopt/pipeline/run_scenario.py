@@ -255,6 +255,7 @@ def _run(
             "global_batch_size": result.global_batch_size,
             "batch_norm_recalibrated": result.batch_norm_recalibrated,
             "precision_used": result.precision,
+            "batch_norm_fused": result.batch_norm_fused,
             "stage_results": [stage.to_dict() for stage in result.stages],
         },
         keras=KerasResult(

@@ -9,6 +9,7 @@ from kerasopt.training.distribution import (
     make_strategy,
     split_cpu,
 )
+from kerasopt.training.fused_batch_norm import BATCH_NORM_KERNELS, fused_batch_norm
 from kerasopt.training.stages import Stage, StageError, StageResult
 from kerasopt.training.technique_catalog import standard_techniques
 from kerasopt.training.technique_comparison import (
@@ -25,6 +26,7 @@ from kerasopt.training.train import (
 )
 
 __all__ = [
+    "BATCH_NORM_KERNELS",
     "CLIPPING_OPTIONS",
     "LR_SCHEDULES",
     "ConfigError",
@@ -43,6 +45,7 @@ __all__ = [
     "compile_for_training",
     "compare_techniques",
     "format_comparison",
+    "fused_batch_norm",
     "make_strategy",
     "recalibrate_batch_norm",
     "split_cpu",

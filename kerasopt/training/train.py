@@ -18,6 +18,7 @@ from kerasopt.data.validation import check_arrays
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.training.config import ConfigError, TrainConfig
 from kerasopt.training.fit_state import build_fit_state
+from kerasopt.training.fused_batch_norm import fused_batch_norm
 from kerasopt.training.mixed_precision import resolve_precision, with_precision
 from kerasopt.training.stages import StageResult, resize_array, resize_images, set_frozen
 
@@ -50,6 +51,9 @@ class TrainResult:
     batch_norm_recalibrated: int = 0
     #: The dtype policy the fit computed under (`TrainConfig.precision` resolved).
     precision: str = "float32"
+    #: BatchNormalization layers that trained with the fused kernel
+    #: (`TrainConfig.batch_norm`; `kerasopt.training.fused_batch_norm`).
+    batch_norm_fused: int = 0
 
 
 @dataclasses.dataclass
@@ -321,6 +325,8 @@ def train(
     resumed_from = None
     stage_results, histories, seconds = [], [], 0.0
     finished_before = None  # the last stage a previous run finished, whose weights load
+    batch_norm = contextlib.ExitStack()
+    fused = batch_norm.enter_context(fused_batch_norm(net)) if config.batch_norm == "fused" else 0
     try:
         for index, stage in enumerate(stages, start=1):
             if progress is not None and progress.is_finished(index):
@@ -374,6 +380,7 @@ def train(
         if finished_before is not None:  # killed after the last stage was recorded
             progress.restore_weights(finished_before, net)
     finally:
+        batch_norm.close()
         set_frozen(net, original_flags, [])
     if progress is not None:
         shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
@@ -404,6 +411,7 @@ def train(
         strategy=strategy_name(strategy),
         batch_norm_recalibrated=recalibrated,
         precision=precision,
+        batch_norm_fused=fused,
     )
 
 
