@@ -163,6 +163,8 @@ _OLD_FASHION_RECIPE = {
     "label_smoothing": 0.0,
     "augment": {"rotation": 0.0, "translation": 0.05, "zoom": 0.05},
     "early_stopping_patience": 15,
+    # Keras' own BatchNormalization ops, as it was measured (1,449 s on 2 cores).
+    "batch_norm": "keras",
 }
 
 SCENARIOS = (
@@ -210,13 +212,14 @@ SCENARIOS = (
             },
             "cnn": {"input_max": 255.0, "filters": (32, 64), "dense_units": 128, "dropout": 0.4},
         },
-        # Measured on the real files (README): 3.6x fewer int8 bytes than the old CNN,
-        # and the 15 epochs cost 0.57x the CPU time of its 20. Mirrored garments are
-        # still garments; shifts of 2 pixels keep them inside the 28x28 frame. SGD with
-        # Nesterov momentum beat AdamW (3e-3, weight decay 5e-4) by 0.33, 0.31 and 0.46
-        # points on seeds 0, 1 and 2 at the same epochs.
+        # Measured on the real files (README): 3.6x fewer int8 bytes than the old CNN.
+        # Mirrored garments are still garments; shifts of 2 pixels keep them inside the
+        # 28x28 frame. SGD with Nesterov momentum beat AdamW (3e-3, weight decay 5e-4) by
+        # 0.33, 0.31 and 0.46 points on seeds 0, 1 and 2 at the same epochs. Fused
+        # BatchNormalization made a step 0.82x as long, and the time went to 20 epochs
+        # instead of 15: 0.9396 and 0.9376 on seeds 0 and 1, against 0.9366 and 0.9364.
         train=TrainConfig(
-            epochs=15,
+            epochs=20,
             batch_size=128,
             optimizer="sgd",
             optimizer_kwargs=_FASHION_SGD,
@@ -228,7 +231,7 @@ SCENARIOS = (
         model_train={"cnn": _OLD_FASHION_RECIPE},
         quick={"epochs": 1},
         notes=(
-            "residual CNN with a Flatten head, 15 epochs, flips and 2-pixel shifts, label "
+            "residual CNN with a Flatten head, 20 epochs, flips and 2-pixel shifts, label "
             "smoothing; --model cnn is the previous default with its own recipe"
         ),
     ),

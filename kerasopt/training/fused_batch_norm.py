@@ -21,8 +21,6 @@ from __future__ import annotations
 import contextlib
 import types
 
-import keras
-
 #: What `TrainConfig.batch_norm` accepts.
 BATCH_NORM_KERNELS = ("fused", "keras")
 
@@ -62,6 +60,8 @@ def fused_batch_norm(model):
 
 def fuses(layer, inputs) -> bool:
     """Whether `fused_batch_norm_call` takes the fused kernel for `layer` on `inputs`."""
+    import keras
+
     rank = len(inputs.shape)
     axis = layer.axis if isinstance(layer.axis, int) else None
     return (
@@ -92,6 +92,8 @@ def fused_batch_norm_call(layer, inputs, training=None, mask=None):
     >>> tuple(fused_batch_norm_call(layer, x, training=True).shape)
     (8, 4, 4, 3)
     """
+    import keras
+
     base = keras.layers.BatchNormalization.call
     if not (training and layer.trainable) or mask is not None or not fuses(layer, inputs):
         return base(layer, inputs, training=training, mask=mask)
@@ -120,4 +122,6 @@ def fused_batch_norm_call(layer, inputs, training=None, mask=None):
 
 
 def _is_keras_batch_norm(layer) -> bool:
+    import keras
+
     return type(layer) is keras.layers.BatchNormalization

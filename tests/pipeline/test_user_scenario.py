@@ -137,4 +137,6 @@ def test_user_shaped_models_export_full_integer_int8_that_agrees(model, tmp_path
     report = run_scenario("quadrants", model=model, out_dir=tmp_path, verbose=0)
     int8 = report.tflite["int8"].metrics
     assert report.model["name"] == model and int8.full_integer
-    assert int8.agreement >= 0.95 and report.keras.accuracy > 0.5
+    # 96 test images, one is 1.04 points: a broken export agrees near chance (0.25), a
+    # sound one on this small undertrained model 0.94-1.0 depending on the summation order.
+    assert int8.agreement >= 0.9 and report.keras.accuracy > 0.5

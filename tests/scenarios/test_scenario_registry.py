@@ -168,8 +168,9 @@ def test_a_user_digits_registered_before_any_lookup_is_refused_too():
 def test_the_old_fashion_cnn_keeps_the_recipe_it_was_measured_with():
     scenario = get_scenario("fashion_mnist")
     new, old = scenario.train_config(), scenario.train_config(model="cnn")
-    assert new.epochs == 15 and new.augment == "flip(horizontal), crop_pad(2)"
+    assert new.epochs == 20 and new.augment == "flip(horizontal), crop_pad(2)"
     assert old.epochs == 20 and old.optimizer == "adam" and old.label_smoothing == 0.0
+    assert (new.batch_norm, old.batch_norm) == ("fused", "keras")
     # Adam's rate, not the new recipe's SGD peak of 0.1.
     assert (old.learning_rate, old.optimizer_kwargs) == (3e-3, {})
     assert (new.optimizer, new.learning_rate) == ("sgd", 0.1)
