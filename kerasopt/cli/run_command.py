@@ -14,6 +14,7 @@ from kerasopt.cli.arguments import (
     positive_int,
 )
 from kerasopt.core.locking import output_lock
+from kerasopt.training.fused_batch_norm import BATCH_NORM_KERNELS
 from kerasopt.training.mixed_precision import PRECISIONS
 
 DESCRIPTION = (
@@ -81,6 +82,13 @@ def add_parser(commands) -> None:
         "float32 weights (the saved model stays float32); 'auto' uses it where the CPU "
         "has bfloat16 units (AMX, AVX512-BF16). Default: the scenario's recipe",
     )
+    run.add_argument(
+        "--batch-norm",
+        choices=BATCH_NORM_KERNELS,
+        help="how BatchNormalization trains: 'fused' (TensorFlow's fused kernel; the "
+        "saved model is unchanged) or 'keras' (Keras' own ops, as measurements before "
+        "the fused kernel ran). Default: the scenario's recipe",
+    )
     add_compression_flags(run)
     run.set_defaults(handler=run_command)
 
@@ -108,6 +116,7 @@ def run_command(args: argparse.Namespace) -> int:
             compress=compress,
             strategy=args.strategy,
             precision=args.precision,
+            batch_norm=args.batch_norm,
         )
     print()
     print(report.summary_table())

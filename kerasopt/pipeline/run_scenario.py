@@ -54,6 +54,7 @@ def run_scenario(
     augment=None,
     strategy: str | None = None,
     precision: str | None = None,
+    batch_norm: str | None = None,
 ) -> RunReport:
     """Runs the whole job of a scenario and returns its `RunReport`.
 
@@ -92,6 +93,8 @@ def run_scenario(
             `None`.
         precision: Override the recipe's `TrainConfig.precision` (`"float32"`,
             `"mixed_bfloat16"` or `"auto"`). Defaults to `None`.
+        batch_norm: Override the recipe's `TrainConfig.batch_norm` (`"fused"` or
+            `"keras"`). Defaults to `None`.
 
     Example:
 
@@ -115,6 +118,8 @@ def run_scenario(
     config = scenario.train_config(quick=quick, model=model_name, epochs=epochs, seed=seed)
     if precision is not None:
         config = config.replace(precision=precision)
+    if batch_norm is not None:
+        config = config.replace(batch_norm=batch_norm)
     with output_lock(out, f"kerasopt run {scenario.name}"):
         return _run(
             scenario,

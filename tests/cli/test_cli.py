@@ -189,13 +189,15 @@ def test_run_mnist_from_generated_npz(tmp_path, capsys):
     assert (
         main(
             ["run", "mnist", "--data", str(tmp_path / "mnist.npz"), "--quick", "--out", str(out)]
-            + ["--precision", "mixed_bfloat16"]
+            + ["--precision", "mixed_bfloat16", "--batch-norm", "keras"]
         )
         == 0
     )
     report = json.loads((out / "report.json").read_text())
     # trained in bfloat16, saved and exported from the float32 model
     assert report["train"]["precision"] == report["train"]["precision_used"] == "mixed_bfloat16"
+    # Keras' own BatchNormalization ops, as asked: no layer switched to the fused kernel.
+    assert (report["train"]["batch_norm"], report["train"]["batch_norm_fused"]) == ("keras", 0)
     assert report["keras"]["accuracy"] == pytest.approx(report["tflite"]["float32"]["accuracy"])
     saved = keras.saving.load_model(out / "model.keras")
     assert {layer.compute_dtype for layer in saved.layers} == {"float32"}

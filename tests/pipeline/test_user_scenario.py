@@ -90,6 +90,8 @@ def test_user_scenario_runs_end_to_end_with_the_digits_report_keys(user_run):
     }
     assert on_disk["robustness"]["input_range"] == [0.0, 16.0]
     assert on_disk["train"]["epochs_run"] == 3
+    # The recipe's default: the separable model's BatchNormalization layers train fused.
+    assert on_disk["train"]["batch_norm"] == "fused" and on_disk["train"]["batch_norm_fused"] > 0
     for name in ("model.keras", "model_int8.tflite", "hardest_examples.png", "report.md"):
         assert (out / name).is_file(), name
     assert "## Class balance" in (out / "report.md").read_text()
