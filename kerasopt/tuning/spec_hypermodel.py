@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import keras_tuner
@@ -113,7 +114,7 @@ class SpecHyperModel(keras_tuner.HyperModel):
         all_samples=False,
         **kwargs,
     ):
-        from kerasopt.training import compile_for_training
+        from kerasopt.training import compile_for_training, fused_batch_norm
 
         values = self.values(hp)
         self.check_budget_before_training(model, values)
@@ -142,15 +143,17 @@ class SpecHyperModel(keras_tuner.HyperModel):
             )
             callbacks.append(MagnitudePruning(schedule))
         start = time.perf_counter()
-        history = model.fit(
-            prepared.train_ds,
-            validation_data=prepared.val_ds,
-            epochs=epochs,
-            initial_epoch=int(initial_epoch),
-            callbacks=callbacks,
-            verbose=_fit_verbosity(kwargs.get("verbose", 0)),
-            shuffle=False,
-        )
+        fused = config.batch_norm == "fused"  # as `train` does: the trial's model unchanged
+        with fused_batch_norm(model) if fused else contextlib.nullcontext():
+            history = model.fit(
+                prepared.train_ds,
+                validation_data=prepared.val_ds,
+                epochs=epochs,
+                initial_epoch=int(initial_epoch),
+                callbacks=callbacks,
+                verbose=_fit_verbosity(kwargs.get("verbose", 0)),
+                shuffle=False,
+            )
         fit_seconds = time.perf_counter() - start
         return self._trial_metrics(model, history.history, callbacks, values, fit_seconds, hp)
 

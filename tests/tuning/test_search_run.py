@@ -216,6 +216,30 @@ def test_trials_rank_on_a_subset_and_the_winner_retrains_on_everything(tmp_path,
     assert "stage1_add" in names and "stage2_add" not in names
 
 
+@pytest.mark.parametrize("batch_norm, fused", [("fused", True), ("keras", False)])
+def test_trials_train_batch_norm_as_the_spec_says(tmp_path, monkeypatch, batch_norm, fused):
+    import contextlib
+
+    import kerasopt.training as training
+
+    switched = []
+    original = training.fused_batch_norm
+
+    @contextlib.contextmanager
+    def recording(model):
+        with original(model) as count:
+            switched.append(count)
+            yield count
+
+    monkeypatch.setattr(training, "fused_batch_norm", recording)
+    spec_text = SUBSET_RESIDUAL + f'batch_norm = "{batch_norm}"\n'
+    run_search(load_search_spec(write_spec(tmp_path, spec_text)), tmp_path / "out", verbose=0)
+    # The trial and the winner's retraining, each with its BatchNormalization fused.
+    assert switched == ([4, 4] if fused else [])
+    saved = json.dumps(report_model(tmp_path).get_config())
+    assert "fused" not in saved.lower() and "BatchNormalization" in saved
+
+
 def report_model(folder):
     import keras
 
