@@ -57,7 +57,9 @@ def build_residual_cnn(
         stem_convs: Conv layers of the stem. Defaults to `1`.
         blocks: Residual blocks per pooled stage: one int for every stage, or one per
             stage (`len(widths) - 1` of them). Blocks after a stage's first keep its
-            width, so their shortcuts are identities. Defaults to `1`.
+            width, so their shortcuts are identities. On Fashion-MNIST (16/32/64, 15
+            epochs), `(2, 1)` scored 0.9384 against 0.9366 for a step 1.56x as long:
+            what the same time spent on epochs buys. Defaults to `1`.
         dropout: Dropout before the classifier, in `[0, 1)`. Defaults to `0.2`.
         l2: L2 penalty on the kernels; 0 disables (prefer AdamW's weight decay).
             Defaults to `0.0`.
