@@ -46,9 +46,16 @@ def fused_batch_norm(model):
     ...     switched
     4
     """
-    from kerasopt.training.stages import flatten_layers
+    import keras
 
-    layers = [layer for layer in flatten_layers(model) if _is_keras_batch_norm(layer)]
+    from kerasopt.training.batch_norm_recalibration import batch_norm_layers
+
+    # Exactly Keras' class: a subclass may have its own `call`.
+    layers = [
+        layer
+        for layer in batch_norm_layers(model)
+        if type(layer) is keras.layers.BatchNormalization
+    ]
     for layer in layers:
         layer.call = types.MethodType(fused_batch_norm_call, layer)
     try:
@@ -56,6 +63,31 @@ def fused_batch_norm(model):
     finally:
         for layer in layers:
             layer.__dict__.pop("call", None)
+
+
+@contextlib.contextmanager
+def batch_norm_kernel(model, kernel: str):
+    """Trains `model`'s BatchNormalization with `kernel` (`TrainConfig.batch_norm`) within.
+
+    `"fused"` is `fused_batch_norm(model)`; `"keras"` leaves the layers as they are.
+
+    Yields:
+        How many layers were switched to the fused kernel.
+
+    Example:
+
+    >>> from kerasopt.models import build_cnn
+    >>> from kerasopt.training.fused_batch_norm import batch_norm_kernel
+    >>> model = build_cnn((8, 8), 10, input_max=16, filters=(8, 16))
+    >>> with batch_norm_kernel(model, "keras") as switched:
+    ...     switched
+    0
+    """
+    if kernel == "keras":
+        yield 0
+        return
+    with fused_batch_norm(model) as switched:
+        yield switched
 
 
 def fuses(layer, inputs) -> bool:
@@ -119,9 +151,3 @@ def fused_batch_norm_call(layer, inputs, training=None, mask=None):
     layer.moving_mean.assign(moving_mean * momentum + mean * (1.0 - momentum))
     layer.moving_variance.assign(moving_variance * momentum + variance * (1.0 - momentum))
     return tf.cast(tf.reshape(y, shape), layer.compute_dtype)
-
-
-def _is_keras_batch_norm(layer) -> bool:
-    import keras
-
-    return type(layer) is keras.layers.BatchNormalization

@@ -18,7 +18,7 @@ from kerasopt.data.validation import check_arrays
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 from kerasopt.training.config import ConfigError, TrainConfig
 from kerasopt.training.fit_state import build_fit_state
-from kerasopt.training.fused_batch_norm import fused_batch_norm
+from kerasopt.training.fused_batch_norm import batch_norm_kernel
 from kerasopt.training.mixed_precision import resolve_precision, with_precision
 from kerasopt.training.stages import StageResult, resize_array, resize_images, set_frozen
 
@@ -326,7 +326,7 @@ def train(
     stage_results, histories, seconds = [], [], 0.0
     finished_before = None  # the last stage a previous run finished, whose weights load
     batch_norm = contextlib.ExitStack()
-    fused = batch_norm.enter_context(fused_batch_norm(net)) if config.batch_norm == "fused" else 0
+    fused = batch_norm.enter_context(batch_norm_kernel(net, config.batch_norm))
     try:
         for index, stage in enumerate(stages, start=1):
             if progress is not None and progress.is_finished(index):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import keras_tuner
@@ -114,7 +113,8 @@ class SpecHyperModel(keras_tuner.HyperModel):
         all_samples=False,
         **kwargs,
     ):
-        from kerasopt.training import compile_for_training, fused_batch_norm
+        from kerasopt.training import compile_for_training
+        from kerasopt.training.fused_batch_norm import batch_norm_kernel
 
         values = self.values(hp)
         self.check_budget_before_training(model, values)
@@ -143,8 +143,7 @@ class SpecHyperModel(keras_tuner.HyperModel):
             )
             callbacks.append(MagnitudePruning(schedule))
         start = time.perf_counter()
-        fused = config.batch_norm == "fused"  # as `train` does: the trial's model unchanged
-        with fused_batch_norm(model) if fused else contextlib.nullcontext():
+        with batch_norm_kernel(model, config.batch_norm):  # as `train` does
             history = model.fit(
                 prepared.train_ds,
                 validation_data=prepared.val_ds,

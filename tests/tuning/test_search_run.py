@@ -219,11 +219,11 @@ def test_trials_rank_on_a_subset_and_the_winner_retrains_on_everything(tmp_path,
 @pytest.mark.parametrize("batch_norm, fused", [("fused", True), ("keras", False)])
 def test_trials_train_batch_norm_as_the_spec_says(tmp_path, monkeypatch, batch_norm, fused):
     import contextlib
+    import importlib
 
-    import kerasopt.training as training
-
+    module = importlib.import_module("kerasopt.training.fused_batch_norm")
     switched = []
-    original = training.fused_batch_norm
+    original = module.fused_batch_norm
 
     @contextlib.contextmanager
     def recording(model):
@@ -231,7 +231,7 @@ def test_trials_train_batch_norm_as_the_spec_says(tmp_path, monkeypatch, batch_n
             switched.append(count)
             yield count
 
-    monkeypatch.setattr(training, "fused_batch_norm", recording)
+    monkeypatch.setattr(module, "fused_batch_norm", recording)
     spec_text = SUBSET_RESIDUAL + f'batch_norm = "{batch_norm}"\n'
     run_search(load_search_spec(write_spec(tmp_path, spec_text)), tmp_path / "out", verbose=0)
     # The trial and the winner's retraining, each with its BatchNormalization fused.
