@@ -89,6 +89,14 @@ def add_parser(commands) -> None:
         "saved model is unchanged) or 'keras' (Keras' own ops, as measurements before "
         "the fused kernel ran). Default: the scenario's recipe",
     )
+    run.add_argument(
+        "--train-on-validation",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fit on the training and validation splits together, the final fit of a "
+        "recipe chosen on validation (no early stopping then); --no-train-on-validation "
+        "holds validation out, as compression needs. Default: the scenario's recipe",
+    )
     add_compression_flags(run)
     run.set_defaults(handler=run_command)
 
@@ -117,6 +125,7 @@ def run_command(args: argparse.Namespace) -> int:
             strategy=args.strategy,
             precision=args.precision,
             batch_norm=args.batch_norm,
+            train_on_validation=args.train_on_validation,
         )
     print()
     print(report.summary_table())

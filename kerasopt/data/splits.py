@@ -113,6 +113,28 @@ class DatasetSplits:
             self, x_train=self.x_train[index], y_train=self.y_train[index], split=split
         )
 
+    def with_validation_in_train(self) -> DatasetSplits:
+        """These splits with the validation samples appended to the training part.
+
+        The final fit of a recipe chosen on validation (`TrainConfig.train_on_validation`).
+        The validation arrays stay as they are, now seen in training; the test split is
+        untouched.
+
+        Example:
+
+        >>> from kerasopt.data import load_dataset
+        >>> data = load_dataset("digits")
+        >>> len(data.with_validation_in_train().y_train) == len(data.y_train) + len(data.y_val)
+        True
+        """
+        split = {**self.split, "train_on_validation": True}
+        return dataclasses.replace(
+            self,
+            x_train=np.concatenate([self.x_train, self.x_val]),
+            y_train=np.concatenate([self.y_train, self.y_val]),
+            split=split,
+        )
+
     def select_classes(self, classes) -> DatasetSplits:
         """These splits restricted to `classes`, relabelled `0..len(classes)-1` in that order.
 

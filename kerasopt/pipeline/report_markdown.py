@@ -33,7 +33,12 @@ def markdown_report(report) -> str:
         "",
         f"Dataset `{dataset['name']}`: "
         + ", ".join(f"{k} {v}" for k, v in dataset["sizes"].items())
-        + (f". Test split: `{test_split}`." if test_split else "."),
+        + (f". Test split: `{test_split}`." if test_split else ".")
+        + (
+            " Trained on train + validation (`train_on_validation`): nothing held out."
+            if report.train.get("train_on_validation")
+            else ""
+        ),
         "",
         *markdown_table(SUMMARY_HEADER, summary_rows(report)),
         "",

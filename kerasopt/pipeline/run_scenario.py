@@ -55,6 +55,7 @@ def run_scenario(
     strategy: str | None = None,
     precision: str | None = None,
     batch_norm: str | None = None,
+    train_on_validation: bool | None = None,
 ) -> RunReport:
     """Runs the whole job of a scenario and returns its `RunReport`.
 
@@ -95,6 +96,11 @@ def run_scenario(
             `"mixed_bfloat16"` or `"auto"`). Defaults to `None`.
         batch_norm: Override the recipe's `TrainConfig.batch_norm` (`"fused"` or
             `"keras"`). Defaults to `None`.
+        train_on_validation: Override the recipe's `TrainConfig.train_on_validation`:
+            `True` fits on the training and validation splits together (and turns early
+            stopping off, since nothing is held out); `False` holds validation out.
+            Compression measures its accuracy budget on validation: with `compress`,
+            `None` holds the split out and `True` is refused. Defaults to `None`.
 
     Example:
 
@@ -115,11 +121,17 @@ def run_scenario(
             f"Compress a scenario among {compressible}, or drop the compression options."
         )
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario, model_name)
-    config = scenario.train_config(quick=quick, model=model_name, epochs=epochs, seed=seed)
-    if precision is not None:
-        config = config.replace(precision=precision)
-    if batch_norm is not None:
-        config = config.replace(batch_norm=batch_norm)
+    config = run_train_config(
+        scenario,
+        model_name,
+        quick=quick,
+        epochs=epochs,
+        seed=seed,
+        precision=precision,
+        batch_norm=batch_norm,
+        train_on_validation=train_on_validation,
+        compress=compress,
+    )
     with output_lock(out, f"kerasopt run {scenario.name}"):
         return _run(
             scenario,
@@ -134,6 +146,53 @@ def run_scenario(
             augment,
             strategy,
         )
+
+
+def run_train_config(
+    scenario: Scenario,
+    model_name: str,
+    *,
+    quick: bool = False,
+    epochs: int | None = None,
+    seed: int | None = None,
+    precision: str | None = None,
+    batch_norm: str | None = None,
+    train_on_validation: bool | None = None,
+    compress: dict | None = None,
+):
+    """The `TrainConfig` `run_scenario` trains with: the recipe and the run's overrides.
+
+    Example:
+
+    >>> from kerasopt.scenarios import get_scenario
+    >>> fashion = get_scenario("fashion_mnist")
+    >>> config = run_train_config(fashion, "residual", compress={"prune": 0.8})
+    >>> config.train_on_validation  # compression's budget needs validation held out
+    False
+    """
+    config = scenario.train_config(quick=quick, model=model_name, epochs=epochs, seed=seed)
+    if precision is not None:
+        config = config.replace(precision=precision)
+    if batch_norm is not None:
+        config = config.replace(batch_norm=batch_norm)
+    if train_on_validation is None and compress and config.train_on_validation:
+        # The recipe's final fit on validation gives way to compression's budget.
+        logger.info("Validation held out: compression measures its accuracy budget there.")
+        train_on_validation = False
+    if train_on_validation is not None:
+        changes = {"train_on_validation": bool(train_on_validation)}
+        if train_on_validation:
+            changes["early_stopping_patience"] = None
+        config = config.replace(**changes)
+    if compress and config.train_on_validation:
+        raise InvalidValueError(
+            f"Scenario {scenario.name!r} trains on its validation split "
+            "(TrainConfig.train_on_validation=True), and compression measures its accuracy "
+            f"budget there. Received: compress={compress}. Hold the split out with "
+            "--no-train-on-validation (Python: train_on_validation=False), or compress "
+            "model.keras afterwards with `kerasopt compress`."
+        )
+    return config
 
 
 def default_out_dir(scenario: Scenario, model: str) -> Path:

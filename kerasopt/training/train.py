@@ -244,7 +244,8 @@ def train(
 
     Args:
         model: An uncompiled (or compiled; it is recompiled) Keras model.
-        data: The dataset splits; validation drives early stopping.
+        data: The dataset splits; validation drives early stopping, unless
+            `config.train_on_validation` trains on it too.
         config: The recipe. Defaults to `TrainConfig()`.
         out_dir: Folder for logs, checkpoints and the resume state. Defaults to `None`.
         verbose: Keras verbosity; `"auto"` shows a progress bar in a terminal and one
@@ -297,6 +298,8 @@ def train(
             input_shape=tuple(model.inputs[0].shape[1:]),
             name=part,
         )
+    if config.train_on_validation:
+        data = data.with_validation_in_train()
     staged = bool(config.stages)
     stages = config.stages or (Stage(epochs=config.epochs),)
     sample_shape = tuple(data.x_train.shape[1:])
@@ -354,7 +357,8 @@ def train(
             start = time.perf_counter()
             history = net.fit(
                 prepared.train_ds,
-                validation_data=prepared.val_ds,
+                # Nothing is held out when the validation samples are trained on.
+                validation_data=None if config.train_on_validation else prepared.val_ds,
                 initial_epoch=offset,
                 epochs=offset + stage.epochs,
                 callbacks=all_callbacks,
@@ -476,12 +480,13 @@ def _output_callbacks(out, config, backup, first_epoch, staged, log_path) -> lis
     found = [keras.callbacks.CSVLogger(str(log_path), append=first_epoch > 0)]
     if config.checkpoint:
         (out / "checkpoints").mkdir(exist_ok=True)
+        monitor = "loss" if config.train_on_validation else "val_loss"
         # A later stage keeps best.keras unless it beats every earlier epoch.
-        earlier = _read_log(log_path).get("val_loss") if staged and first_epoch > 0 else None
+        earlier = _read_log(log_path).get(monitor) if staged and first_epoch > 0 else None
         found.append(
             keras.callbacks.ModelCheckpoint(
                 str(out / "checkpoints" / "best.keras"),
-                monitor="val_loss",
+                monitor=monitor,
                 save_best_only=True,
                 initial_value_threshold=min(earlier) if earlier else None,
             )
@@ -520,6 +525,7 @@ def _read_log(path: Path) -> dict[str, list[float]]:
     history: dict[str, list[float]] = {}
     for row in rows:
         for key, value in row.items():
-            if key != "epoch" and value not in (None, ""):
+            # CSVLogger writes "NA" for the val_ columns of a fit without validation.
+            if key != "epoch" and value not in (None, "", "NA"):
                 history.setdefault(key, []).append(float(value))
     return history

@@ -53,7 +53,12 @@ _SEARCH_KEYS = {
 #: Training values that are not `TrainConfig` fields.
 _EXTRA_TRAINING = ("augment_strength", "weight_decay", "prune_sparsity")
 #: Searches keep the best epoch through keras-tuner, not through Keras callbacks.
-_SEARCH_TRAINING = {"checkpoint": False, "early_stopping_patience": None}
+#: Every trial ranks on the validation split, so it is always held out.
+_SEARCH_TRAINING = {
+    "checkpoint": False,
+    "early_stopping_patience": None,
+    "train_on_validation": False,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,6 +203,12 @@ def parse_search_spec(
         raise SpecError(
             "[train] stages: a search trains each trial in one stage; tune a single-stage "
             "recipe, then train the winner with stages (TrainConfig(stages=[...]))."
+        )
+    if train_table.get("train_on_validation"):
+        raise SpecError(
+            "[train] train_on_validation: trials are ranked on the validation split, so "
+            "a search holds it out. Remove the key; train the winner on train + validation "
+            "with `kerasopt run` or TrainConfig(train_on_validation=True)."
         )
     train_fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "epochs"]
     check_keys("[train]", train_table, (*train_fields, *_EXTRA_TRAINING))

@@ -189,11 +189,17 @@ def test_run_mnist_from_generated_npz(tmp_path, capsys):
     assert (
         main(
             ["run", "mnist", "--data", str(tmp_path / "mnist.npz"), "--quick", "--out", str(out)]
-            + ["--precision", "mixed_bfloat16", "--batch-norm", "keras"]
+            + ["--precision", "mixed_bfloat16", "--batch-norm", "keras", "--train-on-validation"]
         )
         == 0
     )
     report = json.loads((out / "report.json").read_text())
+    # Fitted on train + validation: no validation metrics (CSVLogger writes NA).
+    assert report["train"]["train_on_validation"] is True
+    rows = (out / "training_log.csv").read_text().splitlines()
+    header, first = rows[0].split(","), rows[1].split(",")
+    assert first[header.index("val_loss")] == "NA"
+    assert "Trained on train + validation" in (out / "report.md").read_text()
     # trained in bfloat16, saved and exported from the float32 model
     assert report["train"]["precision"] == report["train"]["precision_used"] == "mixed_bfloat16"
     # Keras' own BatchNormalization ops, as asked: no layer switched to the fused kernel.

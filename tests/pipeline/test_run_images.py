@@ -151,3 +151,25 @@ def test_report_md_and_summary_have_the_table(digits_run):
     assert "| tflite int8 |" in text and accuracy in text
     summary = report.summary_table()
     assert "tflite int8" in summary and accuracy in summary and str(out) in summary
+
+
+def test_run_holds_validation_out_for_compression_and_refuses_training_on_it():
+    import dataclasses
+
+    from kerasopt.core.errors import InvalidValueError
+    from kerasopt.pipeline.run_scenario import run_train_config
+    from kerasopt.scenarios import get_scenario
+
+    fashion = get_scenario("fashion_mnist")
+    final_fit = fashion.train.replace(train_on_validation=True)
+    fashion = dataclasses.replace(fashion, train=final_fit)
+    assert run_train_config(fashion, "residual").train_on_validation is True
+    # Compression measures its budget on validation: the recipe's final fit gives way.
+    assert (
+        run_train_config(fashion, "residual", compress={"prune": 0.8}).train_on_validation is False
+    )
+    with pytest.raises(InvalidValueError, match=r"--no-train-on-validation"):
+        run_train_config(fashion, "residual", train_on_validation=True, compress={"prune": 0.8})
+    # Asked for on a recipe that stops early: early stopping goes, nothing is held out.
+    mnist = run_train_config(get_scenario("mnist"), "cnn", train_on_validation=True)
+    assert mnist.train_on_validation and mnist.early_stopping_patience is None

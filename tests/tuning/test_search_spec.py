@@ -238,3 +238,8 @@ def test_residual_family_builds_the_block_a_spec_chooses(block, depthwise):
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds.count("DepthwiseConv2D") == depthwise
     assert "block" in family.tunable()
+
+
+def test_a_search_refuses_to_train_on_the_validation_split_it_ranks_on():
+    with pytest.raises(SpecError, match=r"train_on_validation: trials are ranked on the valid"):
+        parse_search_spec(_with(train={"train_on_validation": True}))
