@@ -97,6 +97,15 @@ def add_parser(commands) -> None:
         "recipe chosen on validation (no early stopping then); --no-train-on-validation "
         "holds validation out, as compression needs. Default: the scenario's recipe",
     )
+    run.add_argument(
+        "--mirror-average",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="save and export the trained image classifier averaged over each image and its "
+        "left-right mirror (test-time augmentation inside the model: no new weights, twice "
+        "the inference arithmetic), for classes that stay the same mirrored. Default: the "
+        "scenario's (on for fashion_mnist's residual model)",
+    )
     add_compression_flags(run)
     run.set_defaults(handler=run_command)
 
@@ -126,6 +135,7 @@ def run_command(args: argparse.Namespace) -> int:
             precision=args.precision,
             batch_norm=args.batch_norm,
             train_on_validation=args.train_on_validation,
+            mirror_average=args.mirror_average,
         )
     print()
     print(report.summary_table())

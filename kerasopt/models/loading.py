@@ -38,6 +38,9 @@ def load_model_safely(
     """
     import keras
 
+    # Registers kerasopt's own layers (MirrorAverage) for a file that holds them.
+    import kerasopt.models.mirror_averaging  # noqa: F401
+
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"No model file at {str(path)!r}.")

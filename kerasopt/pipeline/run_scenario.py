@@ -22,6 +22,7 @@ from kerasopt.core.atomic import atomic_path
 from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.locking import output_lock
 from kerasopt.core.process_memory import peak_resident_memory_mb
+from kerasopt.models import mirror_average
 from kerasopt.pipeline.run_report import (
     KerasResult,
     Robustness,
@@ -56,6 +57,7 @@ def run_scenario(
     precision: str | None = None,
     batch_norm: str | None = None,
     train_on_validation: bool | None = None,
+    mirror_average: bool | None = None,
 ) -> RunReport:
     """Runs the whole job of a scenario and returns its `RunReport`.
 
@@ -101,6 +103,12 @@ def run_scenario(
             stopping off, since nothing is held out); `False` holds validation out.
             Compression measures its accuracy budget on validation: with `compress`,
             `None` holds the split out and `True` is refused. Defaults to `None`.
+        mirror_average: Wrap the trained image classifier in
+            `kerasopt.models.mirror_average`, so that `model.keras` and every TFLite
+            file average the output over each image and its left-right mirror (no new
+            weights, twice the inference arithmetic); `None` follows the scenario
+            (`Scenario.mirror_average`). Compression starts from the model itself.
+            Defaults to `None`.
 
     Example:
 
@@ -120,6 +128,8 @@ def run_scenario(
             f"Scenario {scenario.name!r} cannot be compressed. Received: compress={compress}. "
             f"Compress a scenario among {compressible}, or drop the compression options."
         )
+    if mirror_average is None:
+        mirror_average = model_name in scenario.mirror_average
     out = Path(out_dir) if out_dir is not None else default_out_dir(scenario, model_name)
     config = run_train_config(
         scenario,
@@ -145,6 +155,7 @@ def run_scenario(
             compress,
             augment,
             strategy,
+            mirror_average,
         )
 
 
@@ -220,6 +231,7 @@ def _run(
     compress,
     augment,
     strategy,
+    mirror,
 ) -> RunReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -229,6 +241,8 @@ def _run(
 
     keras.utils.set_random_seed(config.seed)
     net = scenario.build_model(data, model_name)
+    if mirror:
+        mirror_average(net)  # refuses a model without an image input before it trains
     # Built outside any strategy scope: `train` trains a mirrored copy and copies the
     # weights back, so export and analysis see a plain model.
     result = train(net, splits, config, out, verbose=verbose, augment=augment, strategy=strategy)
@@ -237,6 +251,9 @@ def _run(
         logger.info(
             "Resumed from epoch %d (state in %s).", result.resumed_from_epoch, out / "_backup"
         )
+    trained = net  # what compression starts from
+    if mirror:
+        net = mirror_average(net)
     keras_probabilities = net.predict(splits.x_test, batch_size=256, verbose=0)
     with atomic_path(out / "model.keras") as tmp:
         net.save(tmp)
@@ -300,7 +317,7 @@ def _run(
     compression = None
     if compress:
         tick = time.perf_counter()
-        compression = compress_model(net, splits, **compress, out_dir=out / "compressed")
+        compression = compress_model(trained, splits, **compress, out_dir=out / "compressed")
         timings["compress"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
 
@@ -320,6 +337,7 @@ def _run(
             "batch_norm_recalibrated": result.batch_norm_recalibrated,
             "precision_used": result.precision,
             "batch_norm_fused": result.batch_norm_fused,
+            "mirror_average": bool(mirror),
             "stage_results": [stage.to_dict() for stage in result.stages],
         },
         keras=KerasResult(

@@ -124,11 +124,13 @@ def image_scenario(
     quick: Mapping,
     notes: str,
     model_train: Mapping[str, Mapping[str, Any]] | None = None,
+    mirror_average: tuple[str, ...] = (),
 ) -> Scenario:
     """A scenario of `load_dataset(name)`, image models and the four TFLite variants.
 
     `models` maps each model name to its builder's settings; the first is the default.
-    `model_train` gives a model its own changes to `train`.
+    `model_train` gives a model its own changes to `train`; the models in
+    `mirror_average` are saved and exported averaged over each image and its mirror.
     """
     first = next(iter(models.values()))
     return Scenario(
@@ -146,6 +148,7 @@ def image_scenario(
         input_range=(0.0, float(first.get("input_max", 255.0))),
         sections=(image_phone_bundle,),
         compressible=True,
+        mirror_average=tuple(mirror_average),
         notes=notes,
     )
 
@@ -230,10 +233,15 @@ SCENARIOS = (
             early_stopping_patience=None,
         ),
         model_train={"cnn": _OLD_FASHION_RECIPE},
+        # A garment mirrored is the same garment, and the model trains on flips: the
+        # saved and exported model averages each image and its mirror (README: 0.9410
+        # int8 at 97 µs, against 0.9386 at 49 µs for the model alone).
+        mirror_average=("residual",),
         quick={"epochs": 1},
         notes=(
             "residual CNN with a Flatten head, 20 epochs, flips and 2-pixel shifts, label "
-            "smoothing; --model cnn is the previous default with its own recipe"
+            "smoothing, averaged over each image and its mirror; --model cnn is the "
+            "previous default with its own recipe"
         ),
     ),
     image_scenario(

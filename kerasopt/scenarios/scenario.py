@@ -66,6 +66,10 @@ class Scenario:
         input_range: `(low, high)` of raw inputs for the FGSM robustness curve, or
             `None` where a gradient attack does not apply (token ids).
         compressible: Whether `--prune`/`--channels`/`--cluster`/`--qat` apply.
+        mirror_average: Models (of `models`) that `kerasopt run` saves and exports
+            averaged over each image and its left-right mirror
+            (`kerasopt.models.mirror_average`), for classes that stay the same
+            mirrored; `--no-mirror-average` turns it off.
         notes: One line on where the recipe comes from.
 
     Example:
@@ -89,6 +93,7 @@ class Scenario:
     sections: tuple[Callable, ...] = ()
     input_range: tuple[float, float] | None = None
     compressible: bool = True
+    mirror_average: tuple[str, ...] = ()
     notes: str = ""
 
     def __post_init__(self):
@@ -101,11 +106,12 @@ class Scenario:
             raise InvalidValueError(
                 f"Scenario {self.name!r} offers no model. Pass models=('cnn',) or another name."
             )
-        for model in {**self.model_train, **self.model_data_options}:
+        for model in (*self.model_train, *self.model_data_options, *self.mirror_average):
             if model not in self.models:
                 raise InvalidValueError(
-                    f"Scenario {self.name!r}: model_train and model_data_options name models "
-                    f"among {list(self.models)}. Received: {model!r}."
+                    f"Scenario {self.name!r}: model_train, model_data_options and "
+                    f"mirror_average name models among {list(self.models)}. Received: "
+                    f"{model!r}."
                 )
 
     def train_config(

@@ -196,6 +196,7 @@ def test_run_mnist_from_generated_npz(tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     # Fitted on train + validation: no validation metrics (CSVLogger writes NA).
     assert report["train"]["train_on_validation"] is True
+    assert report["train"]["mirror_average"] is False  # digits are not mirror-symmetric
     rows = (out / "training_log.csv").read_text().splitlines()
     header, first = rows[0].split(","), rows[1].split(",")
     assert first[header.index("val_loss")] == "NA"

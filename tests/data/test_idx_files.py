@@ -123,13 +123,33 @@ def test_cli_run_on_a_truncated_file_fails_in_one_line_and_writes_nothing(tmp_pa
 def test_fashion_run_from_idx_files_names_the_classes_in_the_report(tmp_path):
     import json
 
+    from kerasopt.models import load_model_safely
     from kerasopt.pipeline import run_scenario
 
-    make_idx_folder(tmp_path / "data", n_train=300, n_test=60)
+    arrays = make_idx_folder(tmp_path / "data", n_train=300, n_test=60)
     report = run_scenario(
-        "fashion_mnist", data_path=tmp_path / "data", out_dir=tmp_path / "out", quick=True
+        "fashion_mnist",
+        data_path=tmp_path / "data",
+        out_dir=tmp_path / "out",
+        quick=True,
     )
     saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    # The residual model's default: mirror averaging is in model.keras and in every
+    # exported file, phone bundle included.
+    assert saved["train"]["mirror_average"] is True
+    model = load_model_safely(tmp_path / "out" / "model.keras")
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "MirrorAverage"]
+    x = arrays["t10k-images-idx3-ubyte"][:8]
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), model.predict(x[:, :, ::-1], verbose=0), atol=1e-5
+    )
+    assert saved["tflite"]["float32"]["agreement"] == 1.0
+    phone = report.sections["phone"].content  # the bundle converts the averaged model
+    assert phone["bytes"] > 0 and 0.0 <= phone["litert"]["accuracy"] <= 1.0
+    if phone["mediapipe"] is not None:
+        assert phone["mediapipe"]["accuracy"] == pytest.approx(
+            phone["litert"]["accuracy"], abs=0.02
+        )
     assert saved["dataset"]["split"]["source"] == f"idx:{tmp_path / 'data'}"
     assert saved["keras"]["error_analysis"]["class_names"][9] == "Ankle boot"
     assert saved["tflite"]["int8"]["error_analysis"]["class_names"][0] == "T-shirt/top"

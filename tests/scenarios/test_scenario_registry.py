@@ -180,7 +180,12 @@ def test_the_old_fashion_cnn_keeps_the_recipe_it_was_measured_with():
     assert scenario.train_config(quick=True, model="cnn").epochs == 1
 
 
-def test_model_train_must_name_an_offered_model():
+@pytest.mark.parametrize(
+    "per_model",
+    [{"model_train": {"resnet": {"epochs": 1}}}, {"mirror_average": ("resnet",)}],
+    ids=["model_train", "mirror_average"],
+)
+def test_per_model_settings_must_name_an_offered_model(per_model):
     from kerasopt.scenarios import Scenario
 
     digits = get_scenario("digits")
@@ -191,5 +196,11 @@ def test_model_train_must_name_an_offered_model():
             build_model=digits.build_model,
             train=digits.train,
             export=digits.export,
-            model_train={"resnet": {"epochs": 1}},
+            **per_model,
         )
+
+
+def test_fashion_mnist_mirror_averages_its_residual_model_only():
+    fashion = get_scenario("fashion_mnist")
+    assert fashion.mirror_average == ("residual",)
+    assert all(not get_scenario(name).mirror_average for name in ("digits", "mnist", "imdb"))

@@ -1,0 +1,71 @@
+"""`mirror_average`: a classifier averaged over each image and its mirror image.
+
+Test-time augmentation built into the model, so `model.keras`, every TFLite file and the
+phone bundle compute it: the wrapped classifier runs once on a batch twice as large (the
+images, then the same images flipped left to right) and the two halves of its output are
+averaged. It adds no weights and doubles the inference arithmetic. Wrap a model after
+training, for classes that stay the same when mirrored (garments; not digits or text)
+and a model trained with `flip(horizontal)`.
+
+`kerasopt.models` exposes both names lazily: this module imports Keras.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from kerasopt.core.validation import invalid_value
+
+
+@keras.saving.register_keras_serializable(package="kerasopt")
+class MirrorAverage(keras.layers.Wrapper):
+    """Runs `layer` on images and their left-right mirrors; returns the mean output.
+
+    The input is an image batch, `(batch, height, width)` or `(batch, height, width,
+    channels)`; the mirror flips axis 2, the width.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from kerasopt.models import build_cnn
+    >>> from kerasopt.models.mirror_averaging import MirrorAverage
+    >>> layer = MirrorAverage(build_cnn((8, 8), 10, input_max=16))
+    >>> x = np.random.default_rng(0).uniform(0, 16, (2, 8, 8)).astype("float32")
+    >>> bool(np.allclose(layer(x), layer(x[:, :, ::-1]), atol=1e-6))
+    True
+    """
+
+    def call(self, inputs, training=None):
+        ops = keras.ops
+        both = ops.concatenate([inputs, ops.flip(inputs, axis=2)], axis=0)
+        outputs = self.layer(both, training=training)
+        halves = ops.reshape(outputs, (2, -1, *outputs.shape[1:]))
+        return ops.mean(halves, axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+
+def mirror_average(model) -> keras.Model:
+    """`model` wrapped so that its output is the mean over each image and its mirror.
+
+    Example:
+
+    >>> from kerasopt.models import build_cnn, mirror_average
+    >>> model = build_cnn((28, 28), 10, input_max=255)
+    >>> averaged = mirror_average(model)
+    >>> averaged.count_params() == model.count_params()
+    True
+    """
+    inputs = getattr(model, "inputs", None) or []
+    shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else ()
+    if len(shape) not in (2, 3):
+        raise invalid_value(
+            "mirror_average",
+            "a model with one image input, (height, width) or (height, width, channels)",
+            f"inputs of shapes {[tuple(t.shape) for t in inputs]}",
+            "Mirror-average an image classifier; text and tabular inputs have no mirror.",
+        )
+    image = keras.Input(shape=shape, dtype=inputs[0].dtype, name="image")
+    outputs = MirrorAverage(model, name="mirror_average")(image)
+    return keras.Model(image, outputs, name=f"{model.name}_mirror_average")
