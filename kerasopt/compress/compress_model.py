@@ -171,6 +171,9 @@ def compress_model(
     >>> report = compress_model(model, data, prune=0.8, out_dir="compressed")  # doctest: +SKIP
     >>> print(report.table())  # doctest: +SKIP
     """
+    from kerasopt.models.mirror_averaging import classifier_inside
+
+    model = classifier_inside(model, "compress_model")
     _check_arguments(prune, structure, backend, channels, cluster, qat, epochs)
     check_budget(max_drop, max_epochs, 1 if epochs is None else epochs)
     if epochs is None:  # sized to the data, within a smaller epoch budget if one is given

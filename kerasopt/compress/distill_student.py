@@ -35,6 +35,7 @@ from kerasopt.data.splits import DatasetSplits
 from kerasopt.data.validation import check_arrays
 from kerasopt.export import measure_int8
 from kerasopt.export.model_files import write_model_files
+from kerasopt.models.mirror_averaging import classifier_inside
 from kerasopt.schedules import WarmupCosine
 from kerasopt.training.fit_state import build_fit_state
 
@@ -133,6 +134,7 @@ def distill(
     """
     owner = "distill"
     check_type(owner, "teacher", teacher, keras.Model, expected="a keras.Model")
+    teacher = classifier_inside(teacher, owner)
     check_type(owner, "data", data, DatasetSplits, expected="DatasetSplits (load_dataset)")
     output_kind(teacher)  # one symbolic output, probabilities or logits
     if init not in STUDENT_INITS:

@@ -32,6 +32,7 @@ from kerasopt.core.validation import (
     check_validation_split,
     invalid_value,
 )
+from kerasopt.models.mirror_averaging import classifier_inside
 from kerasopt.training.batch_norm_recalibration import recalibrate_batch_norm
 
 
@@ -387,6 +388,7 @@ def analyze_sensitivity(
     """
     owner = "analyze_sensitivity"
     check_type(owner, "model", model, keras.Model, expected="a keras.Model")
+    model = classifier_inside(model, owner)
     if not model.built or not model.weights or len(model.outputs or ()) != 1:
         raise invalid_value(
             owner,

@@ -12,6 +12,8 @@ and a model trained with `flip(horizontal)`.
 
 from __future__ import annotations
 
+import logging
+
 import keras
 
 from kerasopt.core.validation import invalid_value
@@ -69,3 +71,29 @@ def mirror_average(model) -> keras.Model:
     image = keras.Input(shape=shape, dtype=inputs[0].dtype, name="image")
     outputs = MirrorAverage(model, name="mirror_average")(image)
     return keras.Model(image, outputs, name=f"{model.name}_mirror_average")
+
+
+def classifier_inside(model, owner: str):
+    """The classifier a `mirror_average` model wraps, or `model` when it wraps none.
+
+    Compression, distillation and transfer learning work on the classifier's own layers;
+    their results are not mirror-averaged (wrap them again with `mirror_average`).
+
+    Example:
+
+    >>> from kerasopt.models import build_cnn, mirror_average
+    >>> model = build_cnn((28, 28), 10, input_max=255)
+    >>> classifier_inside(mirror_average(model), "compress_model") is model
+    True
+    """
+    wrappers = [layer for layer in model.layers if isinstance(layer, MirrorAverage)]
+    if len(model.layers) != 2 or len(wrappers) != 1:
+        return model
+    logging.getLogger(__name__).warning(
+        "%s: %r is mirror-averaged; working on the classifier inside it (%r). What it "
+        "writes is not mirror-averaged: wrap it with kerasopt.models.mirror_average.",
+        owner,
+        model.name,
+        wrappers[0].layer.name,
+    )
+    return wrappers[0].layer

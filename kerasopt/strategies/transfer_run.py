@@ -25,6 +25,7 @@ from kerasopt.data.splits import DatasetSplits
 from kerasopt.export import measure_int8
 from kerasopt.export.model_files import write_model_files
 from kerasopt.models.loading import load_model_safely, model_input_shape
+from kerasopt.models.mirror_averaging import classifier_inside
 from kerasopt.strategies.linear_probe import fit_linear_head
 from kerasopt.strategies.transfer_model import (
     HEADS,
@@ -45,10 +46,10 @@ HEAD_INITS = ("probe", "random")
 
 def load_source(source) -> keras.Model:
     """`source` as a Keras model: a model as it is, a `.keras` path loaded in safe mode."""
-    if isinstance(source, keras.Model):
-        return source
-    check_type(_OWNER, "source", source, (str, os.PathLike), expected="a keras.Model or a path")
-    return load_model_safely(source)
+    if not isinstance(source, keras.Model):
+        check_type(_OWNER, "source", source, (str, os.PathLike), expected="a keras.Model or a path")
+        source = load_model_safely(source)
+    return classifier_inside(source, _OWNER)
 
 
 def select_target(

@@ -54,3 +54,18 @@ def test_int8_file_keeps_one_copy_of_the_weights_and_agrees_with_keras(digits):
     # Quantized as faithfully as the model itself (digits are not mirror-symmetric, so
     # the averaged model is the less sure one; its accuracy is not the point here).
     assert averaged.tflite.agreement >= plain.tflite.agreement - 0.03
+
+
+def test_compression_and_transfer_work_on_the_classifier_inside(digits, tmp_path, caplog):
+    from kerasopt.compress import compress_model
+    from kerasopt.strategies.transfer_run import load_source
+
+    keras.utils.set_random_seed(0)
+    model = build_cnn(digits.input_shape, 10, input_max=16, filters=(8,), dense_units=16)
+    train(model, digits, TrainConfig(epochs=2, augment=None), verbose=0)
+    averaged = mirror_average(model)
+    assert load_source(averaged) is model
+    with caplog.at_level("WARNING"):
+        report = compress_model(averaged, digits, prune=0.5, epochs=1, out_dir=tmp_path)
+    assert "is mirror-averaged; working on the classifier inside it ('cnn')" in caplog.text
+    assert report.stages[-1].kernel_sparsity == pytest.approx(0.5, abs=0.05)
