@@ -68,8 +68,11 @@ def mirror_average(model) -> keras.Model:
             f"inputs of shapes {[tuple(t.shape) for t in inputs]}",
             "Mirror-average an image classifier; text and tabular inputs have no mirror.",
         )
+    # The same layers and weights without `model`'s compile state, whose loss may be a
+    # class the process loading the file has not imported.
+    classifier = keras.Model(model.inputs, model.outputs, name=model.name)
     image = keras.Input(shape=shape, dtype=inputs[0].dtype, name="image")
-    outputs = MirrorAverage(model, name="mirror_average")(image)
+    outputs = MirrorAverage(classifier, name="mirror_average")(image)
     return keras.Model(image, outputs, name=f"{model.name}_mirror_average")
 
 
