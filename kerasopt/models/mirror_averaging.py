@@ -48,6 +48,30 @@ class MirrorAverage(keras.layers.Wrapper):
         return self.layer.compute_output_shape(input_shape)
 
 
+def check_mirrorable(model) -> tuple:
+    """The shape of `model`'s one image input, `(height, width[, channels])`; else raises.
+
+    `kerasopt run` calls it before training, so a model `mirror_average` would refuse
+    fails before its epochs are spent.
+
+    Example:
+
+    >>> from kerasopt.models import build_cnn
+    >>> check_mirrorable(build_cnn((28, 28), 10, input_max=255))
+    (28, 28)
+    """
+    inputs = getattr(model, "inputs", None) or []
+    shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else ()
+    if len(shape) not in (2, 3):
+        raise invalid_value(
+            "mirror_average",
+            "a model with one image input, (height, width) or (height, width, channels)",
+            f"inputs of shapes {[tuple(t.shape) for t in inputs]}",
+            "Mirror-average an image classifier; text and tabular inputs have no mirror.",
+        )
+    return shape
+
+
 def mirror_average(model) -> keras.Model:
     """`model` wrapped so that its output is the mean over each image and its mirror.
 
@@ -59,19 +83,11 @@ def mirror_average(model) -> keras.Model:
     >>> averaged.count_params() == model.count_params()
     True
     """
-    inputs = getattr(model, "inputs", None) or []
-    shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else ()
-    if len(shape) not in (2, 3):
-        raise invalid_value(
-            "mirror_average",
-            "a model with one image input, (height, width) or (height, width, channels)",
-            f"inputs of shapes {[tuple(t.shape) for t in inputs]}",
-            "Mirror-average an image classifier; text and tabular inputs have no mirror.",
-        )
+    shape = check_mirrorable(model)
     # The same layers and weights without `model`'s compile state, whose loss may be a
     # class the process loading the file has not imported.
     classifier = keras.Model(model.inputs, model.outputs, name=model.name)
-    image = keras.Input(shape=shape, dtype=inputs[0].dtype, name="image")
+    image = keras.Input(shape=shape, dtype=model.inputs[0].dtype, name="image")
     outputs = MirrorAverage(classifier, name="mirror_average")(image)
     return keras.Model(image, outputs, name=f"{model.name}_mirror_average")
 

@@ -23,6 +23,7 @@ from kerasopt.core.errors import InvalidValueError
 from kerasopt.core.locking import output_lock
 from kerasopt.core.process_memory import peak_resident_memory_mb
 from kerasopt.models import mirror_average
+from kerasopt.models.mirror_averaging import check_mirrorable
 from kerasopt.pipeline.run_report import (
     KerasResult,
     Robustness,
@@ -242,7 +243,7 @@ def _run(
     keras.utils.set_random_seed(config.seed)
     net = scenario.build_model(data, model_name)
     if mirror:
-        mirror_average(net)  # refuses a model without an image input before it trains
+        check_mirrorable(net)  # a model without an image input fails before it trains
     # Built outside any strategy scope: `train` trains a mirrored copy and copies the
     # weights back, so export and analysis see a plain model.
     result = train(net, splits, config, out, verbose=verbose, augment=augment, strategy=strategy)
