@@ -26,6 +26,7 @@ COMPRESSION_FLAGS = (
     "qat",
     "max_drop",
     "max_epochs",
+    "stop_early",
     "distill",
     "allocate",
 )
@@ -124,9 +125,9 @@ def add_compression_flags(parser: argparse.ArgumentParser) -> None:
         type=accuracy_points,
         default=1.0,
         metavar="POINTS",
-        help="accuracy budget: fine-tune each stage until its validation accuracy is within "
-        "POINTS of the dense model's, or --max-epochs are spent; 'none' runs exactly "
-        "--epochs (default: 1.0)",
+        help="accuracy budget: each stage fine-tunes for --max-epochs, keeps its epoch with "
+        "the lowest validation loss, and is held when that epoch's validation accuracy is "
+        "within POINTS of the dense model's; 'none' runs exactly --epochs (default: 1.0)",
     )
     group.add_argument(
         "--max-epochs",
@@ -134,6 +135,12 @@ def add_compression_flags(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="fine-tuning epoch budget per stage (default: sized to the data, about 10,000 "
         "steps, at most 30 epochs)",
+    )
+    group.add_argument(
+        "--stop-early",
+        action="store_true",
+        help="let a stage that holds the budget anneal its rate and stop before "
+        "--max-epochs (fewer epochs, usually a little less accuracy)",
     )
     group.add_argument(
         "--distill",

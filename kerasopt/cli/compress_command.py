@@ -23,9 +23,9 @@ DESCRIPTION = (
     "Compress a trained .keras classifier in stages (channel pruning, then magnitude "
     "pruning, clustering, QAT), fine-tuning after each, export full-integer int8 TFLite, "
     "verify it on LiteRT, and write model.keras, model_int8.tflite, report.json, report.md "
-    "and compression.png to --out. MODEL is never modified. Each stage fine-tunes until "
-    "its validation accuracy is within --max-drop points of the dense model's (or "
-    "--max-epochs are spent); the last line says whether that budget held, and --strict "
+    "and compression.png to --out. MODEL is never modified. Each stage fine-tunes for "
+    "--max-epochs and keeps its best epoch on validation; the last line says whether it "
+    "stayed within --max-drop points of the dense model's accuracy, and --strict "
     f"makes a budget not held exit with code {BUDGET_NOT_HELD}."
 )
 
@@ -49,7 +49,11 @@ def add_parser(commands) -> None:
         "(default: about 320 steps, at least 2 epochs: 8 on digits, 2 on Fashion-MNIST)",
     )
     compress.add_argument(
-        "--learning-rate", type=float, default=1e-3, metavar="LR", help="fine-tuning rate"
+        "--learning-rate",
+        type=float,
+        default=None,
+        metavar="LR",
+        help="peak fine-tuning rate (default: 1e-2; 1e-3 with --backend tfmot)",
     )
     compress.add_argument(
         "--analyze",

@@ -1,11 +1,11 @@
 """The accuracy budget of a compression run: how many points it may lose, and whether it did.
 
-`compress_model(..., max_drop=1.0)` fine-tunes each stage until its validation accuracy is
-within `max_drop` points of the dense model's, or until the stage's epoch budget is spent.
-`BudgetStop` keeps the post-ramp epoch with the lowest validation loss and ends a fit
-once that epoch holds the budget and the loss stops falling;
-`StageFineTuning` records what a stage spent; `BudgetVerdict` is the one line a person
-reads at the end.
+`compress_model(..., max_drop=1.0)` fine-tunes each stage over its epoch budget and judges
+whether its validation accuracy stayed within `max_drop` points of the dense model's.
+`BudgetStop` keeps the post-ramp epoch with the lowest validation loss and, when asked,
+ends a fit early once that epoch holds the budget and the loss stops falling (annealing
+the rate first); `StageFineTuning` records what a stage spent; `BudgetVerdict` is the one
+line a person reads at the end.
 """
 
 from __future__ import annotations
@@ -158,12 +158,25 @@ class BudgetStop(keras.callbacks.Callback):
     fine-tuning seconds (it stops later, with the rate decayed). The previous rule
     often stopped a third of the way into the cosine, at a rate still near its peak.
 
+    A stop at a high rate keeps weights from a noisy point of the descent. Given the
+    fit's schedule as `rate` (an `AnnealableCosine`) and `anneal_epochs`, the callback
+    first anneals the rate to zero over that many epochs, still keeping the lowest
+    loss, and stops after them. `compress_model` runs the whole schedule instead
+    (`stop_early=False`) unless asked: on the user-shaped zoo at a peak rate of 1e-2,
+    stopping with a 2-epoch anneal saved about a third of the epochs and cost up to
+    2.8 points on one seed (see `fine_tune`).
+
     Args:
         floor: Validation accuracy (a fraction) that counts as recovered, or `None` to
             run every epoch and keep the last weights (a fixed-length fit).
         min_epochs: Epochs always run, none of them kept. Defaults to `1`.
         patience: Epochs without a lower validation loss before stopping. Defaults to
             `PATIENCE`.
+        stop_early: Whether a held budget stops the fit; `False` runs every epoch and
+            still keeps the best one. Defaults to `True`.
+        rate: The fit's `AnnealableCosine`, to anneal before stopping, or `None` to
+            stop at once. Defaults to `None`.
+        anneal_epochs: Epochs of that anneal. Defaults to `0` (stop at once).
 
     Example:
 
@@ -174,11 +187,22 @@ class BudgetStop(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, floor: float | None, min_epochs: int = 1, patience: int | None = None):
+    def __init__(
+        self,
+        floor: float | None,
+        min_epochs: int = 1,
+        patience: int | None = None,
+        stop_early: bool = True,
+        rate=None,
+        anneal_epochs: int = 0,
+    ):
         super().__init__()
         self.floor = floor
         self.min_epochs = int(min_epochs)
         self.patience = PATIENCE if patience is None else int(patience)
+        self.stop_early = bool(stop_early)
+        self.rate = rate
+        self.anneal_epochs = int(anneal_epochs)
         self.epochs_run = 0
         self.best_epoch = 0
         self.val_accuracy = math.nan
@@ -188,6 +212,7 @@ class BudgetStop(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._best_loss, self._best_accuracy = math.inf, -math.inf
         self._best_weights, self._since_best = None, 0
+        self.annealed_at, self._anneal_until = None, None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -209,9 +234,30 @@ class BudgetStop(keras.callbacks.Callback):
             self._best_accuracy, self.best_epoch, self._since_best = self.val_accuracy, epoch + 1, 0
         else:
             self._since_best += 1
-        if self._since_best >= self.patience and self._best_accuracy >= self.floor:
-            self.stopped_early = self.epochs_run < self.params.get("epochs", 0)
-            self.model.stop_training = True
+        if self._anneal_until is not None:
+            if self.epochs_run >= self._anneal_until:
+                self._stop()
+        elif (
+            self.stop_early
+            and self._since_best >= self.patience
+            and self._best_accuracy >= self.floor
+        ):
+            self._anneal_or_stop()
+
+    def _anneal_or_stop(self):
+        remaining = self.params.get("epochs", 0) - self.epochs_run
+        steps = self.params.get("steps")
+        if self.rate is None or self.anneal_epochs < 1 or remaining < 1 or not steps:
+            self._stop()
+            return
+        epochs = min(self.anneal_epochs, remaining)
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self.rate.anneal(step, epochs * int(steps))
+        self.annealed_at, self._anneal_until = self.epochs_run, self.epochs_run + epochs
+
+    def _stop(self):
+        self.stopped_early = self.epochs_run < self.params.get("epochs", 0)
+        self.model.stop_training = True
 
     def on_train_end(self, logs=None):
         if self._best_weights is not None:
@@ -231,7 +277,13 @@ class BudgetStop(keras.callbacks.Callback):
         )
 
     def get_config(self):
-        return {"floor": self.floor, "min_epochs": self.min_epochs, "patience": self.patience}
+        return {
+            "floor": self.floor,
+            "min_epochs": self.min_epochs,
+            "patience": self.patience,
+            "stop_early": self.stop_early,
+            "anneal_epochs": self.anneal_epochs,
+        }
 
 
 @dataclasses.dataclass(frozen=True)

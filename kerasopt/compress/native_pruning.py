@@ -325,12 +325,14 @@ def fine_tune_sparse(
     floor: float | None = None,
     teacher: keras.Model | None = None,
     layer_sparsity: dict[str, float] | None = None,
+    stop_early: bool = True,
     verbose: int = 0,
 ) -> tuple[keras.Model, StageFineTuning]:
     """`prune_native`, also returning the `StageFineTuning` record of the fit.
 
     `layer_sparsity` (`{layer: final sparsity}`, e.g. from `allocate_sparsity`) gives
-    the named layers their own targets, reached along the same schedule.
+    the named layers their own targets, reached along the same schedule; `stop_early`
+    is `fine_tune`'s.
     """
     _check_model(model, "prune_native")
     _check_fit_arguments(data, sparsity, epochs, batch_size, learning_rate)
@@ -350,6 +352,7 @@ def fine_tune_sparse(
         callbacks=[MagnitudePruning(schedule, structure=structure, layer_sparsity=layer_sparsity)],
         teacher=teacher,
         batch_size=batch_size,
+        stop_early=stop_early,
         verbose=verbose,
     )
     stripped = strip_pruning(pruned)

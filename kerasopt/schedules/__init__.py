@@ -7,6 +7,7 @@ re-exported so all schedules can be imported from one place.
 
 from keras.optimizers.schedules import InverseTimeDecay
 
+from kerasopt.schedules.annealable_cosine import AnnealableCosine
 from kerasopt.schedules.cyclical_lr import CyclicalLR
 from kerasopt.schedules.inverse_sqrt_decay import InverseSqrtDecay
 from kerasopt.schedules.linear_decay import LinearDecay
@@ -16,6 +17,7 @@ from kerasopt.schedules.step_decay import StepDecay
 from kerasopt.schedules.warmup_cosine import WarmupCosine
 
 __all__ = [
+    "AnnealableCosine",
     "CyclicalLR",
     "InverseSqrtDecay",
     "InverseTimeDecay",

@@ -345,3 +345,30 @@ def test_second_command_on_a_held_out_folder_exits_at_once(argv, tmp_path, capsy
     assert len(err.splitlines()) == 1 and err.startswith(f"kerasopt {argv[0]}: error:")
     assert f"in use by process {holder.pid}" in err and "kerasopt run digits --out X" in err
     assert not (out / "model.keras").exists() and not (out / "report.json").exists()
+
+
+def test_compress_forwards_stop_early_and_leaves_the_rate_to_the_backend(monkeypatch, tmp_path):
+    import keras
+
+    import kerasopt.compress
+
+    calls = []
+
+    class Refused(Exception):
+        pass
+
+    def fake_compress(model, data, **kwargs):
+        calls.append(kwargs)
+        raise Refused
+
+    monkeypatch.setattr(kerasopt.compress, "compress_model", fake_compress)
+    path = tmp_path / "m.keras"
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten()])
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.save(path)
+    base = ["compress", str(path), "--data", "digits", "--prune", "0.8"]
+    for extra in ([], ["--stop-early", "--learning-rate", "0.003"]):
+        with pytest.raises(Refused):
+            main([*base, *extra, "--out", str(tmp_path / "o")])
+    assert calls[0]["stop_early"] is False and calls[0]["learning_rate"] is None
+    assert calls[1]["stop_early"] is True and calls[1]["learning_rate"] == 0.003

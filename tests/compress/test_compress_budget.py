@@ -73,6 +73,75 @@ def test_budget_stop_keeps_the_lowest_loss_after_the_ramp(floor, stops_after, ke
     assert stop.val_accuracy == ACCURACIES[kept - 1]
 
 
+def test_budget_stop_without_stop_early_runs_every_epoch_and_keeps_the_best():
+    stop = BudgetStop(0.75, min_epochs=2, patience=2, stop_early=False)
+    stop.set_model(_Model())
+    stop.set_params({"epochs": len(LOSSES)})
+    stop.on_train_begin()
+    for epoch, (loss, accuracy) in enumerate(zip(LOSSES, ACCURACIES, strict=True)):
+        stop.model.weights[0].assign(float(epoch + 1))
+        stop.on_epoch_end(epoch, {"val_loss": loss, "val_accuracy": accuracy})
+        assert not stop.model.stop_training  # epoch 3 holds and the loss stalls: no stop
+    stop.on_train_end()
+    assert (stop.epochs_run, stop.stopped_early, stop.best_epoch) == (6, False, 6)
+    assert float(stop.model.weights[0]) == 6
+
+
+class _Rate:
+    """Records `anneal(step, steps)` calls, as `AnnealableCosine` receives them."""
+
+    def __init__(self):
+        self.calls = []
+
+    def anneal(self, step, steps):
+        self.calls.append((step, steps))
+
+
+def test_budget_stop_anneals_the_rate_before_it_stops():
+    model = _Model()
+    model.optimizer = type("Optimizer", (), {"iterations": keras.Variable(0, dtype="int64")})()
+    rate = _Rate()
+    stop = BudgetStop(0.75, min_epochs=2, patience=2, rate=rate, anneal_epochs=2)
+    stop.set_model(model)
+    stop.set_params({"epochs": 10, "steps": 7})
+    stop.on_train_begin()
+    losses, accuracies = [*LOSSES, 0.3, 0.2], [*ACCURACIES, 0.8, 0.8]
+    for epoch, (loss, accuracy) in enumerate(zip(losses, accuracies, strict=True)):
+        model.weights[0].assign(float(epoch + 1))
+        model.optimizer.iterations.assign((epoch + 1) * 7)
+        stop.on_epoch_end(epoch, {"val_loss": loss, "val_accuracy": accuracy})
+        if model.stop_training:
+            break
+    stop.on_train_end()
+    # Epoch 5 is the second without a loss below epoch 3's: where the old rule stopped.
+    assert rate.calls == [(35, 14)] and stop.annealed_at == 5
+    # Two annealed epochs later it stops; epoch 6 then had the lowest loss.
+    assert (stop.epochs_run, stop.stopped_early, stop.best_epoch) == (7, True, 7)
+    assert float(model.weights[0]) == 7
+
+
+def test_fine_tune_with_stop_early_ends_a_held_stage_at_a_zero_rate():
+    from types import SimpleNamespace
+
+    from kerasopt.compress.fine_tuning import fine_tune
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    # Validation labels flipped: the validation loss rises from the first epoch on.
+    data = SimpleNamespace(x_train=x, y_train=y, x_val=x, y_val=1 - y)
+    early = fine_tune(
+        model, data, min_epochs=1, max_epochs=30, learning_rate=1e-2, floor=0.0, stop_early=True
+    )
+    # Best at epoch 1, three epochs without better (4), two annealed epochs (6).
+    assert (early.epochs, early.best_epoch, early.stopped_early) == (6, 1, True)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == 0.0
+    whole = fine_tune(model, data, min_epochs=1, max_epochs=6, learning_rate=1e-2, floor=0.0)
+    assert (whole.epochs, whole.stopped_early) == (6, False)
+
+
 def test_budget_stop_runs_on_when_the_validation_loss_is_nan():
     stop = _replay(0.5, [float("nan")] * 6, ACCURACIES)
     assert (stop.epochs_run, stop.stopped_early) == (6, False)  # nothing judged better

@@ -111,6 +111,9 @@ def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
     assert "channels -50% int8" in printed
     assert printed.strip().splitlines()[-1].startswith(("budget held", "budget NOT held"))
     assert (out / "model_int8.tflite").is_file()
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["settings"]["learning_rate"] == 1e-2 and not saved["settings"]["stop_early"]
+    assert saved["stages"][1]["fine_tuning"]["epochs"] == 2  # the whole schedule
     assert main([*args, "--out", str(tmp_path)]) == 2
     assert "would overwrite the input model" in capsys.readouterr().err
 

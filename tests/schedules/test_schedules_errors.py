@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from kerasopt.schedules import (
+    AnnealableCosine,
     CyclicalLR,
     InverseSqrtDecay,
     LinearDecay,
@@ -90,6 +91,20 @@ ERRORS = {
         (
             lambda: WarmupCosine(0.1, 100, 10, hold_steps=90),
             r"WarmupCosine: expected hold_steps .*Received: hold_steps=90.*fewer hold steps",
+        ),
+    ],
+    "AnnealableCosine": [
+        (
+            lambda: AnnealableCosine(0, 100),
+            r"AnnealableCosine: expected peak_learning_rate > 0\. Received: .*=0",
+        ),
+        (
+            lambda: AnnealableCosine(0.1, 100, hold_steps=100),
+            r"AnnealableCosine: expected hold_steps .*Received: hold_steps=100",
+        ),
+        (
+            lambda: AnnealableCosine(0.1, 100).anneal(step=10, steps=0),
+            r"AnnealableCosine.anneal: expected steps to be an integer >= 1\. Received: steps=0",
         ),
     ],
     "OneCycle": [

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from kerasopt.schedules import (
+    AnnealableCosine,
     CyclicalLR,
     InverseSqrtDecay,
     InverseTimeDecay,
@@ -21,6 +22,7 @@ SCHEDULES = [
     ("linear", LinearDecay(0.1, 10, 0.01)),
     ("warmup_cosine", WarmupCosine(1e-3, 20, 2, min_learning_rate=1e-5, cycles=2)),
     ("warmup_hold_cosine", WarmupCosine(1e-3, 20, 2, hold_steps=5)),
+    ("annealable_cosine", AnnealableCosine(1e-3, 20, hold_steps=5)),
     ("one_cycle", OneCycle(0.01, 20, pct_start=0.25, div_factor=10, final_div_factor=100)),
     ("cyclical", CyclicalLR(1e-4, 1e-2, 3, mode="exp_range", gamma=0.9)),
 ]

@@ -181,3 +181,19 @@ def test_warmup_cosine_single_cycle_matches_keras_cosine_decay():
     got = np.array([float(ours(s)) for s in STEPS])
     want = np.array([float(keras_schedule(s)) for s in STEPS])
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9)
+
+
+def test_annealable_cosine_cut_takes_effect_in_a_traced_function_without_a_retrace():
+    from kerasopt.schedules import AnnealableCosine
+
+    schedule = AnnealableCosine(1e-2, total_steps=100, hold_steps=20)
+    traced = tf.function(schedule)
+    step = lambda s: float(traced(tf.constant(s, "int64")))  # noqa: E731
+    assert step(10) == pytest.approx(1e-2) and step(60) == pytest.approx(5e-3, rel=1e-5)
+    schedule.anneal(step=40, steps=10)  # base rate at 40: 1e-2 * (1 + cos(pi / 4)) / 2
+    at_cut = 1e-2 * (1 + np.cos(np.pi / 4)) / 2
+    assert step(39) == pytest.approx(1e-2 * (1 + np.cos(np.pi * 19 / 80)) / 2, rel=1e-5)
+    assert step(40) == pytest.approx(at_cut, rel=1e-5)
+    assert step(45) == pytest.approx(at_cut / 2, rel=1e-5)
+    assert step(50) == 0.0 and step(99) == 0.0
+    assert traced.experimental_get_tracing_count() == 1
