@@ -125,6 +125,11 @@ class StageFineTuning:
         best_epoch: The epoch whose weights the stage kept: the lowest validation
             loss after the ramp, or the last epoch when none was judged (no floor);
             `None` for a stage fine-tuned without `BudgetStop` (the TF-MOT backend).
+        val_loss: The validation loss of the kept epoch, or `None` when not measured.
+        learning_rate: The peak rate of the fit kept, or `None` when not recorded.
+        rate_trials: With several candidate rates (`best_of_rates`), one dict per rate
+            tried: `learning_rate`, `val_accuracy`, `val_loss`, `epochs`, `seconds`;
+            `seconds` above is then their sum.
     """
 
     epochs: int
@@ -133,6 +138,9 @@ class StageFineTuning:
     val_accuracy: float
     stopped_early: bool
     best_epoch: int | None = None
+    val_loss: float | None = None
+    learning_rate: float | None = None
+    rate_trials: tuple = ()
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -205,7 +213,7 @@ class BudgetStop(keras.callbacks.Callback):
         self.anneal_epochs = int(anneal_epochs)
         self.epochs_run = 0
         self.best_epoch = 0
-        self.val_accuracy = math.nan
+        self.val_accuracy = self.val_loss = math.nan
         self.stopped_early = False
         self.on_train_begin()
 
@@ -225,6 +233,7 @@ class BudgetStop(keras.callbacks.Callback):
             )
         self.epochs_run = epoch + 1
         self.val_accuracy = float(logs["val_accuracy"])
+        self.val_loss = float(logs["val_loss"])
         if self.floor is None or self.epochs_run < self.min_epochs:
             self.best_epoch = self.epochs_run
             return
@@ -263,9 +272,11 @@ class BudgetStop(keras.callbacks.Callback):
         if self._best_weights is not None:
             for variable, value in zip(self.model.weights, self._best_weights, strict=True):
                 variable.assign(value)
-            self.val_accuracy = self._best_accuracy
+            self.val_accuracy, self.val_loss = self._best_accuracy, self._best_loss
 
-    def record(self, started: float, max_epochs: int) -> StageFineTuning:
+    def record(
+        self, started: float, max_epochs: int, learning_rate: float | None = None
+    ) -> StageFineTuning:
         """The `StageFineTuning` of the fit this callback watched, started at `started`."""
         return StageFineTuning(
             epochs=self.epochs_run,
@@ -274,6 +285,8 @@ class BudgetStop(keras.callbacks.Callback):
             val_accuracy=self.val_accuracy,
             stopped_early=self.stopped_early,
             best_epoch=self.best_epoch,
+            val_loss=self.val_loss,
+            learning_rate=learning_rate,
         )
 
     def get_config(self):

@@ -210,7 +210,11 @@ def _fine_tuning_cell(record: StageFineTuning | None) -> str:
     kept = ""
     if record.best_epoch is not None and record.best_epoch != record.epochs:
         kept = f" (kept {record.best_epoch})"
-    return f"{record.epochs}/{record.max_epochs} ep{kept}, {record.seconds:.0f} s"
+    rate = ""
+    if record.learning_rate is not None:
+        tried = f" of {len(record.rate_trials)}" if record.rate_trials else ""
+        rate = f" at {record.learning_rate:g}{tried}"
+    return f"{record.epochs}/{record.max_epochs} ep{kept}{rate}, {record.seconds:.0f} s"
 
 
 def stage_table_markdown(report: CompressionReport) -> list[str]:

@@ -175,4 +175,4 @@ def fine_tune(
     finally:
         for layer, flag in trainable:
             layer.trainable = flag
-    return stop.record(started, max_epochs)
+    return stop.record(started, max_epochs, learning_rate)

@@ -79,6 +79,7 @@ class CompressionRow:
     int8_bytes: int
     gzip_ratio: float
     error: str | None = None
+    learning_rate: float | None = None
 
 
 def run_compression_bench(
@@ -177,6 +178,7 @@ def _compress_case(dense, data, name, seed, case, verbose) -> CompressionRow:
         dense_bytes=first.tflite.bytes,
         int8_bytes=last.tflite.bytes,
         gzip_ratio=last.tflite.gzip_bytes / first.tflite.gzip_bytes,
+        learning_rate=None if tuning is None else tuning.learning_rate,
     )
 
 
@@ -205,6 +207,7 @@ def summarize(rows: Sequence[CompressionRow]) -> list[dict]:
                 "mean_epochs": mean([r.finetune_epochs for r in done]),
                 "mean_seconds": mean([r.finetune_seconds for r in done]),
                 "gzip_ratio": mean([r.gzip_ratio for r in done]),
+                "rates_kept": _rates_kept(done),
                 "error": next((r.error for r in group if r.error), None),
             }
         )
@@ -215,7 +218,28 @@ def _mean_or_none(values):
     return float(np.mean(values)) if values else None
 
 
-_HEADER = ["model", "case", "mean drop", "worst drop", "held", "target", "ft ep", "ft s", "gzip"]
+def _rates_kept(rows) -> str:
+    """How often each fine-tuning rate was kept, e.g. `"0.01 x2, 0.001"`."""
+    counts: dict[float, int] = {}
+    for row in rows:
+        if row.learning_rate is not None:
+            counts[row.learning_rate] = counts.get(row.learning_rate, 0) + 1
+    parts = [f"{rate:g}" + (f" x{n}" if n > 1 else "") for rate, n in sorted(counts.items())]
+    return ", ".join(parts) or "-"
+
+
+_HEADER = [
+    "model",
+    "case",
+    "mean drop",
+    "worst drop",
+    "held",
+    "target",
+    "ft ep",
+    "ft s",
+    "rate kept",
+    "gzip",
+]
 
 
 def _summary_rows(summary: list[dict]) -> list[list[str]]:
@@ -225,7 +249,9 @@ def _summary_rows(summary: list[dict]) -> list[list[str]]:
     rows = []
     for row in summary:
         if row["mean_drop"] is None:
-            rows.append([row["model"], row["case"], "refused", "", "", "", "", "", row["error"]])
+            rows.append(
+                [row["model"], row["case"], "refused", "", "", "", "", "", "", row["error"]]
+            )
             continue
         target = "-" if row["target"] is None else f"<= {row['target']:g}: "
         if row["meets_target"] is not None:
@@ -240,6 +266,7 @@ def _summary_rows(summary: list[dict]) -> list[list[str]]:
                 target,
                 number(row["mean_epochs"], ".1f"),
                 number(row["mean_seconds"], ".1f"),
+                row.get("rates_kept", "-"),
                 number(row["gzip_ratio"], ".2f"),
             ]
         )

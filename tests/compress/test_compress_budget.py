@@ -230,7 +230,9 @@ def user_residual(digits):
 
 @pytest.mark.slow
 def test_the_ramp_is_sized_to_the_data_within_the_epoch_budget(user_residual, digits):
-    report = compress_model(user_residual, digits, prune=0.8, max_epochs=5, max_drop=100.0)
+    report = compress_model(
+        user_residual, digits, prune=0.8, max_epochs=5, max_drop=100.0, learning_rate=1e-2
+    )
     tuning = report.last.fine_tuning
     assert report.settings["epochs"] == 5  # 8 on digits, capped by the budget of 5
     assert (tuning.epochs, tuning.max_epochs, tuning.best_epoch) == (5, 5, 5)
@@ -243,7 +245,16 @@ def test_strict_exits_3_when_the_budget_is_not_held(user_residual, tmp_path, cap
     path = tmp_path / "mine.keras"
     user_residual.save(path)
     args = ["compress", str(path), "--data", "digits", "--prune", "0.97", "--epochs", "1"]
-    args += ["--max-epochs", "1", "--max-drop", "0", "--strict", "--uniform"]
+    args += [
+        "--max-epochs",
+        "1",
+        "--max-drop",
+        "0",
+        "--strict",
+        "--uniform",
+        "--learning-rate",
+        "0.01",
+    ]
     assert main([*args, "--out", str(tmp_path / "o")]) == 3
     assert "budget NOT held" in capsys.readouterr().out.strip().splitlines()[-1]
     settings = json.loads((tmp_path / "o" / "report.json").read_text())["settings"]

@@ -21,7 +21,7 @@ def dense_model(trained_digits_model):
 def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_path):
     before = [w.copy() for w in dense_model.get_weights()]
     report = compress_model(
-        dense_model, digits, prune=0.8, epochs=2, max_epochs=4, out_dir=tmp_path
+        dense_model, digits, prune=0.8, epochs=2, max_epochs=4, learning_rate=1e-2, out_dir=tmp_path
     )
     dense, pruned = report.stages
     assert (dense.name, pruned.name) == ("dense", "prune 80% (native)")
@@ -52,7 +52,9 @@ def test_prune_stage_is_measured_on_keras_and_litert(dense_model, digits, tmp_pa
 
 @pytest.mark.slow
 def test_channel_stage_shrinks_parameters(dense_model, digits):
-    report = compress_model(dense_model, digits, channels=0.5, epochs=1, max_drop=None)
+    report = compress_model(
+        dense_model, digits, channels=0.5, epochs=1, max_drop=None, learning_rate=1e-2
+    )
     dense, smaller = report.stages
     assert smaller.params < dense.params / 2.5
     assert smaller.tflite.bytes < dense.tflite.bytes
@@ -69,6 +71,7 @@ def test_cli_allocate_splits_the_channels_within_the_uniform_parameter_budget(
     path, out = tmp_path / "model.keras", tmp_path / "small"
     dense_model.save(path)
     args = ["compress", str(path), "--data", "digits", "--channels", "0.5", "--allocate"]
+    args += ["--learning-rate", "0.01"]
     assert main([*args, "--epochs", "1", "--max-epochs", "1", "--out", str(out)]) == 0
     assert "channels -50% (allocated) int8" in capsys.readouterr().out
     saved = json.loads((out / "report.json").read_text())
@@ -89,8 +92,11 @@ def test_cli_allocate_splits_the_channels_within_the_uniform_parameter_budget(
         ({"prune": 1.2}, r"prune in \(0, 1\) or None. Received: prune=1.2"),
         ({"prune": 0.5, "backend": "torch"}, r"backend must be one of"),
         ({"structure": "2:4"}, r"needs magnitude pruning: pass prune"),
+        ({"prune": 0.5, "learning_rate": 0}, r"learning_rate > 0.*Received: learning_rate=0"),
+        ({"prune": 0.5, "learning_rate": []}, r"sequence of such rates.*learning_rate=\[\]"),
+        ({"prune": 0.5, "learning_rate": "fast"}, r"Received: learning_rate='fast'"),
     ],
-    ids=["nothing", "sparsity", "backend", "structure-alone"],
+    ids=["nothing", "sparsity", "backend", "structure-alone", "rate", "no-rates", "rate-text"],
 )
 def test_bad_arguments_are_named(dense_model, digits, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -112,8 +118,18 @@ def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
     assert printed.strip().splitlines()[-1].startswith(("budget held", "budget NOT held"))
     assert (out / "model_int8.tflite").is_file()
     saved = json.loads((out / "report.json").read_text())
-    assert saved["settings"]["learning_rate"] == 1e-2 and not saved["settings"]["stop_early"]
-    assert saved["stages"][1]["fine_tuning"]["epochs"] == 2  # the whole schedule
+    assert saved["settings"]["learning_rate"] == [1e-3, 1e-2]
+    assert not saved["settings"]["stop_early"]
+    tuning = saved["stages"][1]["fine_tuning"]
+    assert tuning["epochs"] == 2  # the whole schedule
+    # Both rates fit from the same cut; the stage keeps the one best on validation.
+    trials = tuning["rate_trials"]
+    assert [t["learning_rate"] for t in trials] == [1e-3, 1e-2]
+    best = max(trials, key=lambda t: (t["val_accuracy"], -t["val_loss"]))
+    assert tuning["learning_rate"] == best["learning_rate"]
+    assert tuning["val_accuracy"] == best["val_accuracy"] == saved["stages"][1]["val_accuracy"]
+    assert tuning["seconds"] == pytest.approx(sum(t["seconds"] for t in trials))
+    assert f"at {best['learning_rate']:g} of 2" in printed
     assert main([*args, "--out", str(tmp_path)]) == 2
     assert "would overwrite the input model" in capsys.readouterr().err
 
@@ -121,7 +137,7 @@ def test_cli_compress_never_modifies_the_input(dense_model, tmp_path, capsys):
 @pytest.mark.slow
 def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, digits):
     report = compress_model(
-        dense_model, digits, prune=0.5, structure="2:4", epochs=1, max_drop=None
+        dense_model, digits, prune=0.5, structure="2:4", epochs=1, max_drop=None, learning_rate=1e-2
     )
     assert list(report.left_dense) == ["block0_conv0"]
     rows = {row["layer"]: row for row in report.sparsity}
@@ -132,7 +148,14 @@ def test_two_four_leaves_the_one_channel_conv_dense_and_says_so(dense_model, dig
 @pytest.mark.slow
 def test_prune_cluster_qat_stages_compose(dense_model, digits):
     report = compress_model(
-        dense_model, digits, prune=0.5, cluster=8, qat=True, epochs=1, max_drop=None
+        dense_model,
+        digits,
+        prune=0.5,
+        cluster=8,
+        qat=True,
+        epochs=1,
+        max_drop=None,
+        learning_rate=1e-2,
     )
     names = [s.name for s in report.stages]
     assert names == ["dense", "prune 50% (native)", "cluster 8", "CQAT"]

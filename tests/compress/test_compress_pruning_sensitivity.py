@@ -157,7 +157,9 @@ def test_analysis_refuses_bad_arguments(kwargs, error, match, digits):
 def test_compress_model_allocates_the_sparsity_by_sensitivity(trained_digits_model, digits):
     from kerasopt.compress import compress_model
 
-    report = compress_model(trained_digits_model, digits, prune=0.8, epochs=1, max_drop=None)
+    report = compress_model(
+        trained_digits_model, digits, prune=0.8, epochs=1, max_drop=None, learning_rate=1e-2
+    )
     rows = {row["layer"]: row for row in report.sparsity}
     allocated = report.allocation
     assert set(allocated) == set(rows) and len(set(np.round(list(allocated.values()), 2))) > 1

@@ -85,6 +85,8 @@ def test_compression_and_transfer_work_on_the_classifier_inside(digits, tmp_path
     averaged = mirror_average(model)
     assert load_source(averaged).layers[1:] == model.layers[1:]  # the same layers
     with caplog.at_level("WARNING"):
-        report = compress_model(averaged, digits, prune=0.5, epochs=1, out_dir=tmp_path)
+        report = compress_model(
+            averaged, digits, prune=0.5, epochs=1, learning_rate=1e-2, out_dir=tmp_path
+        )
     assert "is mirror-averaged; working on the classifier inside it ('cnn')" in caplog.text
     assert report.stages[-1].kernel_sparsity == pytest.approx(0.5, abs=0.05)

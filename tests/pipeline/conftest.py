@@ -10,7 +10,7 @@ from kerasopt.text.review_corpus import write_aclimdb
 def digits_run(tmp_path_factory):
     """`(out, report)` of `run_scenario("digits", quick=True)` with channel pruning."""
     out = tmp_path_factory.mktemp("digits_quick")
-    compress = {"channels": 0.5, "epochs": 1, "max_epochs": 2}
+    compress = {"channels": 0.5, "epochs": 1, "max_epochs": 2, "learning_rate": 1e-2}
     return out, run_scenario("digits", out_dir=out, quick=True, verbose=0, compress=compress)
 
 

@@ -29,6 +29,8 @@ def test_bench_rows_measure_the_int8_drop_and_write_the_summary(digits, tmp_path
     assert 0 < row.gzip_ratio < 1  # 80 % zeros compress
     (summary,) = summarize(rows)
     assert summary["worst_drop"] == pytest.approx(row.drop_points)
+    assert row.learning_rate in (1e-3, 1e-2)  # the rate the stage kept of the two tried
+    assert summary["rates_kept"] == f"{row.learning_rate:g}"
     assert "dropout_head" in format_summary([summary])
     write_compression_bench(rows, tmp_path, {"seeds": 1})
     saved = json.loads((tmp_path / "compress_bench.json").read_text())
