@@ -48,6 +48,7 @@ from kerasopt.compress.pruning_sensitivity import (
     analyze_sensitivity,
 )
 from kerasopt.compress.quantize_aware import QATResult, quantize_aware
+from kerasopt.compress.rate_trials import best_of_rates
 from kerasopt.compress.sparsity_allocation import allocate_sparsity
 from kerasopt.compress.sparsity_mask import PruningMask
 from kerasopt.compress.sparsity_schedules import ConstantSparsity, PolynomialSparsity
@@ -81,6 +82,7 @@ __all__ = [
     "allocate_channels",
     "allocate_sparsity",
     "analyze_sensitivity",
+    "best_of_rates",
     "build_distiller",
     "cluster_with_tfmot",
     "compress_model",

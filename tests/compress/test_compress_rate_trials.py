@@ -2,8 +2,8 @@
 
 import pytest
 
+from kerasopt.compress import best_of_rates
 from kerasopt.compress.accuracy_budget import StageFineTuning
-from kerasopt.compress.rate_trials import best_of_rates
 
 
 def _fits(outcomes):
