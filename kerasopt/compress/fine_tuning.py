@@ -29,14 +29,6 @@ from kerasopt.training.fit_state import build_fit_state
 DISTILLATION_TEMPERATURE = 1.0
 
 
-#: The peak fine-tuning rate of `compress_model`'s Keras 3 stages (Adam). Measured over the
-#: user-shaped zoo (digits, seeds 0-2, 80 %, half the channels and 2:4 on five models: 15
-#: cells, one TensorFlow thread): mean int8 test drop +0.82 points at 1e-3 with the
-#: previous early stop, 6 of 15 cells within target on every seed; -0.62 at 1e-2 over the
-#: whole schedule, 15 of 15. On the eight cells that missed, 3e-3 gave +0.65 and 3e-4
-#: +4.28 (1e-3: +1.44), with the previous early stop. See README, "Compression that
-#: keeps your accuracy".
-FINE_TUNING_RATE = 1e-2
 #: With `stop_early`, the fraction of the epoch budget over which the rate anneals to
 #: zero before the stage stops (at least one epoch): 2 epochs on digits, 1 on
 #: Fashion-MNIST.

@@ -266,7 +266,7 @@ def _summary_rows(summary: list[dict]) -> list[list[str]]:
                 target,
                 number(row["mean_epochs"], ".1f"),
                 number(row["mean_seconds"], ".1f"),
-                row.get("rates_kept", "-"),
+                row["rates_kept"],
                 number(row["gzip_ratio"], ".2f"),
             ]
         )
